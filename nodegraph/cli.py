@@ -1,0 +1,134 @@
+"""The `nodegraph` command: run, check, list and edit patches."""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+
+from .errors import NodegraphError
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
+
+
+def cmd_run(args):
+    from .runtime import Runtime
+
+    rt = Runtime.open(args.patch)
+    if not args.quiet:
+        rt.console.subscribe(lambda line: print(line, flush=True))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    rt.start()
+    try:
+        stop.wait(args.seconds)
+    finally:
+        rt.close()
+    return EXIT_OK
+
+
+def cmd_check(args):
+    from . import patchfile
+    from .node import Placeholder
+
+    doc = patchfile.read(args.patch)
+    graph = patchfile.build(doc, source=args.patch)
+    unknown = sorted({n.missing_type for n in graph.nodes.values() if isinstance(n, Placeholder)})
+    for type_id in unknown:
+        print(f"warning: {args.patch}: unknown node type '{type_id}' (kept as a placeholder)", file=sys.stderr)
+    print(f"{args.patch}: ok ({len(graph.nodes)} nodes, {len(graph.links)} links)")
+    return EXIT_OK
+
+
+def cmd_nodes(args):
+    from . import registry
+
+    described = [cls().describe() for cls in registry.all_types().values()]
+    if args.type:
+        described = [d for d in described if d["type"] in args.type]
+        missing = set(args.type) - {d["type"] for d in described}
+        if missing:
+            raise NodegraphError(f"unknown node type '{sorted(missing)[0]}'")
+    if args.json:
+        print(json.dumps(described, indent=2))
+        return EXIT_OK
+    for d in described:
+        print(f"{d['type']}  [{d['category']}]")
+        for line in d["help"].splitlines():
+            print(f"    {line}")
+        for kind in ("inlets", "outlets"):
+            for p in d[kind]:
+                cold = "" if p.get("hot", True) else ", cold"
+                print(f"    {kind[:-1]} {p['name']} ({p['type']}{cold}){'  ' + p['help'] if p['help'] else ''}")
+        for p in d["params"]:
+            extra = ""
+            if "choices" in p:
+                extra = " one of " + "|".join(map(str, p["choices"]))
+            elif "min" in p or "max" in p:
+                extra = f" {p.get('min', '')}..{p.get('max', '')}"
+            print(f"    param {p['name']} ({p['kind']}{extra}) = {json.dumps(p['default'])}")
+        print()
+    return EXIT_OK
+
+
+def cmd_edit(args):
+    from .editor import app
+
+    return app.main(args.patch)
+
+
+def cmd_screenshot(args):
+    from .editor import app
+
+    return app.screenshot(args.patch, args.output, width=args.width, height=args.height)
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="nodegraph", description="A visual patcher for interactive machine learning.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a patch with no window (Ctrl-C stops it)")
+    run.add_argument("patch")
+    run.add_argument("--for", dest="seconds", type=float, default=None, metavar="SECONDS",
+                     help="stop after this many seconds")
+    run.add_argument("--quiet", action="store_true", help="do not echo the console")
+    run.set_defaults(fn=cmd_run)
+
+    check = sub.add_parser("check", help="check a patch file; exit 2 with the reason if it is not valid")
+    check.add_argument("patch")
+    check.set_defaults(fn=cmd_check)
+
+    nodes = sub.add_parser("nodes", help="list node types with their ports, params and help")
+    nodes.add_argument("type", nargs="*", help="only these types")
+    nodes.add_argument("--json", action="store_true")
+    nodes.set_defaults(fn=cmd_nodes)
+
+    edit = sub.add_parser("edit", help="open the editor")
+    edit.add_argument("patch", nargs="?")
+    edit.set_defaults(fn=cmd_edit)
+
+    shot = sub.add_parser("screenshot", help="render a patch in the editor to a PNG")
+    shot.add_argument("patch")
+    shot.add_argument("-o", "--output", required=True)
+    shot.add_argument("--width", type=int, default=1280)
+    shot.add_argument("--height", type=int, default=800)
+    shot.set_defaults(fn=cmd_screenshot)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except NodegraphError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

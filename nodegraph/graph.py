@@ -1,0 +1,250 @@
+"""The patch model: nodes, links and comments, every change validated.
+
+The graph is the document; networkx is only its index (order, cycles). It emits
+events (`subscribe`) so a view can follow without being asked.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import networkx as nx
+
+from .errors import EditError, LinkError, ParamError
+from .node import Node, Placeholder
+from .types import fits
+
+
+class Link(NamedTuple):
+    src: str
+    outlet: str
+    dst: str
+    inlet: str
+
+    def __str__(self):
+        return f"{self.src}.{self.outlet} → {self.dst}.{self.inlet}"
+
+
+class Comment(NamedTuple):
+    text: str
+    pos: tuple
+
+
+class Graph:
+    def __init__(self):
+        self.nodes: dict[str, Node] = {}
+        self.pos: dict[str, tuple] = {}
+        self.links: list[Link] = []
+        self.comments: dict[int, Comment] = {}
+        self._next_comment = 0
+        self._index = nx.MultiDiGraph()  # edges that take part in one cascade
+        self._ranks_dirty = True
+        self._listeners = []
+        self.host = None  # the scheduler, when one runs this graph
+
+    # ---- events ----------------------------------------------------------------------
+
+    def subscribe(self, fn):
+        """fn(event, *args) is called after every change; returns an unsubscribe function."""
+        self._listeners.append(fn)
+        return lambda: self._listeners.remove(fn)
+
+    def notify(self, event, *args):
+        for fn in list(self._listeners):
+            fn(event, *args)
+
+    # ---- nodes -----------------------------------------------------------------------
+
+    def node(self, node_id) -> Node:
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise EditError(f"there is no node '{node_id}'") from None
+
+    def new_id(self, type_id: str) -> str:
+        stem = type_id.split(".")[-1] or "node"
+        n = 1
+        while f"{stem}{n}" in self.nodes:
+            n += 1
+        return f"{stem}{n}"
+
+    def add_node(self, node: Node, pos=(0, 0)):
+        if not isinstance(node.id, str) or not node.id:
+            raise EditError("a node id must be non-empty text")
+        if node.id in self.nodes:
+            raise EditError(f"there is already a node '{node.id}'")
+        self.nodes[node.id] = node
+        self.pos[node.id] = _check_pos(pos)
+        self._index.add_node(node.id)
+        self._ranks_dirty = True
+        node.host = self.host
+        self.notify("node_added", node.id)
+
+    def remove_node(self, node_id):
+        node = self.node(node_id)
+        attached = [link for link in self.links if node_id in (link.src, link.dst)]
+        if attached:
+            raise EditError(f"node '{node_id}' still has links: {', '.join(map(str, attached))}")
+        del self.nodes[node_id]
+        del self.pos[node_id]
+        self._index.remove_node(node_id)
+        self._ranks_dirty = True
+        self.notify("node_removed", node_id, node)
+        node.host = None
+        return node
+
+    def move(self, node_id, pos):
+        self.node(node_id)
+        old = self.pos[node_id]
+        self.pos[node_id] = _check_pos(pos)
+        self.notify("moved", node_id, self.pos[node_id])
+        return old
+
+    def set_param(self, node_id, name, value):
+        """Validate and set; returns the old value. A bad value leaves the old one."""
+        node = self.node(node_id)
+        value = node.check_param(name, value)
+        old = node.params[name]
+        if value == old and type(value) is type(old):
+            return old
+        if node.param_spec(name).shapes_ports:
+            self._reshape(node, name, value)
+        else:
+            node.params[name] = value
+        node.param_changed(name, old)
+        self.notify("param", node_id, name, value)
+        return old
+
+    def _reshape(self, node, name, value):
+        """A param that changes the ports: refuse if a link would lose its port."""
+        old = node.params[name]
+        old_out = node._out
+        node.params[name] = value
+        try:
+            node._build_ports()
+        except Exception:
+            node.params[name] = old
+            node._build_ports()
+            raise
+        lost = [link for link in self.links
+                if (link.src == node.id and link.outlet not in node.outlet_map)
+                or (link.dst == node.id and link.inlet not in node.inlet_map)]
+        if lost:
+            node.params[name] = old
+            node._build_ports()
+            node._out = old_out
+            raise ParamError(f"param '{name}' cannot change to {value!r} while these links use ports "
+                             f"it would remove: {', '.join(map(str, lost))}")
+        for outlet, links in old_out.items():
+            node._out[outlet] = links
+        node.setup()
+
+    # ---- links -----------------------------------------------------------------------
+
+    def check_link(self, link: Link):
+        """Raise LinkError saying why `link` cannot be made; return (outlet, inlet) specs."""
+        src = self.nodes.get(link.src)
+        dst = self.nodes.get(link.dst)
+        if src is None:
+            raise LinkError(f"link {link}: there is no node '{link.src}'")
+        if dst is None:
+            raise LinkError(f"link {link}: there is no node '{link.dst}'")
+        if isinstance(src, Placeholder):
+            src.add_port("outlet", link.outlet)
+        if isinstance(dst, Placeholder):
+            dst.add_port("inlet", link.inlet)
+        outlet = src.outlet_map.get(link.outlet)
+        if outlet is None:
+            names = ", ".join(src.outlet_map) or "none"
+            raise LinkError(f"link {link}: node '{link.src}' ({src.type_id}) has no outlet '{link.outlet}' "
+                            f"(its outlets: {names})")
+        inlet = dst.inlet_map.get(link.inlet)
+        if inlet is None:
+            names = ", ".join(dst.inlet_map) or "none"
+            raise LinkError(f"link {link}: node '{link.dst}' ({dst.type_id}) has no inlet '{link.inlet}' "
+                            f"(its inlets: {names})")
+        if link in self.links:
+            raise LinkError(f"link {link} exists already")
+        if not fits(outlet.type, inlet.type):
+            raise LinkError(f"cannot link {link.src}.{link.outlet} ({outlet.type}) to "
+                            f"{link.dst}.{link.inlet} ({inlet.type}): a {outlet.type} does not fit "
+                            f"a {inlet.type} inlet")
+        if not src.breaks_cycles:
+            if link.src == link.dst:
+                raise LinkError(f"link {link} would feed '{link.src}' into itself with no delay; "
+                                f"put a delay in the loop")
+            if nx.has_path(self._index, link.dst, link.src):
+                path = nx.shortest_path(self._index, link.dst, link.src)
+                cycle = " → ".join([link.src, *path])
+                raise LinkError(f"link {link} would close a loop with no delay in it: {cycle}; "
+                                f"put a delay in the loop")
+        return outlet, inlet
+
+    def connect(self, link: Link):
+        link = Link(*link)
+        self.check_link(link)
+        self.links.append(link)
+        src, dst = self.nodes[link.src], self.nodes[link.dst]
+        src._out[link.outlet].append((dst, link.inlet))
+        if not src.breaks_cycles:
+            self._index.add_edge(link.src, link.dst, key=link)
+            self._ranks_dirty = True
+        self.notify("linked", link)
+
+    def disconnect(self, link: Link):
+        link = Link(*link)
+        if link not in self.links:
+            raise LinkError(f"there is no link {link}")
+        self.links.remove(link)
+        src, dst = self.nodes[link.src], self.nodes[link.dst]
+        src._out[link.outlet].remove((dst, link.inlet))
+        if self._index.has_edge(link.src, link.dst, key=link):
+            self._index.remove_edge(link.src, link.dst, key=link)
+            self._ranks_dirty = True
+        self.notify("unlinked", link)
+
+    def links_of(self, node_id):
+        return [link for link in self.links if node_id in (link.src, link.dst)]
+
+    # ---- comments --------------------------------------------------------------------
+
+    def add_comment(self, text, pos, cid=None):
+        if not isinstance(text, str):
+            raise EditError("a comment's text must be text")
+        if cid is None:
+            cid = self._next_comment
+        self._next_comment = max(self._next_comment, cid + 1)
+        self.comments[cid] = Comment(text, _check_pos(pos))
+        self.notify("comment", cid)
+        return cid
+
+    def remove_comment(self, cid):
+        comment = self.comments.pop(cid)
+        self.notify("comment", cid)
+        return comment
+
+    def set_comment(self, cid, text=None, pos=None):
+        old = self.comments[cid]
+        self.comments[cid] = Comment(old.text if text is None else text,
+                                     old.pos if pos is None else _check_pos(pos))
+        self.notify("comment", cid)
+        return old
+
+    # ---- order -----------------------------------------------------------------------
+
+    def update_ranks(self):
+        """Give each node its place in the cascade order (once per structural change).
+
+        Ties are broken by node id, so the same patch runs in the same order however
+        its links were made.
+        """
+        if self._ranks_dirty:
+            for rank, node_id in enumerate(nx.lexicographical_topological_sort(self._index)):
+                self.nodes[node_id]._rank = rank
+            self._ranks_dirty = False
+
+
+def _check_pos(pos):
+    if (not isinstance(pos, (list, tuple)) or len(pos) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)):
+        raise EditError(f"a position must be two numbers [x, y], got {pos!r}")
+    return (pos[0], pos[1])

@@ -1,0 +1,228 @@
+"""Patch files (format version 1): read, check, migrate, write.
+
+A file is inert data. Reading one parses JSON and replays it as edit commands;
+nothing in it is ever executed. Writing is deterministic (sorted keys, sorted
+links) and atomic (a temporary file renamed over the old one).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+
+from .commands import AddComment, AddNode, Connect, apply_all, snapshot
+from .errors import NodegraphError, PatchError
+from .graph import Graph
+
+FORMAT = "nodegraph-patch"
+VERSION = 1
+
+# MIGRATIONS[n] turns a version-n document into a version-(n+1) one. Each is a
+# pure function of plain data, tested against frozen fixture files.
+MIGRATIONS: dict = {}
+
+_NODE_KEYS = {"type", "params", "state", "pos"}
+_TOP_KEYS = {"format", "version", "nodes", "links", "comments", "meta"}
+
+
+def read_text(text: str, source="patch") -> dict:
+    """Parse and check a patch document; raise PatchError with one clear sentence."""
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise PatchError(f"{source}: the JSON is nested too deeply") from None
+    except ValueError as e:
+        raise PatchError(f"{source}: not valid JSON ({e})") from None
+    return check_doc(doc, source)
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def read(path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise PatchError(f"{path}: cannot read the file ({e.strerror or e})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PatchError(f"{path}: not a text (UTF-8) file") from None
+    return read_text(text, str(path))
+
+
+def check_doc(doc, source="patch") -> dict:
+    """Check the document's shape and bring it to the current version."""
+    if not isinstance(doc, dict):
+        raise PatchError(f"{source}: a patch is a JSON object, this file holds {_kind(doc)}")
+    if doc.get("format") != FORMAT:
+        raise PatchError(f"{source}: field 'format' must be \"{FORMAT}\" (is this a nodegraph patch?)")
+    version = doc.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise PatchError(f"{source}: field 'version' must be a whole number, got {_short(version)}")
+    if version > VERSION:
+        raise PatchError(f"{source}: written by a newer nodegraph (format version {version}); "
+                         f"this one reads versions up to {VERSION}")
+    if version < 1:
+        raise PatchError(f"{source}: format version {version} does not exist")
+    while version < VERSION:
+        doc = MIGRATIONS[version](doc)
+        version += 1
+        doc["version"] = version
+    extra = set(doc) - _TOP_KEYS
+    if extra:
+        raise PatchError(f"{source}: unknown field '{sorted(extra)[0]}'")
+    nodes = doc.get("nodes", {})
+    if not isinstance(nodes, dict):
+        raise PatchError(f"{source}: field 'nodes' must be an object of node id → node")
+    for node_id, node in nodes.items():
+        where = f"{source}: node '{node_id}'"
+        if not node_id or not node_id.isprintable():
+            raise PatchError(f"{source}: node id {node_id!r} must be printable, non-empty text")
+        if not isinstance(node, dict):
+            raise PatchError(f"{where}: must be an object, got {_kind(node)}")
+        extra = set(node) - _NODE_KEYS
+        if extra:
+            raise PatchError(f"{where}: unknown field '{sorted(extra)[0]}'")
+        if not isinstance(node.get("type"), str) or not node["type"]:
+            raise PatchError(f"{where}: field 'type' must be a node type name, got {_short(node.get('type'))}")
+        for key in ("params", "state"):
+            if key in node and not isinstance(node[key], dict):
+                raise PatchError(f"{where}: field '{key}' must be an object, got {_kind(node[key])}")
+        if "pos" in node and not _is_pos(node["pos"]):
+            raise PatchError(f"{where}: field 'pos' must be two numbers [x, y], got {_short(node['pos'])}")
+    links = doc.get("links", [])
+    if not isinstance(links, list):
+        raise PatchError(f"{source}: field 'links' must be a list")
+    for n, link in enumerate(links):
+        if (not isinstance(link, list) or len(link) != 4
+                or not all(isinstance(x, str) for x in link)):
+            raise PatchError(f"{source}: link {n + 1} must be [source node, outlet, target node, inlet] "
+                             f"as four texts, got {_short(link)}")
+    comments = doc.get("comments", [])
+    if not isinstance(comments, list):
+        raise PatchError(f"{source}: field 'comments' must be a list")
+    for n, c in enumerate(comments):
+        if (not isinstance(c, dict) or set(c) - {"text", "pos"} or not isinstance(c.get("text"), str)
+                or not _is_pos(c.get("pos", [0, 0]))):
+            raise PatchError(f"{source}: comment {n + 1} must be {{\"text\": ..., \"pos\": [x, y]}}, "
+                             f"got {_short(c)}")
+    if "meta" in doc and not isinstance(doc["meta"], dict):
+        raise PatchError(f"{source}: field 'meta' must be an object")
+    return doc
+
+
+def commands_for(doc) -> list:
+    """The edit commands that build this document's patch."""
+    cmds = []
+    for node_id in sorted(doc.get("nodes", {})):
+        n = doc["nodes"][node_id]
+        cmds.append(AddNode(n["type"], n.get("params", {}), n.get("pos", [0, 0]), node_id, n.get("state")))
+    for link in doc.get("links", []):
+        cmds.append(Connect(*link))
+    for c in doc.get("comments", []):
+        cmds.append(AddComment(c["text"], c.get("pos", [0, 0])))
+    return cmds
+
+
+def build(doc, graph=None, source="patch") -> Graph:
+    """Replay a checked document into `graph` (a new one by default)."""
+    graph = Graph() if graph is None else graph
+    for cmd in commands_for(doc):
+        try:
+            apply_all(graph, [cmd])
+        except NodegraphError as e:
+            raise PatchError(f"{source}: {_where(cmd)}{e}") from None
+        except Exception as e:  # a node type's own checks of its state
+            raise PatchError(f"{source}: {_where(cmd)}{type(e).__name__}: {e}") from None
+    graph.meta = dict(doc.get("meta", {}))
+    return graph
+
+
+def _where(cmd) -> str:
+    if isinstance(cmd, AddNode):
+        return f"node '{cmd.node_id}' ({cmd.type_id}): "
+    return ""
+
+
+def to_doc(graph) -> dict:
+    doc = {"format": FORMAT, "version": VERSION,
+           "nodes": {node_id: snapshot(graph, node_id) for node_id in sorted(graph.nodes)},
+           "links": sorted([list(link) for link in graph.links]),
+           "comments": [{"text": c.text, "pos": list(c.pos)}
+                        for _, c in sorted(graph.comments.items())]}
+    if getattr(graph, "meta", None):
+        doc["meta"] = graph.meta
+    return doc
+
+
+def dumps(doc) -> str:
+    """JSON with one line per node field, per link and per training example, so a
+    patch diffs well in git (a recorded example is one changed line)."""
+    return _format(doc, "") + "\n"
+
+
+def _flat(v):
+    if isinstance(v, dict):
+        return all(not isinstance(x, (dict, list)) or (isinstance(x, list) and _scalars(x)) for x in v.values())
+    return _scalars(v)
+
+
+def _scalars(v):
+    return all(not isinstance(x, (dict, list)) for x in v)
+
+
+def _format(v, indent):
+    if not isinstance(v, (dict, list)) or not v or _flat(v):
+        return json.dumps(v, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+    inner = indent + "  "
+    if isinstance(v, dict):
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_format(v[k], inner)}" for k in sorted(v)]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    return "[\n" + ",\n".join(inner + _format(x, inner) for x in v) + "\n" + indent + "]"
+
+
+def write(path, doc):
+    """Write atomically: a crash leaves the old file or the new one, never half of one."""
+    text = dumps(doc)
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".nodegraph-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _is_pos(p):
+    return (isinstance(p, list) and len(p) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p))
+
+
+def _kind(v):
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null",
+            int: "a number", float: "a number"}.get(type(v), type(v).__name__)
+
+
+def _short(v):
+    text = json.dumps(v, ensure_ascii=False) if _jsonable(v) else repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _jsonable(v):
+    try:
+        json.dumps(v)
+        return True
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,174 @@
+"""A running patch: graph + scheduler + undo history + console, one object to drive.
+
+Headless programs, tests and the editor all go through this. Edits from another
+thread are handed to the scheduler thread and waited for, so node state is only
+ever touched by that thread.
+"""
+from __future__ import annotations
+
+import threading
+
+from . import patchfile
+from .clock import ManualClock
+from .commands import History
+from .console import Console
+from .graph import Graph
+from .scheduler import Scheduler
+
+
+class Runtime:
+    def __init__(self, clock=None):
+        self.graph = Graph()
+        self.graph.meta = {}
+        self.console = Console()
+        self.scheduler = Scheduler(self.graph, clock, self.console)
+        self.history = History(self.graph)
+        self.path = None
+        self.running = False
+        self.graph.subscribe(self._follow)
+
+    @classmethod
+    def open(cls, path, clock=None) -> "Runtime":
+        rt = cls(clock)
+        rt.load(path)
+        return rt
+
+    @classmethod
+    def manual(cls) -> "Runtime":
+        """A runtime on a manual clock: time moves only with advance() (tests)."""
+        return cls(ManualClock())
+
+    # ---- files -----------------------------------------------------------------------
+
+    def load(self, path):
+        """Load a patch file into this (empty) runtime; PatchError if anything is wrong."""
+        doc = patchfile.read(path)
+        self.load_doc(doc, str(path))
+        self.path = str(path)
+
+    def load_doc(self, doc, source="patch"):
+        doc = patchfile.check_doc(doc, source)
+        self.call(patchfile.build, doc, self.graph, source)
+        self.history.clear()
+
+    def to_doc(self) -> dict:
+        return self.call(patchfile.to_doc, self.graph)
+
+    def save(self, path=None):
+        path = path or self.path
+        patchfile.write(path, self.to_doc())
+        self.path = str(path)
+        return self.path
+
+    # ---- edits -----------------------------------------------------------------------
+
+    def do(self, cmd, merge=False):
+        """Apply an edit command (validated; undoable); raises a NodegraphError if refused."""
+        return self.call(self.history.do, cmd, merge)
+
+    def undo(self) -> bool:
+        return self.call(self.history.undo)
+
+    def redo(self) -> bool:
+        return self.call(self.history.redo)
+
+    def call(self, fn, *args):
+        """Run fn(*args) on the scheduler thread, then the cascade it started; return its result."""
+        sched = self.scheduler
+        if sched.on_thread():
+            sched.graph.update_ranks()
+            try:
+                return fn(*args)
+            finally:
+                sched.graph.update_ranks()
+                sched._cascade()
+        done = threading.Event()
+        box = {}
+
+        def job():
+            try:
+                box["value"] = fn(*args)
+            except BaseException as e:
+                box["error"] = e
+            finally:
+                done.set()
+
+        sched.post(None, job)
+        if not done.wait(10):
+            raise TimeoutError("the scheduler did not answer within 10 s")
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def send(self, node_id, inlet, value):
+        """Put a value into a node's inlet, as if a link brought it (any thread)."""
+        node = self.graph.node(node_id)
+        if inlet not in node.inlet_map:
+            from .errors import EditError
+            raise EditError(f"node '{node_id}' has no inlet '{inlet}' (its inlets: {', '.join(node.inlet_map)})")
+        if self.scheduler.on_thread():
+            self.scheduler.send(node, inlet, value)
+        else:
+            self.scheduler.post(node, self.scheduler.deliver, ([(node, inlet)], value))
+
+    # ---- running ---------------------------------------------------------------------
+
+    def start(self, thread=True):
+        """Start every node, fire the loadbangs, and (by default) the scheduler thread."""
+        if self.running:
+            return
+        self.running = True
+        self.call(self._start_nodes)
+        if thread:
+            self.scheduler.start_thread()
+
+    def _start_nodes(self):
+        nodes = sorted(self.graph.nodes.values(), key=lambda n: n.id)
+        for node in nodes:
+            self.scheduler.run_event(node, node.start)
+        self.graph.update_ranks()
+        for node in sorted(nodes, key=lambda n: n._rank):
+            if hasattr(node, "loadbang"):
+                self.scheduler.run_event(node, node.loadbang)
+
+    def stop(self):
+        if not self.running:
+            return
+        self.scheduler.stop_thread()
+        for node in list(self.graph.nodes.values()):
+            try:
+                node.stop()
+            except Exception as e:
+                self.scheduler.fail(node, e)
+        self.running = False
+
+    def close(self):
+        self.stop()
+        self.scheduler.close()
+
+    def advance(self, ms):
+        """Manual clock: move logical time forward, running what falls due."""
+        self.scheduler.advance(ms)
+
+    def poll(self, timeout=0.0):
+        """Without the thread: handle pending socket data and posted events once."""
+        self.scheduler.poll(timeout)
+
+    def _follow(self, event, *args):
+        if not self.running:
+            return
+        if event == "node_added":
+            node = self.graph.nodes[args[0]]
+            self.scheduler.run_event(node, node.start)
+        elif event == "node_removed":
+            node = args[1]
+            try:
+                node.stop()
+            except Exception as e:
+                self.scheduler.fail(node, e)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,285 @@
+"""The scheduler: one thread owns every node; everything else posts to its inbox.
+
+An event (a message from a socket, a clock tick, an edit) starts a cascade.
+Values travel along links; each node that received a value runs in topological
+order, after every upstream node of the cascade has run, so a diamond's join
+runs once with both fresh values. A node that emits several values on one
+outlet makes its downstream run once per value, in order.
+
+Time is logical (Pd): a timer callback sees `now` equal to the time it was due,
+so a metro does not drift however late the thread wakes.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import selectors
+import socket
+import threading
+import traceback
+from collections import deque
+
+from .clock import RealClock
+from .errors import NodegraphError
+from .types import CoercionError
+
+log = logging.getLogger("nodegraph")
+
+
+class Timer:
+    __slots__ = ("when", "seq", "node", "fn", "args", "cancelled")
+
+    def __init__(self, when, seq, node, fn, args):
+        self.when, self.seq, self.node, self.fn, self.args = when, seq, node, fn, args
+        self.cancelled = False
+
+    def cancel(self):
+        self.cancelled = True
+
+    def __lt__(self, other):
+        return (self.when, self.seq) < (other.when, other.seq)
+
+
+class Scheduler:
+    def __init__(self, graph, clock=None, console=None):
+        self.graph = graph
+        graph.host = self
+        for node in graph.nodes.values():
+            node.host = self
+        self.clock = clock or RealClock()
+        self.console = console
+        self._logical = None  # set while a timer's cascade runs
+        self._heap = []
+        self._timers = []
+        self._seq = itertools.count()
+        self._inbox = deque()
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._thread = None
+        self._running = False
+        self.activations = 0
+
+    # ---- what nodes call -------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self._logical if self._logical is not None else self.clock.now()
+
+    def deliver(self, links, value):
+        heap = self._heap
+        for target, inlet in links:
+            convert = target._convert[inlet]
+            if convert is not None:
+                try:
+                    v = convert(value)
+                except CoercionError as e:
+                    self.fail(target, f"inlet '{inlet}' {e}")
+                    continue
+            else:
+                v = value
+            target._pending.append((inlet, v))
+            if not target._queued:
+                target._queued = True
+                heapq.heappush(heap, (target._rank, target.id, target))
+
+    def schedule(self, node, delay_ms, fn, args=()):
+        timer = Timer(self.now + max(0.0, float(delay_ms)), next(self._seq), node, fn, args)
+        heapq.heappush(self._timers, timer)
+        if self._thread is not None and threading.current_thread() is not self._thread:
+            self._wake()
+        return timer
+
+    def post(self, node, fn, args=()):
+        """Thread-safe: run fn(*args) on the scheduler thread as its own cascade."""
+        self._inbox.append((node, fn, args))
+        self._wake()
+
+    def log(self, node, text, level="info"):
+        if self.console is not None:
+            self.console.write(text, node.id if node is not None else None, level)
+
+    def notify(self, event, *args):
+        self.graph.notify(event, *args)
+
+    def add_reader(self, sock, node, callback):
+        """Run callback() on the scheduler thread whenever `sock` is readable.
+
+        Sockets read here cost no thread hop: a datagram is parsed and its cascade
+        runs on the same thread, as Pd polls its sockets in the scheduler.
+        """
+        self._selector.register(sock, selectors.EVENT_READ, (node, callback))
+        self._wake()
+
+    def remove_reader(self, sock):
+        try:
+            self._selector.unregister(sock)
+        except (KeyError, ValueError):
+            pass
+
+    # ---- cascades --------------------------------------------------------------------
+
+    def run_event(self, node, fn, args=()):
+        """Run one event and the cascade it starts, to completion."""
+        self.graph.update_ranks()
+        try:
+            fn(*args)
+        except Exception as e:  # a node's failure stays with that node
+            self.fail(node, e)
+        self._cascade()
+
+    def send(self, node, inlet, value):
+        """Deliver a value into a node's inlet as if a link carried it."""
+        self.run_event(node, self.deliver, ([(node, inlet)], value))
+
+    def _cascade(self):
+        heap = self._heap
+        pop = heapq.heappop
+        while heap:
+            node = pop(heap)[2]
+            node._queued = False
+            pending = node._pending
+            node._pending = []
+            if len(pending) == 1:
+                name, value = pending[0]
+                node.inputs[name] = value
+                if name in node.hot:
+                    self._activate(node, (name,))
+            else:
+                self._rounds(node, pending)
+
+    def _rounds(self, node, pending):
+        """Several values arrived: round i gives each inlet its i-th value."""
+        queues = {}
+        for name, value in pending:
+            queues.setdefault(name, []).append(value)
+        depth = max(len(q) for q in queues.values())
+        inputs, hot = node.inputs, node.hot
+        for i in range(depth):
+            fired = []
+            for name, q in queues.items():
+                if i < len(q):
+                    inputs[name] = q[i]
+                    fired.append(name)
+            if not hot.isdisjoint(fired):
+                self._activate(node, tuple(fired))
+
+    def _activate(self, node, fired):
+        node.runs += 1
+        try:
+            node.process(fired)
+        except Exception as e:
+            self.fail(node, e)
+        else:
+            if node.error is not None:
+                node.error = None
+                self.graph.notify("error", node.id, None)
+
+    def fail(self, node, error):
+        """Mark `node` errored; its branch of the cascade stops here, the rest goes on."""
+        if isinstance(error, NodegraphError):
+            message = str(error)
+        elif isinstance(error, str):
+            message = error
+        else:
+            message = f"{type(error).__name__}: {error}"
+            log.debug("node %s failed:\n%s", getattr(node, "id", "?"), traceback.format_exc())
+        if node is None:
+            log.error("%s", message)
+            return
+        node.error = message
+        log.warning("node '%s' (%s): %s", node.id, node.type_id, message)
+        if self.console is not None:
+            self.console.write(message, node.id, "error")
+        self.graph.notify("error", node.id, message)
+
+    # ---- time and the inbox ----------------------------------------------------------
+
+    def run_due(self, until=None):
+        """Run every timer due by `until` (default: now), each at its own logical time."""
+        until = self.clock.now() if until is None else until
+        timers = self._timers
+        while timers and timers[0].when <= until:
+            timer = heapq.heappop(timers)
+            if timer.cancelled:
+                continue
+            self._logical = timer.when
+            try:
+                self.run_event(timer.node, timer.fn, timer.args)
+            finally:
+                self._logical = None
+
+    def advance(self, ms):
+        """Manual clock only: move time forward by `ms`, running timers on the way."""
+        if not self.clock.manual:
+            raise RuntimeError("advance() needs a ManualClock")
+        target = self.clock.t + ms
+        while self._timers and self._timers[0].when <= target:
+            self.clock.t = max(self.clock.t, self._timers[0].when)
+            self.run_due(self.clock.t)
+        self.clock.t = target
+
+    def poll(self, timeout=0.0):
+        """Handle readable sockets and posted events once; wait up to `timeout` seconds."""
+        if self._inbox:
+            timeout = 0
+        for key, _ in self._selector.select(timeout):
+            if key.data is None:
+                try:
+                    while self._wake_r.recv(4096):
+                        pass
+                except BlockingIOError:
+                    pass
+            else:
+                node, callback = key.data
+                self.run_event(node, callback)
+        inbox = self._inbox
+        while inbox:
+            node, fn, args = inbox.popleft()
+            self.run_event(node, fn, args)
+
+    def _wake(self):
+        try:
+            self._wake_w.send(b"\0")
+        except (BlockingIOError, OSError):
+            pass  # the pipe is full: the loop is awake already
+
+    # ---- the thread ------------------------------------------------------------------
+
+    def start_thread(self):
+        if self._thread is not None:
+            return
+        self._running = True
+        self._thread = threading.Thread(target=self._loop, name="nodegraph-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop_thread(self):
+        if self._thread is None:
+            return
+        self._running = False
+        self._wake()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5)
+        self._thread = None
+
+    def on_thread(self) -> bool:
+        return self._thread is None or threading.current_thread() is self._thread
+
+    def _loop(self):
+        while self._running:
+            timeout = 0.5
+            if self._timers:
+                timeout = min(timeout, max(0.0, (self._timers[0].when - self.clock.now()) / 1000.0))
+            self.poll(timeout)
+            if self._timers and not self.clock.manual:
+                self.run_due()
+
+    def close(self):
+        self.stop_thread()
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
