@@ -74,6 +74,7 @@ class Node:
         self.host = None  # the scheduler, once the node is in a running graph
         self.last = {}  # outlet -> latest value, for views
         self.runs = 0
+        self.probes = {}  # outlet -> [fn(value)]: watchers (scopes, meters, tests), on the scheduler thread
         self._pending = []
         self._queued = False
         self._rank = 0
@@ -117,6 +118,9 @@ class Node:
         if links is None:
             raise NodeError(f"has no outlet '{outlet}'")
         self.last[outlet] = value
+        if self.probes:
+            for fn in self.probes.get(outlet, ()):
+                fn(value)
         if links:
             self.host.deliver(links, value)
 
@@ -132,6 +136,18 @@ class Node:
     def post(self, fn, *args):
         """From any thread: run fn(*args) on the scheduler thread as a new cascade."""
         self.host.post(self, fn, args)
+
+    def watch(self, outlet, fn):
+        """Call fn(value) for every value leaving `outlet`; returns a function that stops it."""
+        if outlet not in self.outlet_map:
+            raise NodeError(f"has no outlet '{outlet}'")
+        self.probes.setdefault(outlet, []).append(fn)
+
+        def unwatch():
+            self.probes[outlet].remove(fn)
+            if not self.probes[outlet]:
+                del self.probes[outlet]
+        return unwatch
 
     def log(self, text, level="info"):
         if self.host is not None:

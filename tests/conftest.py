@@ -1,0 +1,27 @@
+import pytest
+
+from nodegraph import AddNode, Connect, Runtime
+
+
+@pytest.fixture
+def rt():
+    """A runtime on a manual clock, started without a thread: time moves with rt.advance()."""
+    runtime = Runtime.manual()
+    yield runtime
+    runtime.close()
+
+
+def build(rt, nodes, links=()):
+    """nodes: {id: (type, params)}; links: [(src, outlet, dst, inlet)]."""
+    for node_id, (type_id, params) in nodes.items():
+        rt.do(AddNode(type_id, params, node_id=node_id))
+    for link in links:
+        rt.do(Connect(*link))
+    return rt
+
+
+def tap(rt, node_id, outlet):
+    """Every value that leaves node_id.outlet, in order (a streamz-style sink)."""
+    seen = []
+    rt.graph.node(node_id).watch(outlet, seen.append)
+    return seen

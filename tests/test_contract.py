@@ -1,0 +1,84 @@
+"""One contract, checked over every registered node type (scikit-learn's check_estimator idea)."""
+import json
+
+import mido
+import numpy as np
+import pytest
+
+from nodegraph import BANG, AddNode, registry
+from nodegraph.errors import NodegraphError
+from nodegraph.params import Param
+
+TYPES = sorted(registry.all_types())
+
+SAMPLES = {
+    "bang": [BANG],
+    "float": [0.0, 0.5, -3.0, 1e6],
+    "bool": [True, False],
+    "text": ["", "hello"],
+    "vector": [np.zeros(2), np.array([0.25, 0.75, 1.0])],
+    "label": ["a", 2],
+    "midi": [mido.Message("note_on", note=60, velocity=100), mido.Message("control_change", control=1, value=64)],
+    "any": [BANG, 1.0, "x", np.array([1.0, 2.0])],
+}
+
+
+def test_library_is_not_empty():
+    assert {"loadbang", "metro", "delay", "value", "math", "trigger", "pack", "unpack", "print"} <= set(TYPES)
+
+
+@pytest.mark.parametrize("type_id", TYPES)
+def test_constructs_from_defaults_with_help(type_id):
+    cls = registry.get(type_id)
+    node = cls("n")
+    assert cls.help().strip(), "a node type's docstring is its help text"
+    assert len(cls.summary()) <= 100, "the first line is a one-line summary"
+    for p in cls.params:
+        assert isinstance(p, Param)
+        assert p.check(p.default) == node.params[p.name]
+    d = node.describe()
+    json.dumps(d)
+    assert d["type"] == type_id
+
+
+@pytest.mark.parametrize("type_id", TYPES)
+def test_params_and_state_round_trip_through_json(type_id, rt):
+    rt.do(AddNode(type_id, node_id="n"))
+    doc = json.loads(json.dumps(rt.to_doc()))
+    again = type(rt)()
+    again.load_doc(doc)
+    assert again.graph.nodes["n"].params == rt.graph.nodes["n"].params
+    assert json.dumps(again.to_doc(), sort_keys=True) == json.dumps(doc, sort_keys=True)
+    again.close()
+
+
+@pytest.mark.parametrize("type_id", TYPES)
+def test_processes_its_declared_input_types(type_id, rt):
+    """Every inlet takes every sample of its type: the node runs or refuses with a NodeError
+    (marked errored), never any other exception, and the patch keeps running."""
+    rt.do(AddNode(type_id, node_id="n"))
+    node = rt.graph.nodes["n"]
+    for inlet in node.inlets:
+        for value in SAMPLES[inlet.type]:
+            rt.send("n", inlet.name, value)
+            assert node.error is None or isinstance(node.error, str)
+            if node.error and not node.error.startswith(("inlet", "has no")):
+                # an error must read as a sentence, not a Python exception name
+                assert not node.error.split(":")[0].endswith(("Error", "Exception")), node.error
+    rt.advance(10)
+
+
+@pytest.mark.parametrize("type_id", TYPES)
+def test_bad_param_value_is_refused_and_old_value_stays(type_id, rt):
+    rt.do(AddNode(type_id, node_id="n"))
+    node = rt.graph.nodes["n"]
+    for p in type(node).params:
+        if p.kind == "json":
+            continue
+        before = node.params[p.name]
+        bad = {"float": "x", "int": 1.5, "bool": "yes", "text": 3, "choice": "no-such-choice",
+               "vector": ["a"]}[p.kind]
+        with pytest.raises(NodegraphError):
+            from nodegraph import SetParam
+            rt.do(SetParam("n", p.name, bad))
+        assert node.params[p.name] == before
