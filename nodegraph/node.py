@@ -102,6 +102,13 @@ class Node:
     def stop(self):
         """The patch stops or the node is removed: release everything start() took."""
 
+    def info(self) -> dict:
+        """What the editor shows on the node beyond its last values (counts, progress, score).
+
+        Read from the editor's thread: build a fresh dict of plain values each call.
+        """
+        return {}
+
     def get_state(self) -> dict:
         """What to save with the patch, as plain JSON."""
         return self.state
