@@ -190,6 +190,8 @@ class Scheduler:
         if node is None:
             log.error("%s", message)
             return
+        if node.error == message:
+            return  # already shown and logged: a flood of one failure must not flood the console
         node.error = message
         log.warning("node '%s' (%s): %s", node.id, node.type_id, message)
         if self.console is not None:
