@@ -1,0 +1,421 @@
+"""OSC over UDP for the engine: shared listening sockets, address patterns, encoding.
+
+No GUI and no node classes here (those are in nodes/osc.py). Every `osc.in` on
+one port shares one `Server`; its socket is read on the scheduler thread through
+`host.add_reader`, so a datagram is parsed and its cascade runs with no thread
+hop. Each datagram is its own event (its own cascade), in arrival order.
+
+Bad input never stops a patch: a malformed, oversized or unsupported datagram is
+dropped, counted in `Server.counts`, and logged by a `Throttle` so a flood of
+them prints one line every few seconds, not one per packet.
+"""
+from __future__ import annotations
+
+import errno
+import re
+import socket
+import struct
+import threading
+import time
+import weakref
+
+from pythonosc.osc_message import OscMessage
+
+from ..errors import NodeError
+
+MAX_DATAGRAM = 32768  # bytes; a longer datagram is dropped as oversized
+MAX_BURST = 256  # datagrams read per wake-up before timers and other sockets get a turn
+RECV_BUFFER = 1 << 21  # ask the kernel for room to absorb bursts (it may cap this)
+_TRUNC = getattr(socket, "MSG_TRUNC", 0)  # Linux: recv reports a datagram's real length
+_BUNDLE = b"#bundle\0"
+# The argument types python-osc parses; any other tag would misalign its parser.
+_KNOWN_TAGS = frozenset("ihfdsbrmtTFN[]")
+
+
+class ParseError(ValueError):
+    """A datagram that is not valid OSC; `kind` is the counter it goes to."""
+
+    def __init__(self, text, kind="malformed"):
+        super().__init__(text)
+        self.kind = kind
+
+
+# ---- parsing -------------------------------------------------------------------------
+
+def parse(data: bytes, depth: int = 0) -> list:
+    """The messages in one datagram as [(address, args)], bundles unpacked in order.
+
+    Bundle time tags are not waited for: their messages run at once, as Pd and
+    Wekinator treat them. Raises ParseError saying what is wrong.
+    """
+    if data[:1] == b"/":
+        return [_message(data)]
+    if data.startswith(_BUNDLE):
+        if depth > 8:
+            raise ParseError("bundles nested more than 8 deep")
+        if len(data) < 16:
+            raise ParseError("a bundle shorter than its header")
+        messages = []
+        i, end = 16, len(data)
+        while i < end:
+            if i + 4 > end:
+                raise ParseError("a bundle element without its size")
+            size = int.from_bytes(data[i:i + 4], "big", signed=True)
+            i += 4
+            if size <= 0 or size % 4 or i + size > end:
+                raise ParseError(f"a bundle element of impossible size {size}")
+            messages.extend(parse(data[i:i + size], depth + 1))
+            i += size
+        return messages
+    if not data:
+        raise ParseError("an empty datagram")
+    raise ParseError("not an OSC message or bundle (it does not start with '/' or '#bundle')")
+
+
+def _message(data: bytes):
+    end = data.find(b"\0")
+    if end < 0:
+        raise ParseError("the address is not terminated")
+    tags_at = (end + 4) & ~3
+    if tags_at < len(data):
+        tags_end = data.find(b"\0", tags_at)
+        tags = data[tags_at:tags_end if tags_end >= 0 else len(data)]
+        if not tags.startswith(b","):
+            raise ParseError("the type tags do not start with ','")
+        unknown = set(tags[1:].decode("ascii", "replace")) - _KNOWN_TAGS
+        if unknown:
+            raise ParseError(f"argument type '{sorted(unknown)[0]}' is not supported", "unsupported")
+    try:
+        msg = OscMessage(data)
+        return msg.address, msg.params
+    except Exception as e:  # python-osc's ParseError, but also UnicodeDecodeError, struct.error...
+        reason = e.args[1] if len(e.args) > 1 else e
+        raise ParseError(f"cannot be parsed ({reason})") from None
+
+
+# ---- address patterns ----------------------------------------------------------------
+
+def compile_pattern(pattern: str):
+    """An OSC address pattern as a function address -> bool.
+
+    `*` any run of characters within one part, `?` one character, `[abc]`/`[a-z]`/
+    `[!abc]` one of (not) these, `{in,out}` one of these words. "" and "*" match
+    every address. Raises ValueError for a pattern that cannot be right.
+    """
+    if pattern in ("", "*"):
+        return lambda address: True
+    if not pattern.startswith("/"):
+        raise ValueError(f'the address "{pattern}" must start with "/" (for example /wek/inputs)')
+    if not any(c in pattern for c in "*?[{"):
+        return pattern.__eq__
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            close = pattern.find("]", i + 1)
+            if close < 0:
+                raise ValueError(f'the address "{pattern}" has a "[" without its "]"')
+            body = pattern[i + 1:close]
+            negate = body.startswith("!")
+            body = body[1:] if negate else body
+            body = "".join("\\" + ch if ch in "\\^[]" else ch for ch in body)
+            out.append(f"[{'^' if negate else ''}{body}]")
+            i = close
+        elif c == "{":
+            close = pattern.find("}", i + 1)
+            if close < 0:
+                raise ValueError(f'the address "{pattern}" has a "{{" without its "}}"')
+            words = pattern[i + 1:close].split(",")
+            out.append("(?:" + "|".join(re.escape(w) for w in words) + ")")
+            i = close
+        else:
+            out.append(re.escape(c))
+        i += 1
+    try:
+        regex = re.compile("".join(out) + r"\Z")
+    except re.error as e:
+        raise ValueError(f'the address "{pattern}" is not a valid pattern ({e})') from None
+    return lambda address: regex.match(address) is not None
+
+
+# ---- logging without floods ----------------------------------------------------------
+
+class Throttle:
+    """Lets the first line of each kind through, then one per `interval` seconds.
+
+    `throttle(key)` returns None when the line should be held back, otherwise how
+    many lines of that kind were held back since the last one shown.
+    """
+
+    def __init__(self, interval: float = 5.0):
+        self.interval = interval
+        self._next = {}
+        self._held = {}
+
+    def __call__(self, key):
+        now = time.monotonic()
+        if now < self._next.get(key, 0.0):
+            self._held[key] = self._held.get(key, 0) + 1
+            return None
+        self._next[key] = now + self.interval
+        return self._held.pop(key, 0)
+
+
+def held_note(held: int) -> str:
+    return f" ({held} more like this not shown)" if held else ""
+
+
+# ---- the shared server ---------------------------------------------------------------
+
+class Listener:
+    """One osc.in's subscription to a server: what it matches and whom it calls."""
+
+    __slots__ = ("server", "node", "pattern", "matches", "callback")
+
+    def __init__(self, server, node, pattern, callback):
+        self.server, self.node, self.pattern, self.callback = server, node, pattern, callback
+        self.matches = compile_pattern(pattern)
+
+    def close(self):
+        if self.server is not None:
+            self.server.remove(self)
+            self.server = None
+
+
+class Server:
+    """A UDP socket on (host, port) and the listeners that share it."""
+
+    COUNTS = ("datagrams", "messages", "malformed", "oversized", "unsupported", "unmatched", "read_errors")
+
+    def __init__(self, scheduler, host, port, sockaddr, family):
+        self.scheduler, self.host, self.port = scheduler, host, port
+        self.sockaddr, self.family = sockaddr, family
+        self.listeners = []
+        self.counts = dict.fromkeys(self.COUNTS, 0)  # fixed keys: the editor thread may read them
+        self.throttle = Throttle()
+        self._routes = {}  # address -> listeners matching it (a cache, cleared on any change)
+        self._buf = bytearray(MAX_DATAGRAM)
+        self._view = memoryview(self._buf)
+        self.sock = None
+
+    def open(self):
+        sock = socket.socket(self.family, socket.SOCK_DGRAM)
+        try:
+            # No SO_REUSEADDR: with it Linux lets a second program bind the same UDP
+            # port and steal half the messages, instead of telling us the port is taken.
+            sock.bind(self.sockaddr)
+        except OSError as e:
+            sock.close()
+            raise NodeError(_bind_problem(e, self.host, self.port)) from None
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_BUFFER)
+        except OSError:
+            pass
+        sock.setblocking(False)
+        self.sock = sock
+        self.scheduler.add_reader(sock, None, self._readable)
+
+    def close(self):
+        if self.sock is not None:
+            self.scheduler.remove_reader(self.sock)
+            self.sock.close()
+            self.sock = None
+
+    def add(self, listener):
+        self.listeners.append(listener)
+        self._routes.clear()
+
+    def remove(self, listener):
+        if listener in self.listeners:
+            self.listeners.remove(listener)
+            self._routes.clear()
+        if not self.listeners:
+            _forget(self)
+            self.close()
+
+    # -- on the scheduler thread --
+
+    def _readable(self):
+        """Read every datagram waiting (up to MAX_BURST), each as its own event."""
+        sock, view, counts = self.sock, self._view, self.counts
+        run = self.scheduler.run_event
+        for _ in range(MAX_BURST):
+            if sock is None or sock is not self.sock:
+                return  # a listener closed the server during the last cascade
+            try:
+                n, sender = sock.recvfrom_into(self._buf, 0, _TRUNC)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                counts["read_errors"] += 1
+                self._problem("read", f"could not read from the socket: {e.strerror or e}")
+                return
+            counts["datagrams"] += 1
+            if n > MAX_DATAGRAM or (not _TRUNC and n == MAX_DATAGRAM):
+                counts["oversized"] += 1
+                self._problem("oversized", f"dropped a datagram of {n} bytes from {_who(sender)} "
+                                           f"(the limit is {MAX_DATAGRAM} bytes)")
+                continue
+            run(None, self._dispatch, (bytes(view[:n]), sender))
+
+    def _dispatch(self, data, sender):
+        try:
+            messages = parse(data)
+        except ParseError as e:
+            self.counts[e.kind] += 1
+            self._problem(e.kind, f"ignored a datagram from {_who(sender)}: {e}")
+            return
+        routes, counts, fail = self._routes, self.counts, self.scheduler.fail
+        for address, args in messages:
+            counts["messages"] += 1
+            listeners = routes.get(address)
+            if listeners is None:
+                listeners = tuple(x for x in self.listeners if x.matches(address))
+                if len(routes) > 4096:  # a sender making up addresses must not grow this forever
+                    routes.clear()
+                routes[address] = listeners
+            if not listeners:
+                counts["unmatched"] += 1
+                continue
+            for listener in listeners:
+                try:
+                    listener.callback(address, args)
+                except Exception as e:  # one node's failure stays with that node
+                    fail(listener.node, e)
+
+    def _problem(self, kind, text):
+        held = self.throttle(kind)
+        if held is not None:
+            node = self.listeners[0].node if self.listeners else None
+            self.scheduler.log(node, f"port {self.port}: {text}{held_note(held)}", "warning")
+
+
+_servers = weakref.WeakKeyDictionary()  # scheduler -> {port: Server}
+_lock = threading.Lock()
+
+
+def listen(scheduler, host, port, pattern, node, callback) -> Listener:
+    """Subscribe `callback(address, args)` to messages matching `pattern` on (host, port).
+
+    Opens the port if no other listener of this scheduler has it open; raises
+    NodeError with a sentence a person can act on if it cannot.
+    """
+    try:
+        compile_pattern(pattern)
+    except ValueError as e:
+        raise NodeError(str(e)) from None
+    family, sockaddr = _bind_address(host, port)
+    with _lock:
+        servers = _servers.setdefault(scheduler, {})
+        server = servers.get(port)
+        if server is not None and server.sockaddr[0] != sockaddr[0]:
+            raise NodeError(f"port {port} is already open on {server.host} by another osc.in; "
+                            f"give every osc.in on port {port} the same host")
+        if server is None:
+            server = Server(scheduler, host, port, sockaddr, family)
+            server.open()
+            servers[port] = server
+        listener = Listener(server, node, pattern, callback)
+        server.add(listener)
+    return listener
+
+
+def _forget(server):
+    with _lock:
+        servers = _servers.get(server.scheduler, {})
+        if servers.get(server.port) is server:
+            del servers[server.port]
+
+
+def _bind_address(host, port):
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_DGRAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as e:
+        raise NodeError(f'cannot listen on host "{host}": {getattr(e, "strerror", None) or e}') from None
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)  # "localhost": prefer 127.0.0.1 to ::1
+    family, _, _, _, sockaddr = infos[0]
+    return family, sockaddr
+
+
+def _bind_problem(e: OSError, host, port) -> str:
+    if e.errno == errno.EADDRINUSE:
+        return (f"port {port} is already in use on {host} (another program or patch listens there); "
+                f"choose another port or close that program")
+    if e.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} (ports below 1024 need administrator rights)"
+    if e.errno == errno.EADDRNOTAVAIL:
+        return f'cannot listen on host "{host}": this computer has no such address'
+    return f"cannot listen on {host}:{port}: {e.strerror or e}"
+
+
+def _who(sender) -> str:
+    try:
+        return f"{sender[0]}:{sender[1]}"
+    except (TypeError, IndexError):
+        return "an unknown sender"
+
+
+# ---- encoding (osc.out) --------------------------------------------------------------
+
+def _pad(b: bytes) -> bytes:
+    """OSC strings: NUL-terminated, padded with NULs to a multiple of 4 bytes."""
+    return b + b"\0" * (4 - len(b) % 4)
+
+
+class Encoder:
+    """Builds datagrams for one address, caching the address + type-tag prefix per
+    argument signature (a 3-float vector always starts with the same 20 bytes)."""
+
+    def __init__(self, address: str):
+        self.address = address
+        self._addr = _pad(address.encode("utf-8"))
+        self._prefixes = {}
+        self._floats = {}  # n -> (prefix, struct.Struct) for the common case: n floats
+
+    def floats(self, values) -> bytes:
+        """A message of len(values) 32-bit floats (values: a list of Python floats)."""
+        n = len(values)
+        cached = self._floats.get(n)
+        if cached is None:
+            cached = self._floats[n] = (self.prefix("f" * n), struct.Struct(f">{n}f"))
+        return cached[0] + cached[1].pack(*values)
+
+    def prefix(self, tags: str) -> bytes:
+        p = self._prefixes.get(tags)
+        if p is None:
+            p = self._prefixes[tags] = self._addr + _pad(("," + tags).encode("ascii"))
+        return p
+
+    def message(self, args) -> bytes:
+        """A message of mixed arguments: float, int, bool (sent as int 1/0), str."""
+        tags, parts = [], []
+        for a in args:
+            t = type(a)
+            if t is float:
+                tags.append("f")
+                parts.append(_F.pack(a))
+            elif t is bool:
+                tags.append("i")
+                parts.append(_I.pack(int(a)))
+            elif t is int:
+                if -0x80000000 <= a <= 0x7FFFFFFF:
+                    tags.append("i")
+                    parts.append(_I.pack(a))
+                elif -0x8000000000000000 <= a <= 0x7FFFFFFFFFFFFFFF:
+                    tags.append("h")
+                    parts.append(_H.pack(a))
+                else:
+                    raise ValueError(f"the whole number {a} is too large for OSC")
+            elif t is str:
+                tags.append("s")
+                parts.append(_pad(a.encode("utf-8")))
+            else:
+                raise TypeError(a)
+        return self.prefix("".join(tags)) + b"".join(parts)
+
+
+_F, _I, _H = struct.Struct(">f"), struct.Struct(">i"), struct.Struct(">q")
