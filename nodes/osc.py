@@ -186,9 +186,12 @@ class OscOut(Node):
             if isinstance(v, (list, tuple)):
                 return enc.message([x.item() if isinstance(x, np.generic) else x for x in v])
             return enc.message((v,))
-        except (TypeError, ValueError, OverflowError, struct.error) as e:
-            what = str(e) if isinstance(e, ValueError) else f"{describe(v)} (numbers, text, on/off only)"
-            raise NodeError(f"cannot send {what} as OSC") from None
+        except (OverflowError, struct.error):
+            raise NodeError(f"cannot send {describe(v)}: a number is too large for OSC's 32-bit floats") from None
+        except ValueError as e:
+            raise NodeError(f"cannot send {e}") from None
+        except TypeError:
+            raise NodeError(f"cannot send {describe(v)} as OSC (numbers, text and on/off only)") from None
 
     def _resolve(self):
         """Find where to send. Numbers and localhost at once; names on a helper thread,

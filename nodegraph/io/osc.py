@@ -20,6 +20,7 @@ import time
 import weakref
 
 from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message import ParseError as OscParseError
 
 from ..errors import NodeError
 
@@ -30,6 +31,7 @@ _TRUNC = getattr(socket, "MSG_TRUNC", 0)  # Linux: recv reports a datagram's rea
 _BUNDLE = b"#bundle\0"
 # The argument types python-osc parses; any other tag would misalign its parser.
 _KNOWN_TAGS = frozenset("ihfdsbrmtTFN[]")
+_SIZES = {"i": 4, "f": 4, "r": 4, "m": 4, "h": 8, "d": 8, "t": 8, "T": 0, "F": 0, "N": 0, "[": 0, "]": 0}
 
 
 class ParseError(ValueError):
@@ -82,14 +84,20 @@ def _message(data: bytes):
         tags = data[tags_at:tags_end if tags_end >= 0 else len(data)]
         if not tags.startswith(b","):
             raise ParseError("the type tags do not start with ','")
-        unknown = set(tags[1:].decode("ascii", "replace")) - _KNOWN_TAGS
+        tags = tags[1:].decode("ascii", "replace")
+        unknown = set(tags) - _KNOWN_TAGS
         if unknown:
             raise ParseError(f"argument type '{sorted(unknown)[0]}' is not supported", "unsupported")
+        if "s" not in tags and "b" not in tags:
+            # python-osc pads a number cut short with zeros; a datagram cut short is broken
+            need = ((tags_at + len(tags) + 5) & ~3) + sum(_SIZES[t] for t in tags)
+            if len(data) < need:
+                raise ParseError(f"its arguments are cut short ({len(data)} of {need} bytes)")
     try:
         msg = OscMessage(data)
         return msg.address, msg.params
     except Exception as e:  # python-osc's ParseError, but also UnicodeDecodeError, struct.error...
-        reason = e.args[1] if len(e.args) > 1 else e
+        reason = e.args[1] if isinstance(e, OscParseError) and len(e.args) > 1 else e
         raise ParseError(f"cannot be parsed ({reason})") from None
 
 
@@ -409,7 +417,7 @@ class Encoder:
                     tags.append("h")
                     parts.append(_H.pack(a))
                 else:
-                    raise ValueError(f"the whole number {a} is too large for OSC")
+                    raise ValueError(f"the whole number {a}: it is too large for OSC (64 bits at most)")
             elif t is str:
                 tags.append("s")
                 parts.append(_pad(a.encode("utf-8")))
