@@ -288,7 +288,7 @@ class PythonOscServer:
         d.set_default_handler(self._handle)
         self.server = ThreadingOSCUDPServer(("127.0.0.1", 0), d)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()
 
     def _handle(self, address, *args):
