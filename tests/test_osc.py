@@ -410,3 +410,28 @@ def test_nodegraph_run_relays_osc_end_to_end(tmp_path, receiver):
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 0, out
+
+
+def test_parsing_agrees_with_python_osc_and_garbage_only_raises_parse_errors():
+    """Numbers take a fast path; whatever the path, the result is python-osc's."""
+    import random
+    import struct
+    rnd = random.Random(3)
+    make = {"i": lambda: rnd.randint(-2 ** 31, 2 ** 31 - 1), "h": lambda: rnd.randint(-2 ** 63, 2 ** 63 - 1),
+            "f": lambda: struct.unpack(">f", struct.pack(">f", rnd.uniform(-1e6, 1e6)))[0],
+            "d": lambda: rnd.uniform(-1e300, 1e300), "T": lambda: True, "F": lambda: False, "N": lambda: None,
+            "s": lambda: "é" * rnd.randint(0, 5), "b": lambda: bytes(rnd.randint(1, 9))}
+    for _ in range(2000):
+        tags = "".join(rnd.choice("ihfdTFNsb") for _ in range(rnd.randint(0, 8)))
+        b = OscMessageBuilder("/a/" + "b" * rnd.randint(0, 6))
+        for t in tags:
+            b.add_arg(make[t](), t)
+        data = b.build().dgram
+        reference = OscMessage(data)
+        assert osc.parse(data) == [(reference.address, reference.params)]
+        broken = bytearray(data[:rnd.randint(1, len(data))])
+        broken[rnd.randrange(len(broken))] = rnd.randrange(256)
+        try:
+            osc.parse(bytes(broken))
+        except osc.ParseError:
+            pass
