@@ -1,0 +1,162 @@
+"""Dynamic time warping for gesture matching, Wekinator's way, in numpy.
+
+Wekinator (learning/dtw) compares the live stream against every recorded
+template continuously: after each (downsampled) frame, every suffix of the
+recent buffer whose length lies between a minimum and the longest template is a
+candidate; a gesture's distance is the smallest DTW cost between any candidate
+and any of its templates; the gesture matches when the smallest distance of all
+is under a threshold. The cost is the total Euclidean distance along the warp
+path (not divided by length).
+
+Every candidate is a DTW table started at some recent frame. They advance
+together: each new frame adds one row to every open table at once (a min-plus
+scan along the template, done with a cumulative sum and
+`np.minimum.accumulate`, across all starts and all templates in one go). A
+start older than the longest template is dropped, which is Wekinator's buffer.
+
+Wekinator uses FastDTW with radius `match_width` (5); on series of up to
+radius+2 points that is exact DTW, and on Wekinator's downsampled templates
+(10 points) it is practically exact. Here DTW is exact, optionally limited to a
+band |i - j| <= width (frames since the candidate's start vs template points).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+INF = np.inf
+
+
+def downsample_factor(longest, max_length=10):
+    """Wekinator's DOWNSAMPLE_TO_MAX_LENGTH: keep every f-th frame, f = longest // max_length."""
+    if max_length <= 0:
+        return 1
+    return max(1, int(longest) // int(max_length))
+
+
+def decimate(series, factor):
+    """Frames 0, f, 2f, ... (no averaging, as Wekinator)."""
+    return np.asarray(series, dtype=np.float64)[::factor]
+
+
+class Templates:
+    """Templates stacked for batch matching, padded to one length."""
+
+    def __init__(self, series, width=0):
+        series = [np.asarray(s, dtype=np.float64) for s in series]
+        self.count = len(series)
+        self.lengths = np.array([len(s) for s in series], dtype=np.int64)
+        self.longest = int(self.lengths.max()) if series else 0
+        self.dim = series[0].shape[1] if series else 0
+        padded = np.zeros((self.count, self.longest, self.dim))
+        for k, s in enumerate(series):
+            padded[k, :len(s)] = s
+        self.points = padded.reshape(-1, self.dim)  # (K*M, d)
+        self.last = self.lengths - 1
+        self.take = np.arange(self.count)
+        self.width = int(width)
+        self.banded = self.width > 0
+        self.cols = np.arange(self.longest)
+
+    def pen(self, rows):
+        """(n, 1, M): 0 inside the band, inf outside; added, never multiplied, so no nan."""
+        return np.where(np.abs(np.asarray(rows)[:, None] - self.cols) <= self.width, 0.0, INF)[:, None, :]
+
+    def costs(self, frame):
+        """Euclidean distance from one frame to every template point: (K, M)."""
+        d = self.points - frame
+        return np.sqrt(np.einsum("ij,ij->i", d, d)).reshape(self.count, self.longest)
+
+    def first_row(self, c):
+        """The table row of a candidate that starts at this frame (horizontal steps only)."""
+        row = np.cumsum(c, axis=1)
+        if self.banded:
+            row += self.pen([0])[0]
+        return row
+
+    def advance(self, D, c, rows):
+        """Add the row for a new frame (costs c: (K, M)) to every table in D: (n, K, M).
+        rows[n] is the row index each table reaches. In place."""
+        S = np.cumsum(c, axis=1)
+        before = S - c
+        a = np.empty_like(D)
+        a[:, :, 0] = D[:, :, 0]
+        np.minimum(D[:, :, :-1], D[:, :, 1:], out=a[:, :, 1:])  # diagonal or vertical step
+        if self.banded:
+            pen = self.pen(rows)
+            a += pen
+        a -= before
+        # D[i, j] = S_j + min over k <= j of (a_k - S_{k-1}): the horizontal steps as a scan
+        np.minimum.accumulate(a, axis=2, out=a)
+        a += S
+        if self.banded:
+            a += pen
+        D[...] = a
+
+    def ends(self, D):
+        """Each table's cost at its template's last point: (n, K)."""
+        return D[:, self.take, self.last]
+
+
+def distance(a, b, width=0):
+    """DTW cost between two whole series (frames × features)."""
+    a = np.asarray(a, dtype=np.float64)
+    t = Templates([b], width)
+    D = t.first_row(t.costs(a[0]))[None]
+    for i, frame in enumerate(a[1:], 1):
+        t.advance(D, t.costs(frame), np.array([i]))
+    return float(t.ends(D)[0, 0])
+
+
+class Matcher:
+    """Continuous matching of a live stream against templates (Wekinator's LABEL_CONTINUOUSLY).
+
+    templates: downsampled series; labels: the label index of each; a frame is
+    kept only every `factor` frames, and only kept frames are classified.
+    """
+
+    def __init__(self, templates, labels, n_labels, min_length=5, threshold=5.0, factor=1, width=0):
+        self.t = Templates(templates, width)
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.n_labels = n_labels
+        self.min_length = max(1, int(min_length))
+        self.threshold = float(threshold)
+        self.factor = max(1, int(factor))
+        self.size = max(1, self.t.longest)  # the longest candidate: the longest template
+        self.reset()
+
+    def reset(self):
+        self.D = np.full((self.size, self.t.count, self.t.longest), INF)
+        self.rows = np.full(self.size, -1, dtype=np.int64)  # -1: slot unused
+        self.slot = -1
+        self.counter = 0
+
+    def push(self, frame):
+        """Feed one input frame. Returns None when downsampling skips it, otherwise
+        (per-label distances, inf where there is no candidate; matched label index or -1)."""
+        keep = self.counter % self.factor == 0
+        self.counter += 1
+        if not keep:
+            return None
+        per_label = np.full(self.n_labels, INF)
+        if self.t.count == 0:
+            return per_label, -1
+        c = self.t.costs(frame)
+        used = self.rows >= 0
+        if used.all():
+            self.rows += 1
+            self.t.advance(self.D, c, self.rows)
+        elif used.any():
+            self.rows[used] += 1
+            part = self.D[used]
+            self.t.advance(part, c, self.rows[used])
+            self.D[used] = part
+        self.slot = (self.slot + 1) % self.size  # the oldest start gives way to a new one
+        self.D[self.slot] = self.t.first_row(c)
+        self.rows[self.slot] = 0
+        ok = self.rows >= self.min_length - 1
+        if not ok.any():
+            return per_label, -1
+        best = self.t.ends(self.D[ok]).min(axis=0)  # each template's best candidate
+        np.minimum.at(per_label, self.labels, best)
+        match = int(per_label.argmin())
+        return per_label, (match if per_label[match] < self.threshold else -1)

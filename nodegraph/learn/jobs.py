@@ -1,0 +1,128 @@
+"""Training jobs: fit a model, then cross-validate it, reporting as they go.
+
+A job is plain data in, plain data out, so it runs the same in the worker
+process and in this one. `run(header, arrays, emit, cancelled)` calls
+emit(event_header, arrays) for each event: "model" (the fitted parameters, as
+soon as they exist, so the new model can start running), "progress", "score",
+then "done"; or "error" with a sentence for the person.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import fit as fitting
+from . import predict
+
+
+def run(header, arrays, emit, cancelled=lambda: False):
+    kind = header.get("kind")
+    try:
+        if kind == "train":
+            _train(header, arrays, emit, cancelled)
+        elif kind == "gesture_score":
+            _gesture_score(header, arrays, emit, cancelled)
+        else:
+            raise ValueError(f"unknown job kind {kind!r}")
+    except Exception as e:  # reported to the node as its status, never raised into the patch
+        emit({"event": "error", "message": f"{type(e).__name__}: {e}"}, {})
+        return
+    emit({"event": "done"}, {})
+
+
+def _train(header, arrays, emit, cancelled):
+    spec, folds = header["spec"], int(header.get("folds", 5))
+    X, y = arrays["X"], arrays.get("y")
+    steps = 1 + (folds if folds >= 2 else 0)
+    if not header.get("skip_fit"):
+        model, notes = fitting.fit(spec, X, y)
+        emit({"event": "model", "notes": notes}, {"model": model})
+    emit({"event": "progress", "progress": 1 / steps, "stage": "model ready"}, {})
+    if folds >= 2 and not cancelled():
+        score = cross_validate(spec, X, y, folds, emit, cancelled, steps)
+        if score is not None:
+            emit({"event": "score", "score": score}, {})
+
+
+def cross_validate(spec, X, y, folds, emit=None, cancelled=lambda: False, steps=None):
+    """k-fold score: accuracy (classify), RMSE and R² (regress), silhouette (cluster).
+    None if cancelled; {"skipped": reason} when the data is too small."""
+    task, seed = spec["task"], spec.get("seed", 0)
+    if task == "cluster":
+        return _cluster_score(spec, X, seed)
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    n = len(X)
+    if task == "classify":
+        counts = np.bincount(y)
+        smallest = int(counts[counts > 0].min())
+        k = min(folds, smallest)
+        if k < 2:
+            return {"skipped": "cross-validation needs at least 2 examples of every class"}
+        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    else:
+        k = min(folds, n)
+        if k < 2:
+            return {"skipped": "cross-validation needs at least 2 examples"}
+        splitter = KFold(n_splits=k, shuffle=True, random_state=seed)
+    hits, sq, total = 0, [], 0
+    truth, preds = [], []
+    for i, (tr, te) in enumerate(splitter.split(X, y)):
+        if cancelled():
+            return None
+        model, _ = fitting.fit(spec, X[tr], y[tr])
+        p = predict.make(model)
+        if task == "classify":
+            index, _ = p.many(X[te])
+            hits += int(np.sum(index == y[te]))
+        else:
+            values = p.many(X[te])
+            truth.append(y[te].reshape(len(te), -1))
+            preds.append(values.reshape(len(te), -1))
+        total += len(te)
+        if emit is not None and steps:
+            emit({"event": "progress", "progress": (2 + i) / steps, "stage": f"fold {i + 1} of {k}"}, {})
+    if task == "classify":
+        return {"folds": k, "accuracy": hits / total}
+    from sklearn.metrics import r2_score
+
+    truth, preds = np.concatenate(truth), np.concatenate(preds)
+    rmse = float(np.sqrt(np.mean((truth - preds) ** 2)))
+    r2 = float(r2_score(truth, preds)) if len(truth) > 1 else float("nan")
+    return {"folds": k, "rmse": rmse, "r2": r2 if np.isfinite(r2) else None}
+
+
+def _cluster_score(spec, X, seed):
+    from sklearn.metrics import silhouette_score
+
+    model, _ = fitting.fit(spec, X)
+    index, _ = predict.make(model).many(X)
+    n_labels = len(np.unique(index))
+    if not 2 <= n_labels < len(X):
+        return {"skipped": "a silhouette score needs at least 2 clusters with room between them"}
+    sample = min(len(X), 2000)
+    score = silhouette_score(predict.make(model).scale(X), index, sample_size=sample, random_state=seed)
+    return {"silhouette": float(score), "inertia": model["inertia"]}
+
+
+def _gesture_score(header, arrays, emit, cancelled):
+    """Leave-one-out: is each template nearest (by DTW) to a template of its own label?"""
+    from . import dtw
+
+    lengths = arrays["lengths"]
+    flat, labels = arrays["frames"], arrays["labels"]
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    series = [flat[starts[i]:starts[i + 1]] for i in range(len(lengths))]
+    n = len(series)
+    if n < 2 or len(np.unique(labels)) < 2:
+        emit({"event": "score", "score": {"skipped": "scoring needs examples of at least 2 gestures"}}, {})
+        return
+    width = int(header.get("width", 0))
+    D = np.full((n, n), np.inf)
+    for i in range(n):
+        if cancelled():
+            return
+        for j in range(i + 1, n):
+            D[i, j] = D[j, i] = dtw.distance(series[i], series[j], width)
+        emit({"event": "progress", "progress": (i + 1) / n, "stage": f"gesture {i + 1} of {n}"}, {})
+    nearest = D.argmin(axis=1)
+    emit({"event": "score", "score": {"folds": n, "accuracy": float(np.mean(labels[nearest] == labels))}}, {})

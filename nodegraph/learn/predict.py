@@ -1,0 +1,414 @@
+"""Prediction from fitted parameters with numpy alone (no scikit-learn at run time).
+
+`make(model)` turns what `fit.fit` exported into a predictor. Per sample,
+scikit-learn's `predict` spends most of its time checking its input; these do
+the arithmetic scikit-learn does, in the same order, so the outputs are equal
+(tests compare them on shipped datasets). Every predictor has:
+
+    one(x)   -> classify: (class index, probabilities); regress: values;
+                cluster: (cluster index, squared distances)
+    many(X)  -> the same for a batch (cross-validation)
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, logsumexp
+
+
+def make(model):
+    task, algo = model["task"], model["algorithm"]
+    if task == "classify":
+        cls = {"knn": KnnClassifier, "svm": Svm, "tree": Forest, "forest": Forest, "adaboost": AdaBoost,
+               "naive_bayes": NaiveBayes, "logistic": Logistic, "mlp": MlpClassifier}[algo]
+    elif task == "regress":
+        if "parts" in model:
+            return PerOutput(model)
+        cls = {"knn": KnnRegressor, "linear": Linear, "polynomial": Polynomial, "mlp": MlpRegressor}[algo]
+    elif task == "cluster":
+        cls = KMeans
+    else:
+        raise ValueError(f"unknown task {task!r}")
+    return cls(model)
+
+
+class Scaler:
+    """MinMaxScaler / StandardScaler's transform, in the same operation order."""
+
+    def __init__(self, spec):
+        self.kind = spec["kind"] if spec else "none"
+        if self.kind == "minmax":
+            self.a, self.b = spec["scale"], spec["min"]
+        elif self.kind == "standard":
+            self.a, self.b = spec["mean"], spec["scale"]
+
+    def __call__(self, X):
+        if self.kind == "minmax":
+            X = X * self.a
+            X += self.b
+        elif self.kind == "standard":
+            X = X - self.a
+            X /= self.b
+        return X
+
+
+class Predictor:
+    def __init__(self, model):
+        self.model = model
+        self.scale = Scaler(model.get("scaler"))
+        self.n_features = model["n_features"]
+
+    def one(self, x):
+        return self._one(self.scale(x))
+
+    def many(self, X):
+        return self._many(self.scale(np.asarray(X, dtype=np.float64)))
+
+    def _many(self, X):
+        rows = [self._one(x) for x in X]
+        if isinstance(rows[0], tuple):
+            return tuple(np.array(col) for col in zip(*rows))
+        return np.array(rows)
+
+
+# ---- classifiers: one() -> (index, probabilities) -----------------------------------------
+
+class Classifier(Predictor):
+    def __init__(self, model):
+        super().__init__(model)
+        self.n_classes = model["n_classes"]
+        fc = model.get("fit_classes")
+        # a cross-validation fold may miss a class: map the model's classes back
+        self.remap = None if fc is None or len(fc) == self.n_classes else np.asarray(fc)
+
+    def _full(self, index, proba):
+        if self.remap is None:
+            return index, proba
+        full = np.zeros(self.n_classes)
+        full[self.remap] = proba
+        return int(self.remap[index]), full
+
+
+def _softmax(z):
+    z = z - z.max()
+    np.exp(z, out=z)
+    z /= z.sum()
+    return z
+
+
+class KnnClassifier(Classifier):
+    """KNeighborsClassifier(algorithm="brute", weights="uniform")."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.X, self.y, self.k = model["X"], model["y"], min(int(model["k"]), len(model["y"]))
+        self.eye = np.eye(self.n_classes)
+
+    def _one(self, x):
+        d = self.X - x
+        d2 = np.einsum("ij,ij->i", d, d)
+        if self.k == 1:
+            label = int(self.y[d2.argmin()])
+            return label, self.eye[label].copy()
+        near = np.argpartition(d2, self.k - 1)[:self.k]
+        counts = np.bincount(self.y[near], minlength=self.n_classes).astype(np.float64)
+        return int(counts.argmax()), counts / self.k
+
+
+class Svm(Classifier):
+    """SVC(probability=True): libsvm's one-vs-one votes and pairwise-coupled Platt probabilities."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.sv = model["sv"]
+        self.kernel, self.gamma = model["kernel"], model["gamma"]
+        self.degree, self.coef0 = model["degree"], model["coef0"]
+        self.sv_sq = np.einsum("ij,ij->i", self.sv, self.sv)
+        n_support = model["n_support"]
+        k = len(n_support)
+        self.k = k
+        start = np.concatenate([[0], np.cumsum(n_support)])
+        coef = model["dual_coef"]
+        pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+        A = np.zeros((len(pairs), len(self.sv)))
+        for p, (i, j) in enumerate(pairs):
+            A[p, start[i]:start[i + 1]] = coef[j - 1, start[i]:start[i + 1]]
+            A[p, start[j]:start[j + 1]] = coef[i, start[j]:start[j + 1]]
+        self.A = A
+        self.pi = np.array([i for i, _ in pairs], dtype=np.int64)
+        self.pj = np.array([j for _, j in pairs], dtype=np.int64)
+        self.intercept = model["intercept"]
+        self.prob_a, self.prob_b = model["prob_a"], model["prob_b"]
+        self.has_proba = self.prob_a.size > 0
+
+    def _kernel(self, x):
+        if self.kernel == "linear":
+            return self.sv @ x
+        if self.kernel == "rbf":
+            d = self.sv - x
+            return np.exp(-self.gamma * np.einsum("ij,ij->i", d, d))
+        if self.kernel == "poly":
+            return (self.gamma * (self.sv @ x) + self.coef0) ** self.degree
+        if self.kernel == "sigmoid":
+            return np.tanh(self.gamma * (self.sv @ x) + self.coef0)
+        raise ValueError(f"unknown kernel {self.kernel!r}")
+
+    def _one(self, x):
+        dec = self.A @ self._kernel(x) + self.intercept
+        win = dec > 0
+        votes = np.bincount(np.where(win, self.pi, self.pj), minlength=self.k)
+        index = int(votes.argmax())
+        proba = self._proba(dec) if self.has_proba else votes / votes.sum()
+        return self._full(index, proba)
+
+    def _proba(self, dec):
+        f = dec * self.prob_a + self.prob_b
+        with np.errstate(over="ignore"):
+            e = np.exp(-np.abs(f))
+        r = np.where(f >= 0, e / (1.0 + e), 1.0 / (1.0 + e))
+        r = np.clip(r, 1e-7, 1 - 1e-7)
+        k = self.k
+        R = np.zeros((k, k))
+        R[self.pi, self.pj] = r
+        R[self.pj, self.pi] = 1.0 - r
+        return _couple(R, k)
+
+
+def _couple(r, k):
+    """libsvm's multiclass_probability: pairwise coupling (Wu, Lin and Weng 2004, method 2)."""
+    Q = np.empty((k, k))
+    for t in range(k):
+        Q[t, t] = 0.0
+        for j in range(t):
+            Q[t, t] += r[j, t] * r[j, t]
+            Q[t, j] = Q[j, t]
+        for j in range(t + 1, k):
+            Q[t, t] += r[j, t] * r[j, t]
+            Q[t, j] = -r[j, t] * r[t, j]
+    p = np.full(k, 1.0 / k)
+    eps = 0.005 / k
+    for _ in range(max(100, k)):
+        Qp = Q @ p
+        pQp = float(p @ Qp)
+        if np.max(np.abs(Qp - pQp)) < eps:
+            break
+        for t in range(k):
+            diff = (-Qp[t] + pQp) / Q[t, t]
+            p[t] += diff
+            pQp = (pQp + diff * (diff * Q[t, t] + 2 * Qp[t])) / (1 + diff) / (1 + diff)
+            Qp = (Qp + diff * Q[t]) / (1 + diff)
+            p /= 1 + diff
+    return p
+
+
+class Forest(Classifier):
+    """Decision trees (one, or a random forest): every tree walked at once, with sklearn's
+    float32 comparison of the input against each split."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        trees = model["trees"]
+        self.n_trees = len(trees)
+        offsets = np.cumsum([0] + [len(t["left"]) for t in trees[:-1]])
+        left, right, feature, threshold, value = [], [], [], [], []
+        for off, t in zip(offsets, trees):
+            leaf = t["left"] < 0
+            idx = np.arange(len(t["left"])) + off
+            # leaves point at themselves, so walking `depth` steps from the root lands on one
+            left.append(np.where(leaf, idx, t["left"] + off))
+            right.append(np.where(leaf, idx, t["right"] + off))
+            feature.append(np.where(leaf, 0, t["feature"]))
+            threshold.append(np.where(leaf, np.inf, t["threshold"]))
+            value.append(t["value"])
+        self.left, self.right = np.concatenate(left), np.concatenate(right)
+        self.feature, self.threshold = np.concatenate(feature), np.concatenate(threshold)
+        self.value = np.concatenate(value)
+        norm = self.value.sum(axis=1, keepdims=True)
+        norm[norm == 0.0] = 1.0
+        self.proba = self.value / norm
+        self.roots = offsets.astype(np.int64)
+        self.depth = max(_depth(t["left"], t["right"]) for t in trees)
+
+    def leaves(self, x):
+        x = x.astype(np.float32).astype(np.float64)
+        node = self.roots
+        for _ in range(self.depth):
+            node = np.where(x[self.feature[node]] <= self.threshold[node], self.left[node], self.right[node])
+        return node
+
+    def _one(self, x):
+        node = self.leaves(x)
+        if self.n_trees == 1:
+            return self._full(int(self.value[node[0]].argmax()), self.proba[node[0]].copy())
+        proba = np.add.reduce(self.proba[node], axis=0)
+        proba /= self.n_trees
+        return self._full(int(proba.argmax()), proba)
+
+
+def _depth(left, right):
+    depth, level = 0, [0]
+    while level:
+        nxt = [c for n in level for c in (left[n], right[n]) if c >= 0]
+        depth += 1 if nxt else 0
+        level = nxt
+    return depth
+
+
+class AdaBoost(Forest):
+    """AdaBoostClassifier (SAMME): weighted votes of its trees, softmax probabilities."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.weights = model["weights"]
+        self.weight_sum = model["weight_sum"]
+        k = self.n_classes_fit = self.proba.shape[1]
+        self.miss = -1.0 / (k - 1) if k > 1 else 0.0
+
+    def _one(self, x):
+        node = self.leaves(x)
+        k = self.n_classes_fit
+        votes = self.value[node].argmax(axis=1)
+        hit = votes[:, None] == np.arange(k)
+        terms = np.where(hit, self.weights[:, None], self.miss * self.weights[:, None])
+        pred = np.add.reduce(terms, axis=0)
+        pred /= self.weight_sum
+        if k == 2:
+            pred[0] *= -1
+            d = pred.sum()
+            return self._full(int(d > 0), _softmax(np.array([-d, d]) / 2))
+        index = int(pred.argmax())
+        return self._full(index, _softmax(pred / (k - 1)))
+
+
+class NaiveBayes(Classifier):
+    """GaussianNB's joint log likelihood, term by term."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.theta, self.var = model["theta"], model["var"]
+        self.const = -0.5 * np.sum(np.log(2.0 * np.pi * self.var), axis=1)
+        self.log_prior = np.log(model["prior"])
+
+    def _one(self, x):
+        n = self.const - 0.5 * np.sum(((x - self.theta) ** 2) / self.var, axis=1)
+        jll = self.log_prior + n
+        proba = np.exp(jll - logsumexp(jll))
+        return self._full(int(jll.argmax()), proba)
+
+
+class Logistic(Classifier):
+    def __init__(self, model):
+        super().__init__(model)
+        self.coef, self.intercept = model["coef"], model["intercept"]
+        self.binary = self.coef.shape[0] == 1
+
+    def _one(self, x):
+        d = self.coef @ x + self.intercept
+        if self.binary:
+            p = float(expit(d[0]))
+            return self._full(int(d[0] > 0), np.array([1.0 - p, p]))
+        return self._full(int(d.argmax()), _softmax(d))
+
+
+ACTIVATIONS = {"relu": lambda a: np.maximum(a, 0, out=a), "tanh": lambda a: np.tanh(a, out=a),
+               "logistic": lambda a: expit(a, out=a), "identity": lambda a: a}
+
+
+class Mlp(Predictor):
+    def __init__(self, model):
+        super().__init__(model)
+        self.layers = [(layer["w"], layer["b"]) for layer in model["coefs"]]
+        self.act = ACTIVATIONS[model["activation"]]
+
+    def forward(self, x):
+        a = x
+        last = len(self.layers) - 1
+        for i, (w, b) in enumerate(self.layers):
+            a = a @ w
+            a += b
+            if i != last:
+                self.act(a)
+        return a
+
+
+class MlpClassifier(Mlp, Classifier):
+    def __init__(self, model):
+        super().__init__(model)
+        self.output = model["output"]
+
+    def _one(self, x):
+        a = self.forward(x)
+        if self.output == "logistic":
+            p = float(expit(a[0]))
+            return self._full(int(p > 0.5), np.array([1.0 - p, p]))
+        return self._full(int(a.argmax()), _softmax(a))
+
+
+# ---- regressors: one() -> values --------------------------------------------------------------
+
+class MlpRegressor(Mlp):
+    def _one(self, x):
+        return self.forward(x)
+
+
+class Linear(Predictor):
+    def __init__(self, model):
+        super().__init__(model)
+        self.coef_t = np.ascontiguousarray(model["coef"].T)
+        self.intercept = model["intercept"]
+
+    def _one(self, x):
+        return x @ self.coef_t + self.intercept
+
+
+class Polynomial(Linear):
+    """PolynomialFeatures(degree) then LinearRegression."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.powers = model["powers"]
+
+    def _one(self, x):
+        return np.prod(x ** self.powers, axis=1) @ self.coef_t + self.intercept
+
+
+class KnnRegressor(Predictor):
+    """KNeighborsRegressor(algorithm="brute", weights="uniform"): the mean of the k nearest."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.X, self.Y, self.k = model["X"], model["Y"], min(int(model["k"]), len(model["Y"]))
+
+    def _one(self, x):
+        d = self.X - x
+        d2 = np.einsum("ij,ij->i", d, d)
+        if self.k == 1:
+            return self.Y[d2.argmin()].copy()
+        return self.Y[np.argpartition(d2, self.k - 1)[:self.k]].mean(axis=0)
+
+
+class PerOutput(Predictor):
+    """One model per output (Wekinator's way): each predicts its own column."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        parts = []
+        for part in model["parts"]:
+            sub = dict(part, task="regress", algorithm=model["algorithm"], n_features=model["n_features"])
+            parts.append(make(sub))
+        self.parts = parts
+
+    def _one(self, x):
+        return np.concatenate([p._one(x) for p in self.parts])
+
+
+# ---- clustering: one() -> (index, squared distances) --------------------------------------------
+
+class KMeans(Predictor):
+    def __init__(self, model):
+        super().__init__(model)
+        self.centers = model["centers"]
+
+    def _one(self, x):
+        d = self.centers - x
+        d2 = np.einsum("ij,ij->i", d, d)
+        return int(d2.argmin()), d2

@@ -1,0 +1,452 @@
+"""The Wekinator workflow on one node: record examples, train, run.
+
+Every learner has a hot `features` inlet (a vector), a cold target inlet
+(`label` or `target`, none for clustering) and control inlets that act the
+moment they arrive: `record` (on/off), `train` (bang), `run` (on/off), `clear`
+(bang) and `undo_take` (bang: delete the last recording).
+
+State (saved in the patch, plain JSON):
+    {"examples": [{"x": [...], "y": ..., "t": ms, "take": n}, ...],
+     "take": last take number,
+     "model": {"examples": n, "spec": {...}, "score": {...}}}   # what is running
+The model is never saved: on load it is refitted from the first n examples
+with the saved spec (seeded), so predictions after a reload equal those before.
+
+Training runs in the training worker (nodegraph.learn.worker); the old model
+keeps running until the new one is swapped in on the scheduler thread.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param
+from nodegraph.errors import ParamError
+from nodegraph.learn import fit as fitting
+from nodegraph.learn import predict
+from nodegraph.learn.worker import trainer
+
+CONTROL_INLETS = (
+    Inlet("record", "bool", help="on: each feature vector becomes an example of the current target; off: stop"),
+    Inlet("train", "bang", help="fit a new model on the examples, in the background"),
+    Inlet("run", "bool", help="on: each feature vector gives an output at once; off: stop"),
+    Inlet("clear", "bang", help="delete every example and the model"),
+    Inlet("undo_take", "bang", help="delete the examples of the last recording"),
+)
+STATUS_OUTLETS = (
+    Outlet("status", "text", help="what the learner is doing: counts, training progress, score"),
+    Outlet("trained", "bang", help="a newly trained model has just started running"),
+)
+
+COMMON_PARAMS = (
+    Param("scaling", "choice", "minmax", choices=("minmax", "standard", "none"),
+          help="rescale each feature before learning: minmax to 0..1 (Wekinator), standard, or none"),
+    Param("seed", "int", 0, min=0, max=2**31 - 1, help="random seed: the same seed and examples give the same model"),
+    Param("folds", "int", 5, min=0, max=20, help="cross-validation folds for the score after training (0: none)"),
+)
+
+
+def label_key(label):
+    """Class order: numbers first (by value), then text (alphabetical)."""
+    return (isinstance(label, str), label)
+
+
+def show(label):
+    return f"'{label}'" if isinstance(label, str) else str(label)
+
+
+class Learner(Node):
+    """Shared shape of the learners (not registered itself)."""
+
+    task = ""
+    target = None  # name of the cold target inlet, if any
+    counts_labels = False  # keep a count of examples per label
+    options_for = {}  # algorithm -> names of the params that matter to it
+
+    # ---- set up -------------------------------------------------------------------------
+
+    def setup(self):
+        self.state = {"examples": [], "take": 0}
+        self._recording = False
+        self._running = False
+        self._predictor = None
+        self._job = None
+        self._job_kind = None
+        self._progress = None
+        self._stage = ""
+        self._status = "no examples yet"
+        self._counts = {}
+        self._refit = None  # a loaded model waiting to be refitted
+        self._rebuild()
+
+    def start(self):
+        trainer().warm()
+        self._refit_now()
+
+    def stop(self):
+        self._cancel()
+
+    def get_state(self):
+        return self.state
+
+    def validate_state(self, state):
+        state = super().validate_state(state)
+        examples = state.get("examples", [])
+        if not isinstance(examples, list):
+            raise ParamError("state 'examples' must be a list")
+        for n, ex in enumerate(examples):
+            where = f"example {n + 1}"
+            if not isinstance(ex, dict):
+                raise ParamError(f"{where} must be an object like {{\"x\": [...], ...}}")
+            self.check_example(ex, where)
+        if not isinstance(state.get("take", 0), int):
+            raise ParamError("state 'take' must be a whole number")
+        model = state.get("model")
+        if model is not None and (not isinstance(model, dict) or not isinstance(model.get("spec"), dict)
+                                  or not isinstance(model.get("examples"), int)):
+            raise ParamError("state 'model' must be {\"examples\": n, \"spec\": {...}}")
+        return state
+
+    def check_example(self, ex, where):
+        x = ex.get("x")
+        if not isinstance(x, list) or not x or not all(_number(v) for v in x):
+            raise ParamError(f"{where}: 'x' must be a non-empty list of numbers")
+
+    def set_state(self, state):
+        self._cancel()
+        self.state = state
+        self.state.setdefault("examples", [])
+        self.state.setdefault("take", 0)
+        self._predictor = None
+        self._rebuild()
+        model = state.get("model")
+        self._refit = model
+        if model is not None:
+            spec = model["spec"]
+            if (spec.get("task"), spec.get("algorithm")) in fitting.INSTANT:
+                self._refit_now()  # instant: no need to wait for the patch to start
+            elif self.host is not None:
+                self._refit_now()
+        self._say(self._summary())
+
+    # ---- for subclasses ----------------------------------------------------------------------
+
+    def _rebuild(self):
+        """Rebuild caches (feature matrix, counts) from self.state['examples']."""
+        examples = self.state["examples"]
+        lengths = {len(ex["x"]) for ex in examples}
+        self._mixed = len(lengths) > 1
+        self._dim = next(iter(lengths)) if len(lengths) == 1 else None
+        self._xs = np.zeros((max(64, len(examples)), self._dim or 1))
+        if self._dim is not None and examples:
+            self._xs[:len(examples)] = np.array([ex["x"] for ex in examples], dtype=np.float64)
+        self._counts = self.count_examples(examples)
+
+    def count_examples(self, examples):
+        counts = {}
+        if self.counts_labels:
+            for ex in examples:
+                counts[ex["y"]] = counts.get(ex["y"], 0) + 1
+        return counts
+
+    def make_target(self):
+        """The target for a new example (None: this learner has none); NodeError if not set."""
+        return None
+
+    def run_one(self, x):
+        """Emit the outputs for one feature vector, with the running model."""
+
+    def training_data(self, examples):
+        """(X, y, extra spec fields) for these examples, or a sentence saying why not."""
+        raise NotImplementedError
+
+    def spec(self):
+        p = self.params
+        algo = p.get("algorithm", "kmeans")
+        options = {name: p[name] for name in self.options_for.get(algo, ())}
+        return {"task": self.task, "algorithm": algo, "options": options, "scaling": p["scaling"], "seed": p["seed"]}
+
+    def describe_score(self, score):
+        return ""
+
+    # ---- the workflow ------------------------------------------------------------------------
+
+    def process(self, fired):
+        if self._refit is not None and self._job is None:
+            self._refit_now()
+        if "clear" in fired:
+            self._clear()
+        if "undo_take" in fired:
+            self._undo_take()
+        if "record" in fired:
+            self._set_recording(bool(self.inputs["record"]))
+        if "train" in fired:
+            self._train()
+        if "run" in fired:
+            self._set_running(bool(self.inputs["run"]))
+        if "features" in fired:
+            self._feed(self.inputs["features"])
+
+    def expected_length(self):
+        if self._dim is not None:
+            return self._dim
+        if self._predictor is not None:
+            return self._predictor.n_features
+        return None
+
+    def _feed(self, x):
+        n = self.expected_length()
+        if n is not None and len(x) != n:
+            raise NodeError(f"got {len(x)} features, but this learner's examples have {n}: "
+                            f"send vectors of length {n}, or clear it to start again")
+        if self._recording:
+            self._record(x)
+        elif self._running:
+            if self._predictor is not None:
+                self.run_one(x)
+
+    def _record(self, x):
+        if not np.isfinite(x).all():
+            raise NodeError("features contain a value that is not a number (nan or infinity): not recorded")
+        y = self.make_target()
+        ex = {"x": x.tolist(), "t": round(float(self.now), 3), "take": self.state["take"]}
+        if y is not None:
+            ex["y"] = y
+        self._append(ex, x)
+
+    def _append(self, ex, x):
+        examples = self.state["examples"]
+        n = len(examples)
+        if self._dim is None and not self._mixed:
+            self._dim = len(x)
+            self._xs = np.zeros((64, self._dim))
+        if not self._mixed:
+            if n >= len(self._xs):
+                grown = np.zeros((2 * len(self._xs), self._dim))
+                grown[:n] = self._xs[:n]
+                self._xs = grown
+            self._xs[n] = x
+        examples.append(ex)
+        if self.counts_labels:
+            counts = dict(self._counts)  # copy on write: the editor reads it from another thread
+            counts[ex["y"]] = counts.get(ex["y"], 0) + 1
+            self._counts = counts
+
+    def _set_recording(self, on):
+        if on and not self._recording:
+            if self.target is not None:
+                self.make_target()  # refuse now, not on every vector, if there is no target yet
+            self.state["take"] += 1
+            self._recording = True
+            self._take_start = len(self.state["examples"])
+            self._say(f"recording take {self.state['take']}")
+        elif not on and self._recording:
+            self._recording = False
+            added = len(self.state["examples"]) - self._take_start
+            self.state_changed()
+            self._say(f"recorded {added} examples in take {self.state['take']}; {self._summary()}")
+
+    def _set_running(self, on):
+        self._running = on
+        if on and self._predictor is None:
+            self._say("running as soon as training finishes" if self._job is not None
+                      else "running, but there is no model yet: record examples and train")
+        else:
+            self._say(("running; " if on else "stopped; ") + self._summary())
+
+    def _clear(self):
+        self._cancel()
+        self.state = {"examples": [], "take": self.state.get("take", 0)}
+        self._predictor = None
+        self._refit = None
+        self._rebuild()
+        self.state_changed()
+        self._say("cleared: no examples, no model")
+
+    def _undo_take(self):
+        examples = self.state["examples"]
+        if not examples:
+            self._say("no examples to delete")
+            return
+        last = examples[-1]["take"]
+        keep = [ex for ex in examples if ex["take"] != last]
+        self.state["examples"] = keep
+        self._rebuild()
+        model = self.state.get("model")
+        if model is not None and model["examples"] > len(keep):
+            model["examples"] = len(keep)
+            note = " (the running model still knows them: train again to forget them)"
+        else:
+            note = ""
+        self.state_changed()
+        self._say(f"deleted take {last} ({len(examples) - len(keep)} examples){note}; {self._summary()}")
+
+    def _train(self):
+        if self._recording:
+            self._set_recording(False)
+        examples = self.state["examples"]
+        if not examples:
+            self._say("no examples to train on: record some first")
+            return
+        if self._mixed:
+            lengths = {}
+            for ex in examples:
+                lengths[len(ex["x"])] = lengths.get(len(ex["x"]), 0) + 1
+            parts = ", ".join(f"{c} with {n} features" for n, c in sorted(lengths.items()))
+            self._say(f"cannot train: the examples have different lengths ({parts}); clear and record again")
+            return
+        data = self.training_data(examples)
+        if isinstance(data, str):
+            self._say(f"cannot train: {data}")
+            return
+        X, y, extra = data
+        spec = dict(self.spec(), **extra)
+        self._launch(spec, X, y, len(examples), folds=self.params["folds"], announce=True)
+
+    # ---- background jobs ---------------------------------------------------------------------
+
+    def _launch(self, spec, X, y, n, folds, announce):
+        self._cancel()
+        arrays = {"X": X} if y is None else {"X": X, "y": y}
+        header = {"kind": "train", "spec": spec, "folds": folds}
+        self._progress, self._stage = 0.0, "starting"
+        if (spec["task"], spec["algorithm"]) in fitting.INSTANT:
+            model, notes = fitting.fit(spec, X, y)
+            self._swap(None, spec, n, predict.make(model), notes, announce)
+            if folds < 2:
+                self._progress = None
+                return
+            header["skip_fit"] = True
+        elif announce:
+            self._say(f"training {spec['algorithm']} on {n} examples...")
+        box = {}
+
+        def on_event(h, a):  # on the trainer's thread: keep it short, hand over to the scheduler
+            host = self.host
+            if host is None:
+                return
+            event = h.get("event")
+            if event == "model":
+                try:
+                    ready = predict.make(a["model"])  # built here, off the real-time thread
+                except Exception as e:
+                    self.post(self._job_error, box["id"], f"{type(e).__name__}: {e}")
+                    return
+                self.post(self._swap, box["id"], spec, n, ready, h.get("notes", []), announce)
+            elif event == "progress":
+                self.post(self._job_progress, box["id"], h["progress"], h.get("stage", ""))
+            elif event == "score":
+                self.post(self._job_score, box["id"], h["score"])
+            elif event == "error":
+                self.post(self._job_error, box["id"], h.get("message", "training failed"))
+            elif event == "done":
+                self.post(self._job_done, box["id"])
+
+        self._job = box["id"] = trainer().submit(header, arrays, on_event)
+        self._job_kind = "train" if announce else "refit"
+
+    def _swap(self, job_id, spec, n, predictor, notes, announce):
+        if job_id is not None and job_id != self._job:
+            return  # an older training, overtaken by a newer one
+        self._predictor = predictor
+        self._refit = None
+        model = {"examples": n, "spec": spec}
+        old = self.state.get("model")
+        if not announce and old is not None and "score" in old:
+            model["score"] = old["score"]
+        self.state["model"] = model
+        self.model_ready(predictor, spec)
+        self.state_changed()
+        note = f" ({notes[0]})" if notes else ""
+        if announce:
+            self._say(f"trained {spec['algorithm']} on {n} examples{note}; running it")
+            self.emit("trained", BANG)
+        else:
+            self._say(f"model restored ({spec['algorithm']}, {n} examples)")
+
+    def model_ready(self, predictor, spec):
+        """A new model is running (subclasses note its class order...)."""
+
+    def _job_progress(self, job_id, progress, stage):
+        if job_id == self._job:
+            self._progress, self._stage = progress, stage
+            if self._job_kind == "train":
+                self._say(f"training: {stage} ({round(100 * progress)}%)")
+
+    def _job_score(self, job_id, score):
+        if job_id != self._job:
+            return
+        model = self.state.get("model")
+        if model is not None:
+            model["score"] = score
+        self.state_changed()
+        self._say(self.describe_score(score) if "skipped" not in score else f"no score: {score['skipped']}")
+
+    def _job_error(self, job_id, message):
+        if job_id == self._job:
+            self._job, self._progress = None, None
+            self._say(f"training failed: {message}")
+
+    def _job_done(self, job_id):
+        if job_id == self._job:
+            self._job, self._progress, self._stage = None, None, ""
+
+    def _cancel(self):
+        if self._job is not None:
+            trainer().cancel(self._job)
+            self._job, self._progress = None, None
+
+    def _refit_now(self):
+        model = self._refit
+        if model is None:
+            return
+        examples = self.state["examples"][:model["examples"]]
+        if not examples:
+            self._refit = None
+            return
+        data = self.training_data(examples)
+        if isinstance(data, str):
+            self._refit = None
+            self._say(f"could not restore the model: {data}")
+            return
+        X, y, _ = data
+        self._refit = None
+        self.state["model"] = model
+        self._launch(model["spec"], X, y, len(examples), folds=0, announce=False)
+
+    # ---- what people see ---------------------------------------------------------------------
+
+    def _say(self, text):
+        self._status = text
+        if self.host is not None:
+            self.emit("status", text)
+
+    def _summary(self):
+        n = len(self.state["examples"])
+        if not n:
+            return "no examples"
+        if self._counts:
+            parts = ", ".join(f"{show(k)}: {c}" for k, c in sorted(self._counts.items(), key=lambda kv: label_key(kv[0])))
+            return f"{n} examples ({parts})"
+        return f"{n} examples"
+
+    def info(self):
+        model = self.state.get("model")
+        return {
+            "mode": "recording" if self._recording else "running" if self._running else "idle",
+            "training": self._job is not None,
+            "progress": self._progress,
+            "stage": self._stage,
+            "examples": len(self.state["examples"]),
+            "takes": self.state.get("take", 0),
+            "counts": {str(k): v for k, v in self._counts.items()},
+            "model": None if model is None else {"algorithm": model["spec"].get("algorithm"),
+                                                 "examples": model["examples"]},
+            "score": None if model is None or "score" not in model else dict(model["score"]),
+            "status": self._status,
+        }
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

@@ -1,0 +1,110 @@
+"""ml.classify: teach it classes by example, then it names what it sees."""
+from __future__ import annotations
+
+import numpy as np
+
+from nodegraph import Inlet, NodeError, Outlet, Param, register
+from nodegraph.errors import ParamError
+from nodegraph.learn.fit import CLASSIFIERS
+
+from .base import COMMON_PARAMS, CONTROL_INLETS, STATUS_OUTLETS, Learner, label_key, show
+
+MLP_PARAMS = (
+    Param("hidden_layers", "int", 1, min=1, max=5, help="mlp: number of hidden layers"),
+    Param("hidden_units", "int", 0, min=0, max=1000,
+          help="mlp: units per hidden layer (0: as many as features, as Wekinator)"),
+    Param("activation", "choice", "relu", choices=("relu", "tanh", "logistic"), help="mlp: hidden unit shape"),
+    Param("solver", "choice", "lbfgs", choices=("lbfgs", "adam"),
+          help="mlp: lbfgs suits the small example sets of live teaching; adam large ones"),
+    Param("max_iter", "int", 500, min=10, max=100_000, help="mlp, logistic: most training iterations"),
+)
+
+
+@register("ml.classify", category="learn")
+class Classify(Learner):
+    """Learns classes from examples, then names each new input (Wekinator's classifier).
+
+    Teach: send a class name to `label` (text or a number), switch `record` on
+    and move (each feature vector becomes an example of that class), switch it
+    off; do the same for every other class; bang `train`. Then switch `run` on:
+    every feature vector sends its class out of `label` (and as a number out of
+    `number`: the label itself if it is a number, else its place 1, 2, ... in the
+    class order), with the probability of each class out of `probabilities` (in
+    the class order shown on the node: numbers first, then names A to Z).
+
+    `undo_take` deletes the last recording, `clear` everything. Training runs in
+    the background (the old model keeps running until the new one is ready);
+    then a cross-validated accuracy is shown. Examples are saved with the patch.
+
+    Algorithms: knn (k nearest examples vote; Wekinator's default with k = 1),
+    svm (kernel linear, rbf or poly), tree, forest (random forest), adaboost,
+    naive_bayes, logistic, mlp (a neural network).
+    """
+
+    task = "classify"
+    target = "label"
+    counts_labels = True
+    inlets = (Inlet("features", "vector", help="a feature vector: recorded, or classified while running"),
+              Inlet("label", "label", hot=False, help="the class the next examples belong to"),
+              *CONTROL_INLETS)
+    outlets = (Outlet("label", "label", help="the class of each feature vector, while running"),
+               Outlet("number", "float", help="the class as a number (Wekinator sends these)"),
+               Outlet("probabilities", "vector", help="how likely each class is, in class order"),
+               *STATUS_OUTLETS)
+    params = (Param("algorithm", "choice", "knn", choices=CLASSIFIERS, help="how it learns"),
+              Param("k", "int", 1, min=1, max=100, help="knn: how many nearest examples vote"),
+              Param("kernel", "choice", "rbf", choices=("linear", "rbf", "poly"), help="svm: the kernel"),
+              Param("C", "float", 1.0, min=1e-6, max=1e6, help="svm, logistic: how hard to fit (larger: tighter)"),
+              Param("degree", "int", 2, min=1, max=10, help="svm with the poly kernel: its exponent"),
+              Param("trees", "int", 100, min=1, max=1000, help="forest, adaboost: number of trees"),
+              Param("depth", "int", 0, min=0, max=100, help="tree, forest: deepest split (0: no limit)"),
+              *MLP_PARAMS, *COMMON_PARAMS)
+    options_for = {"knn": ("k",), "svm": ("kernel", "C", "degree"), "tree": ("depth",), "forest": ("trees", "depth"),
+                   "adaboost": ("trees",), "naive_bayes": (), "logistic": ("C", "max_iter"),
+                   "mlp": ("hidden_layers", "hidden_units", "activation", "solver", "max_iter")}
+
+    def setup(self):
+        self._classes = []
+        self._numbers = np.zeros(0)
+        super().setup()
+
+    def check_example(self, ex, where):
+        super().check_example(ex, where)
+        y = ex.get("y")
+        if isinstance(y, bool) or not isinstance(y, (str, int)):
+            raise ParamError(f"{where}: 'y' must be a class name (text or a whole number)")
+
+    def make_target(self):
+        label = self.inputs["label"]
+        if label is None:
+            raise NodeError("no label yet: send a class name to the 'label' inlet before recording")
+        return label
+
+    def training_data(self, examples):
+        labels = sorted({ex["y"] for ex in examples}, key=label_key)
+        if len(labels) < 2:
+            return f"all examples are of one class ({show(labels[0])}): record examples of at least two classes"
+        index = {label: i for i, label in enumerate(labels)}
+        X = self._xs[:len(examples)].copy()
+        y = np.fromiter((index[ex["y"]] for ex in examples), dtype=np.int64, count=len(examples))
+        return X, y, {"n_classes": len(labels), "classes": labels}
+
+    def model_ready(self, predictor, spec):
+        classes = spec["classes"]
+        self._classes = classes
+        self._numbers = np.array([float(c) if not isinstance(c, str) else float(i + 1)
+                                  for i, c in enumerate(classes)])
+
+    def run_one(self, x):
+        index, proba = self._predictor.one(x)
+        self.emit("probabilities", proba)
+        self.emit("number", self._numbers[index].item())
+        self.emit("label", self._classes[index])
+
+    def describe_score(self, score):
+        return f"cross-validated accuracy {score['accuracy']:.1%} ({score['folds']} folds)"
+
+    def info(self):
+        info = super().info()
+        info["classes"] = list(self._classes)
+        return info

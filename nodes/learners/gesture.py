@@ -1,0 +1,258 @@
+"""ml.gesture: recognises movements over time by dynamic time warping (Wekinator's DTW)."""
+from __future__ import annotations
+
+import numpy as np
+
+from nodegraph import BANG, Inlet, NodeError, Outlet, Param, register
+from nodegraph.errors import ParamError
+from nodegraph.learn import dtw
+from nodegraph.learn.worker import trainer
+
+from .base import CONTROL_INLETS, STATUS_OUTLETS, Learner, _number, label_key, show
+
+
+def parse_classes(text):
+    out = []
+    for token in text.replace(",", " ").split():
+        try:
+            out.append(int(token))
+        except ValueError:
+            out.append(token)
+    return out
+
+
+@register("ml.gesture", category="learn")
+class Gesture(Learner):
+    """Recognises gestures (movements over time) from recorded examples (Wekinator's DTW).
+
+    Teach: send a gesture name or number to `label`, switch `record` on, make
+    the gesture, switch `record` off: that is one example. Record a few of each.
+    With `run` on, the incoming stream is compared continuously with every
+    example by dynamic time warping (which forgives faster or slower
+    performances). When the closest gesture is nearer than `threshold`, its
+    label is sent out of `label` (once, until the match changes), and after
+    every compared frame each gesture's distance goes out of `distances`
+    (in the order of `classes`, or of the labels; infinite = no candidate).
+
+    As Wekinator: examples are downsampled to at most `max_length` frames (0:
+    keep every frame), candidates are at least `min_length` frames long, and
+    `match_width` limits how far the warping may stray (0: no limit). No
+    training is needed; `train` scores the examples (leave-one-out accuracy).
+    Recording pauses running. `undo_take` deletes the last example.
+    """
+
+    task = "gesture"
+    target = "label"
+    counts_labels = True
+    inlets = (Inlet("features", "vector", help="one frame of the movement (e.g. x, y of the mouse)"),
+              Inlet("label", "label", hot=False, help="the gesture the next recording is an example of"),
+              *CONTROL_INLETS)
+    outlets = (Outlet("label", "label", help="the gesture that matches, when the match changes"),
+               Outlet("distances", "vector", help="each gesture's DTW distance, after every compared frame"),
+               *STATUS_OUTLETS)
+    params = (Param("threshold", "float", 5.0, min=0.0, max=1e9,
+                    help="a gesture matches when its distance is below this (Wekinator: 5)"),
+              Param("min_length", "int", 5, min=1, max=10_000, help="shortest candidate, in (downsampled) frames"),
+              Param("max_length", "int", 10, min=0, max=10_000,
+                    help="downsample examples to at most this many frames (0: no downsampling)"),
+              Param("match_width", "int", 5, min=0, max=10_000,
+                    help="how far the warping may stray from the diagonal, in frames (0: no limit)"),
+              Param("classes", "text", "", help="the order of `distances`, e.g. 1 2 3 (empty: the labels' order)"))
+
+    def setup(self):
+        self._frames = []
+        self._matcher = None
+        self._order = []
+        self._last_match = -1
+        self._factor = 1
+        super().setup()
+
+    def start(self):
+        trainer().warm()
+
+    def check_example(self, ex, where):
+        x = ex.get("x")
+        if (not isinstance(x, list) or not x
+                or not all(isinstance(f, list) and f and all(_number(v) for v in f) for f in x)):
+            raise ParamError(f"{where}: 'x' must be a list of frames, each a list of numbers")
+        if len({len(f) for f in x}) != 1:
+            raise ParamError(f"{where}: its frames have different lengths")
+        y = ex.get("y")
+        if isinstance(y, bool) or not isinstance(y, (str, int)):
+            raise ParamError(f"{where}: 'y' must be a gesture name (text or a whole number)")
+
+    def set_state(self, state):
+        self.state = state
+        self.state.setdefault("examples", [])
+        self.state.setdefault("take", 0)
+        self._rebuild()
+        self._say(self._summary())
+
+    def _rebuild(self):
+        examples = self.state["examples"]
+        dims = {len(ex["x"][0]) for ex in examples}
+        self._mixed = len(dims) > 1
+        self._dim = next(iter(dims)) if len(dims) == 1 else None
+        self._counts = self.count_examples(examples)
+        listed = parse_classes(self.params["classes"])
+        extra = sorted({ex["y"] for ex in examples} - set(listed), key=label_key)
+        self._order = listed + extra
+        self._matcher = None
+        self._last_match = -1
+        if not examples or self._mixed:
+            return
+        longest = max(len(ex["x"]) for ex in examples)
+        self._factor = dtw.downsample_factor(longest, self.params["max_length"])
+        index = {label: i for i, label in enumerate(self._order)}
+        templates = [dtw.decimate(ex["x"], self._factor) for ex in examples]
+        p = self.params
+        self._matcher = dtw.Matcher(templates, [index[ex["y"]] for ex in examples], len(self._order),
+                                    p["min_length"], p["threshold"], self._factor, p["match_width"])
+
+    def param_changed(self, name, old):
+        self._rebuild()
+
+    def expected_length(self):
+        return self._dim
+
+    def make_target(self):
+        label = self.inputs["label"]
+        if label is None:
+            raise NodeError("no label yet: send a gesture name or number to the 'label' inlet before recording")
+        return label
+
+    def _record(self, x):
+        if not np.isfinite(x).all():
+            raise NodeError("features contain a value that is not a number (nan or infinity): not recorded")
+        if not self._frames:
+            self._take_time = round(float(self.now), 3)
+        elif len(x) != len(self._frames[0]):
+            raise NodeError(f"got {len(x)} features, but this recording's frames have {len(self._frames[0])}")
+        self._frames.append(x.tolist())
+
+    def _set_recording(self, on):
+        if on and not self._recording:
+            self._label = self.make_target()
+            self.state["take"] += 1
+            self._recording, self._frames = True, []
+            self._say(f"recording an example of {show(self._label)}")
+        elif not on and self._recording:
+            self._recording = False
+            frames, self._frames = self._frames, []
+            if not frames:
+                self._say("nothing recorded (length was 0)")
+            else:
+                if self._dim is not None and len(frames[0]) != self._dim:
+                    raise NodeError(f"this example has {len(frames[0])} features per frame, "
+                                    f"but the others have {self._dim}")
+                self.state["examples"].append({"x": frames, "y": self._label, "t": self._take_time,
+                                               "take": self.state["take"]})
+                self._rebuild()
+                self.state_changed()
+                self._say(f"recorded {show(self._label)} ({len(frames)} frames); {self._summary()}")
+            if self._running and self._matcher is not None:
+                self._matcher.reset()
+
+    def _set_running(self, on):
+        self._running = on
+        if on and self._matcher is not None:
+            self._matcher.reset()
+            self._last_match = -1
+        if on and self._matcher is None:
+            self._say("running, but there are no examples yet: record some gestures")
+        else:
+            self._say(("running; " if on else "stopped; ") + self._summary())
+
+    def _clear(self):
+        self._cancel()
+        self.state = {"examples": [], "take": self.state.get("take", 0)}
+        self._rebuild()
+        self.state_changed()
+        self._say("cleared: no examples")
+
+    def _undo_take(self):
+        examples = self.state["examples"]
+        if not examples:
+            self._say("no examples to delete")
+            return
+        last = examples.pop()
+        self._rebuild()
+        self.state_changed()
+        self._say(f"deleted the last example ({show(last['y'])}); {self._summary()}")
+
+    def _feed(self, x):
+        n = self._dim
+        if n is not None and len(x) != n:
+            raise NodeError(f"got {len(x)} features, but this gesture learner's examples have {n}: "
+                            f"send vectors of length {n}, or clear it to start again")
+        if self._recording:
+            self._record(x)
+        elif self._running and self._matcher is not None:
+            result = self._matcher.push(x)
+            if result is None:
+                return  # downsampling skips this frame, as Wekinator does
+            distances, match = result
+            self.emit("distances", distances)
+            if match != self._last_match:
+                self._last_match = match
+                if match >= 0:
+                    self.emit("label", self._order[match])
+
+    def _train(self):
+        if self._recording:
+            self._set_recording(False)
+        examples = self.state["examples"]
+        if not examples:
+            self._say("no examples: record some gestures first")
+            return
+        if self._mixed:
+            self._say("cannot score: the examples have different numbers of features; clear and record again")
+            return
+        self.emit("trained", BANG)
+        labels = {ex["y"] for ex in examples}
+        if len(labels) < 2:
+            self._say(f"ready: {self._summary()} (scoring needs at least two gestures)")
+            return
+        self._cancel()
+        index = {label: i for i, label in enumerate(self._order)}
+        series = [dtw.decimate(ex["x"], self._factor) for ex in examples]
+        arrays = {"frames": np.concatenate(series), "lengths": np.array([len(s) for s in series]),
+                  "labels": np.array([index[ex["y"]] for ex in examples])}
+        header = {"kind": "gesture_score", "width": self.params["match_width"]}
+        self._progress, self._stage = 0.0, "scoring"
+        self._say(f"ready: {self._summary()}; scoring...")
+        box = {}
+
+        def on_event(h, a):
+            if self.host is None:
+                return
+            event = h.get("event")
+            if event == "progress":
+                self.post(self._job_progress, box["id"], h["progress"], h.get("stage", ""))
+            elif event == "score":
+                self.post(self._job_score, box["id"], h["score"])
+            elif event == "error":
+                self.post(self._job_error, box["id"], h.get("message", "scoring failed"))
+            elif event == "done":
+                self.post(self._job_done, box["id"])
+
+        self._job = box["id"] = trainer().submit(header, arrays, on_event)
+        self._job_kind = "score"
+
+    def _job_score(self, job_id, score):
+        if job_id != self._job:
+            return
+        self.state["score"] = score
+        self.state_changed()
+        self._say(self.describe_score(score) if "skipped" not in score else f"no score: {score['skipped']}")
+
+    def describe_score(self, score):
+        return f"leave-one-out accuracy {score['accuracy']:.1%} over {score['folds']} examples"
+
+    def info(self):
+        info = super().info()
+        info["classes"] = list(self._order)
+        info["downsample"] = self._factor
+        info["score"] = dict(self.state["score"]) if "score" in self.state else None
+        info["model"] = None
+        return info

@@ -1,0 +1,92 @@
+"""ml.regress: teach it a mapping from features to continuous values."""
+from __future__ import annotations
+
+import numpy as np
+
+from nodegraph import Inlet, NodeError, Outlet, Param, register
+from nodegraph.errors import ParamError
+from nodegraph.learn.fit import REGRESSORS
+
+from .base import COMMON_PARAMS, CONTROL_INLETS, STATUS_OUTLETS, Learner, _number
+from .classify import MLP_PARAMS
+
+
+@register("ml.regress", category="learn")
+class Regress(Learner):
+    """Learns to turn features into smooth output values (Wekinator's continuous outputs).
+
+    Teach: set the output values you want (a vector on `target`, e.g. from
+    sliders through a pack), switch `record` on while you hold a pose or move,
+    switch it off; repeat with other values; bang `train`. With `run` on, every
+    feature vector sends the values the model makes of it out of `values`,
+    in between the taught ones. One node gives as many outputs as the target
+    vector has.
+
+    `models`: one model per output (Wekinator's way; each output learns on its
+    own) or one joint model for all. Algorithms: mlp (a neural network;
+    Wekinator's default), linear, polynomial (of `degree`), knn (the mean of
+    the k nearest examples). After training, a cross-validated error (RMSE)
+    is shown. `undo_take` deletes the last recording, `clear` everything.
+    """
+
+    task = "regress"
+    target = "target"
+    inlets = (Inlet("features", "vector", help="a feature vector: recorded, or mapped while running"),
+              Inlet("target", "vector", hot=False, help="the output values the next examples should give"),
+              *CONTROL_INLETS)
+    outlets = (Outlet("values", "vector", help="the output values for each feature vector, while running"),
+               *STATUS_OUTLETS)
+    params = (Param("algorithm", "choice", "mlp", choices=REGRESSORS, help="how it learns"),
+              Param("models", "choice", "per_output", choices=("per_output", "joint"),
+                    help="one model per output value (Wekinator) or one for all"),
+              Param("degree", "int", 2, min=1, max=6, help="polynomial: the highest power"),
+              Param("k", "int", 1, min=1, max=100, help="knn: how many nearest examples are averaged"),
+              *MLP_PARAMS, *COMMON_PARAMS)
+    options_for = {"mlp": ("hidden_layers", "hidden_units", "activation", "solver", "max_iter"),
+                   "linear": (), "polynomial": ("degree",), "knn": ("k",)}
+
+    def check_example(self, ex, where):
+        super().check_example(ex, where)
+        y = ex.get("y")
+        if not isinstance(y, list) or not y or not all(_number(v) for v in y):
+            raise ParamError(f"{where}: 'y' must be a non-empty list of numbers (the target values)")
+
+    def make_target(self):
+        target = self.inputs["target"]
+        if target is None or len(target) == 0:
+            raise NodeError("no target yet: send the output values to the 'target' inlet before recording")
+        if not np.isfinite(target).all():
+            raise NodeError("the target contains a value that is not a number (nan or infinity)")
+        examples = self.state["examples"]
+        if examples and len(examples[-1]["y"]) != len(target):
+            raise NodeError(f"got a target of {len(target)} values, but the examples have "
+                            f"{len(examples[-1]['y'])}: clear to change the number of outputs")
+        return target.tolist()
+
+    def training_data(self, examples):
+        lengths = {len(ex["y"]) for ex in examples}
+        if len(lengths) > 1:
+            return (f"the targets have different lengths ({', '.join(map(str, sorted(lengths)))} values); "
+                    "clear and record again")
+        X = self._xs[:len(examples)].copy()
+        Y = np.array([ex["y"] for ex in examples], dtype=np.float64)
+        return X, Y, {"n_outputs": Y.shape[1], "per_output": self.params["models"] == "per_output"}
+
+    def spec(self):
+        spec = super().spec()
+        spec["per_output"] = self.params["models"] == "per_output"
+        return spec
+
+    def run_one(self, x):
+        self.emit("values", self._predictor.one(x))
+
+    def describe_score(self, score):
+        r2 = score.get("r2")
+        extra = f", R² {r2:.2f}" if r2 is not None else ""
+        return f"cross-validated error (RMSE) {score['rmse']:.4g}{extra} ({score['folds']} folds)"
+
+    def info(self):
+        info = super().info()
+        ex = self.state["examples"]
+        info["outputs"] = len(ex[-1]["y"]) if ex else None
+        return info
