@@ -157,11 +157,9 @@ def run_rate(send, receiver, rate, seconds):
         t = now_us()
         due = start + i * interval
         if t < due:
-            wait = (due - t) / 1e6
-            if wait > 0.0002:
-                time.sleep(wait - 0.0001)  # coarse sleep; the GIL stays free for the receiver
-            else:
-                time.sleep(0)
+            # Sleep, never spin: a spinning thread (even one calling sleep(0)) keeps grabbing
+            # the GIL back and the receiver thread waits up to the 5 ms switch interval.
+            time.sleep((due - t) / 1e6)
             continue
         while i < n and start + i * interval <= t:  # late wake-up: send what is due
             ts = now_us() % WRAP

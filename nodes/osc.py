@@ -26,7 +26,8 @@ class OscIn(Node):
     counted. A message with no numbers sends no vector. `message` sends every
     message whole, as a list: [address, argument1, argument2, ...].
     `host` is the address to listen on: 127.0.0.1 for this computer only,
-    0.0.0.0 to hear other computers too.
+    0.0.0.0 to hear other computers too. Datagrams that are not valid OSC are
+    counted on the node and noted in the console; the patch carries on.
     """
 
     outlets = (Outlet("values", "vector", help="the numeric arguments as a vector"),
