@@ -20,11 +20,13 @@ def wait_idle(rt, node_id, timeout=120.0):
 
 
 def teach(rt, node_id, X, targets, target_inlet="label"):
-    """Record X with one target per row, in order, in one take."""
-    rt.send(node_id, target_inlet, targets[0])
+    """Record X with one target per row, in order, in one take (target_inlet None: no targets)."""
+    if target_inlet is not None:
+        rt.send(node_id, target_inlet, targets[0])
     rt.send(node_id, "record", True)
     for x, t in zip(X, targets):
-        rt.send(node_id, target_inlet, t)
+        if target_inlet is not None:
+            rt.send(node_id, target_inlet, t)
         rt.send(node_id, "features", np.asarray(x, dtype=np.float64))
     rt.send(node_id, "record", False)
 
