@@ -1,0 +1,256 @@
+"""The three Wekinator patches, driven over real UDP by a Wekinator-style client.
+
+The client does what Processing/Max/openFrameworks sketches written for
+Wekinator do: send /wek/inputs and /wekinator/control/* to the patch, and listen
+for /wek/outputs (and /wekinator/status/done-training, /output_N). Tests move
+the patch to free ports (6448 and 12000 may be taken by parallel runs), except
+one that uses the real defaults when they are free.
+"""
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from nodegraph import Runtime, patchfile
+from nodegraph.io.osc import parse
+
+from .test_learners_gesture import perform
+
+PATCHES = Path(__file__).resolve().parent.parent / "patches"
+C = "/wekinator/control/"
+
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def typetags(data):
+    end = data.index(b"\0")
+    start = (end + 4) & ~3
+    return data[start + 1:data.index(b"\0", start)].decode()
+
+
+class Client:
+    """A Wekinator client: sends to the patch, receives what the patch sends to port 12000."""
+
+    def __init__(self, patch_port, listen_port=0):
+        self.out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.dest = ("127.0.0.1", patch_port)
+        self.inp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.inp.bind(("127.0.0.1", listen_port))
+        self.inp.setblocking(False)
+        self.port = self.inp.getsockname()[1]
+        self.received = []  # (address, args, typetags)
+
+    def send(self, address, *args, types=None):
+        b = OscMessageBuilder(address)
+        for i, a in enumerate(args):
+            b.add_arg(a, types[i] if types else None)
+        self.out.sendto(b.build().dgram, self.dest)
+
+    def inputs(self, values, types=None):
+        self.send("/wek/inputs", *[float(v) if types is None else v for v in values], types=types)
+
+    def drain(self):
+        while True:
+            try:
+                data = self.inp.recv(65536)
+            except BlockingIOError:
+                return
+            for address, args in parse(data):
+                self.received.append((address, args, typetags(data)))
+
+    def close(self):
+        self.out.close()
+        self.inp.close()
+
+
+def open_patch(name, patch_port, client_port):
+    """Load a shipped patch with its OSC ports moved (the doc's params are edited, nothing else)."""
+    doc = patchfile.read(PATCHES / name)
+    for node in doc["nodes"].values():
+        if node["type"] == "osc.in":
+            node["params"]["port"] = patch_port
+        elif node["type"] == "osc.out":
+            node["params"]["port"] = client_port
+    rt = Runtime.manual()
+    rt.load_doc(doc, name)
+    rt.start(thread=False)
+    return rt
+
+
+def pump(rt, client, until, timeout=60.0):
+    """Let the patch handle its sockets (and finished trainings) until `until()` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rt.poll(0.005)
+        client.drain()
+        if until():
+            return
+        assert time.monotonic() < deadline, f"timed out; received {client.received[-5:]}"
+
+
+def settle(rt, client, seconds=0.15):
+    """Real UDP: give in-flight datagrams time to arrive, handling them as they do."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        rt.poll(0.005)
+        client.drain()
+
+
+@pytest.fixture
+def wek():
+    opened = []
+
+    def start(name, patch_port=None, client_port=0):
+        client = Client(patch_port or free_udp_port(), client_port)
+        rt = open_patch(name, client.dest[1], client.port)
+        opened.append((rt, client))
+        return rt, client
+
+    yield start
+    for rt, client in opened:
+        rt.close()
+        client.close()
+
+
+def addresses(client, address):
+    return [r for r in client.received if r[0] == address]
+
+
+def drive_classifier(rt, client, learner="classifier"):
+    rng = np.random.default_rng(0)
+    node = rt.graph.node(learner)
+    # the class starts at 1 (Wekinator's default): record without setting it
+    client.send(C + "startRecording")
+    for _ in range(20):
+        client.inputs(rng.normal([0.1, 0.1, 0.1], 0.02))
+    client.send(C + "stopRecording")
+    client.send(C + "outputs", 2.0)
+    client.send(C + "startRecording")
+    for _ in range(20):  # ints and doubles are features too (Wekinator only takes floats)
+        v = rng.normal([0.9, 0.9, 0.9], 0.02)
+        client.send("/wek/inputs", int(round(v[0])), float(v[1]), float(v[2]), types=["i", "d", "f"])
+    client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 40 and not node._recording)
+    assert node.info()["counts"] == {"1": 20, "2": 20}
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training"))
+    assert addresses(client, "/wekinator/status/done-training")[0][1] == []
+    client.send(C + "startRunning")
+    for v in ([0.12, 0.1, 0.09], [0.88, 0.91, 0.9], [0.1, 0.1, 0.1]):
+        client.inputs(v)
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 3)
+    outs = addresses(client, "/wek/outputs")
+    assert [o[1] for o in outs] == [[1.0], [2.0], [1.0]]
+    assert all(o[2] == "f" for o in outs)  # classes as floats, as Wekinator sends them
+    return node
+
+
+def test_classifier_patch_obeys_a_wekinator_client(wek):
+    rt, client = wek("wekinator-classifier.json")
+    node = drive_classifier(rt, client)
+    # stopRunning: inputs give nothing
+    client.send(C + "stopRunning")
+    client.inputs([0.9, 0.9, 0.9])
+    settle(rt, client)
+    assert len(addresses(client, "/wek/outputs")) == 3
+    # startRecording while running stops running (and it stays stopped after stopRecording)
+    client.send(C + "startRunning")
+    client.inputs([0.9, 0.9, 0.9])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 4)
+    client.send(C + "outputs", 3.0)
+    client.send(C + "startRecording")
+    client.inputs([0.5, 0.5, 0.5])
+    client.send(C + "stopRecording")
+    client.inputs([0.5, 0.5, 0.5])
+    settle(rt, client)
+    assert len(addresses(client, "/wek/outputs")) == 4 and len(node.state["examples"]) == 41
+    # a wrong number of inputs is refused, the patch goes on
+    client.send(C + "startRunning")
+    client.inputs([0.5, 0.5])
+    client.inputs([0.12, 0.1, 0.09])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 5)
+    assert addresses(client, "/wek/outputs")[-1][1] == [1.0]
+    client.send(C + "deleteAllExamples")
+    pump(rt, client, lambda: node.state["examples"] == [])
+
+
+def test_regression_patch_obeys_a_wekinator_client(wek):
+    rt, client = wek("wekinator-regression.json")
+    node = rt.graph.node("regressor")
+    rng = np.random.default_rng(1)
+    for target, centre in (([0.0, 1.0], 0.2), ([1.0, 0.0], 0.8)):
+        client.send(C + "outputs", *target)
+        client.send(C + "startRecording")
+        for _ in range(15):
+            client.inputs(rng.normal([centre, centre], 0.02))
+        client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 30 and not node._recording)
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training"))
+    client.send(C + "startRunning")
+    client.inputs([0.2, 0.2])
+    client.inputs([0.8, 0.8])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 2)
+    (a, args_a, tags_a), (_, args_b, _) = addresses(client, "/wek/outputs")
+    assert tags_a == "ff"  # one float per output
+    np.testing.assert_allclose(args_a, [0.0, 1.0], atol=0.1)
+    np.testing.assert_allclose(args_b, [1.0, 0.0], atol=0.1)
+
+
+def test_gesture_patch_obeys_a_wekinator_client(wek):
+    rt, client = wek("wekinator-gesture.json")
+    node = rt.graph.node("gestures")
+    rng = np.random.default_rng(2)
+    for n, name in ((1, "circle"), (2, "swipe"), (1, "circle"), (2, "swipe")):
+        client.send(C + "startDtwRecording", n)  # an int, as Wekinator requires
+        for f in perform(name, rng, noise=0.005):
+            client.inputs(f)
+        client.send(C + "stopDtwRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 4 and not node._recording)
+    assert node.info()["counts"] == {"1": 2, "2": 2}
+    client.send(C + "startRunning")
+    for number, name in ((1, "circle"), (2, "swipe")):
+        seen = len(client.received)
+        for f in perform(name, rng, stretch=1.2, noise=0.005):
+            client.inputs(f)
+        settle(rt, client, 0.3)
+        matches = [r for r in client.received[seen:] if r[0].startswith("/output_")]
+        # Wekinator's threshold (5) is loose: parts of a gesture may match others on the
+        # way, but the match as it ends names it
+        assert matches and matches[-1][0] == f"/output_{number}"
+        assert all(m[1] == [] for m in matches)  # bare messages, as Wekinator sends
+    outs = addresses(client, "/wek/outputs")
+    assert outs and all(o[2] == "fffff" for o in outs)  # one distance per gesture, gestures 1..5
+    assert np.isinf(outs[0][1]).all()  # before min_length frames: no candidates
+    last = outs[-1][1]
+    assert np.isfinite(last[:2]).all() and np.isinf(last[2:]).all()  # gestures 3..5 have no examples
+    client.send(C + "deleteAllExamples")
+    pump(rt, client, lambda: node.state["examples"] == [])
+
+
+def test_classifier_patch_on_wekinators_own_ports_when_free(wek):
+    probes = []
+    try:
+        for port in (6448, 12000):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", port))
+            probes.append(s)
+    except OSError:
+        pytest.skip("port 6448 or 12000 is in use (a parallel run?)")
+    finally:
+        for s in probes:
+            s.close()
+    doc = patchfile.read(PATCHES / "wekinator-classifier.json")
+    ports = sorted({n["params"]["port"] for n in doc["nodes"].values() if n["type"].startswith("osc.")})
+    assert ports == [6448, 12000]  # the shipped patch uses Wekinator's defaults
+    rt, client = wek("wekinator-classifier.json", patch_port=6448, client_port=12000)
+    drive_classifier(rt, client)
