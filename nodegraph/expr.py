@@ -474,11 +474,19 @@ def _compile(tree):
         return _fold(lambda v: _pow(a(v), b(v)), [a, b])
     if kind == "cmp":
         op, a, b = COMPARE[tree[1]], _compile(tree[2]), _compile(tree[3])
+        if isinstance(b, _Const):
+            c = b.value
+            return _fold(lambda v: 1.0 if op(a(v), c) else 0.0, [a, b])
         return _fold(lambda v: 1.0 if op(a(v), b(v)) else 0.0, [a, b])
     if kind == "chain":
         return _compile_chain(tree)
     if kind in ("and", "or"):
         parts = [_compile(t) for t in tree[1]]
+        if len(parts) == 2:
+            a, b = parts
+            if kind == "and":
+                return _fold(lambda v: 1.0 if a(v) and b(v) else 0.0, parts)
+            return _fold(lambda v: 1.0 if a(v) or b(v) else 0.0, parts)
         if kind == "and":
             def f(v):
                 for p in parts:

@@ -21,9 +21,12 @@ BIG = 1e12  # the widest range a number param offers the editor
 
 def _number(v):
     try:
-        return _to_float(v)
+        x = _to_float(v)
     except CoercionError:
         raise NodeError(f"expects a number or a bang, got {describe(v)}") from None
+    if not math.isfinite(x):  # a control's value is saved in the patch, and JSON has no inf or nan
+        raise NodeError(f"expects a finite number, got {x}")
+    return x
 
 
 class Control(Node):
@@ -197,7 +200,7 @@ class XY(Control):
             raise NodeError(f"expects a point [x, y] or a bang, got {describe(v)}") from None
         if v.size != 2:
             raise NodeError(f"expects a point [x, y], got {v.size} numbers")
-        return [float(v[0]), float(v[1])]
+        return [_number(v[0]), _number(v[1])]
 
     def fit(self, value):
         p = self.params
@@ -499,7 +502,7 @@ class Counter(Node):
         if "reset" in fired:
             self.state = {"count": self._start(), "direction": 1}
         if "set" in fired:
-            self.state = {"count": min(max(int(round(self.inputs["set"])), lo), hi),
+            self.state = {"count": min(max(int(round(_number(self.inputs["set"]))), lo), hi),
                           "direction": self.state["direction"]}
         if "bang" not in fired:
             return

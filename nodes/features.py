@@ -19,7 +19,7 @@ BIG = 1e12
 
 def numeric(v):
     """A float, or a 1-D float64 array; NodeError for anything else."""
-    if type(v) is float:
+    if type(v) is float or (type(v) is np.ndarray and v.dtype == np.float64 and v.ndim == 1):
         return v
     if isinstance(v, (bool, int, float, np.bool_, np.number)) and not isinstance(v, np.complexfloating):
         return float(v)
@@ -199,7 +199,7 @@ class Window(Node):
 
     Until `n` values have arrived it uses those it has. For vectors each
     statistic is a vector, element by element. A change of vector length
-    starts afresh.
+    starts afresh. Only the statistics linked to something are computed.
     """
 
     inlets = (IN, RESET)
@@ -230,10 +230,9 @@ class Window(Node):
         self._buf[self._count % n] = x
         self._count += 1
         recent = self._buf[:min(self._count, n)]
-        self.emit("max", as_output(recent.max(axis=0), x))
-        self.emit("min", as_output(recent.min(axis=0), x))
-        self.emit("std", as_output(recent.std(axis=0), x))
-        self.emit("mean", as_output(recent.mean(axis=0), x))
+        for name, stat in (("max", np.max), ("min", np.min), ("std", np.std), ("mean", np.mean)):
+            if self._out[name] or name in self.probes:  # only what something listens to
+                self.emit(name, as_output(stat(recent, axis=0), x))
 
 
 @register("normalize", category="features")

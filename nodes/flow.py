@@ -73,7 +73,8 @@ class Route(_Keyed):
     With keys `play stop`, the text "play 0.5" sends 0.5 out of `play`; "stop"
     alone sends a bang out of `stop`. It also routes OSC messages by address
     ([/fader 0.3] sends 0.3 out of `/fader`), vectors by their first number,
-    and labels whole. What matches no key goes out of `reject` unchanged.
+    and labels (a classifier's output) by name. What matches no key goes out of
+    `reject` unchanged.
     """
 
     key_type, key_help = "any", "the rest of a message that starts with"
