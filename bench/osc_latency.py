@@ -173,6 +173,16 @@ def run_rate(send, receiver, rate, seconds):
     return len(sent), len(got), latencies
 
 
+def cpu_seconds(pid):
+    """CPU time (user + system) a process has used so far; None where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def pct(sorted_values, q):
     if not sorted_values:
         return float("nan")
@@ -214,17 +224,24 @@ def main():
             if not wait_until_answering(send, receiver):
                 sys.exit(f"{name} did not answer")
             run_rate(send, receiver, 1000, 0.3)  # warm up
-            targets[name] = (send, receiver)
+            targets[name] = (send, receiver, procs[-1].pid)
 
         print(f"OSC round trip on 127.0.0.1, {args.seconds:g} s per rate; nodegraph patch: {label}")
-        print(f"{'rate':>8}  {'target':<16} {'sent':>6} {'lost':>6} {'p50 µs':>7} {'p90 µs':>7} {'p99 µs':>7}")
+        print("(CPU µs/msg: the server process's CPU time per message, a figure the machine's load "
+              "disturbs less than latency)")
+        print(f"{'rate':>8}  {'target':<16} {'sent':>6} {'lost':>6} {'p50 µs':>7} {'p90 µs':>7} {'p99 µs':>7}"
+              f" {'CPU µs/msg':>10}")
         results = {}
         for rate in args.rates:
-            for name, (send, receiver) in targets.items():
+            for name, (send, receiver, pid) in targets.items():
+                cpu0 = cpu_seconds(pid)
                 sent, got, lat = run_rate(send, receiver, rate, args.seconds)
+                cpu1 = cpu_seconds(pid)
+                cpu = f"{(cpu1 - cpu0) / max(1, got) * 1e6:.1f}" if cpu0 is not None and cpu1 is not None else "?"
                 r = results[rate, name] = {"sent": sent, "lost": sent - got, "p50": pct(lat, 50),
                                            "p90": pct(lat, 90), "p99": pct(lat, 99)}
-                print(f"{rate:>6}/s  {name:<16} {sent:>6} {r['lost']:>6} {r['p50']:>7} {r['p90']:>7} {r['p99']:>7}")
+                print(f"{rate:>6}/s  {name:<16} {sent:>6} {r['lost']:>6} {r['p50']:>7} {r['p90']:>7} {r['p99']:>7}"
+                      f" {cpu:>10}")
         print()
         for rate in args.rates:
             ng, echo = results[rate, "nodegraph"], results[rate, "python-osc echo"]
