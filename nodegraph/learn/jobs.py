@@ -36,8 +36,8 @@ def _train(header, arrays, emit, cancelled):
     if not header.get("skip_fit"):
         model, notes = fitting.fit(spec, X, y)
         emit({"event": "model", "notes": notes}, {"model": model})
-    emit({"event": "progress", "progress": 1 / steps, "stage": "model ready"}, {})
     if folds >= 2 and not cancelled():
+        emit({"event": "progress", "progress": 1 / steps, "stage": "cross-validating"}, {})
         score = cross_validate(spec, X, y, folds, emit, cancelled, steps)
         if score is not None:
             emit({"event": "score", "score": score}, {})
