@@ -55,9 +55,12 @@ class OscIn(Node):
     def param_changed(self, name, old):
         if not self._started:
             return
-        self._close()
         try:
-            self._listen()
+            if name == "address" and self._listener is not None:
+                self._listener.retarget(self.params["address"])
+            else:
+                self._close()
+                self._listen()
         except NodeError as e:
             self.host.fail(self, e)
         else:

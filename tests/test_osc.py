@@ -435,3 +435,15 @@ def test_parsing_agrees_with_python_osc_and_garbage_only_raises_parse_errors():
             osc.parse(bytes(broken))
         except osc.ParseError:
             pass
+
+
+def test_changing_the_address_keeps_the_port_open(rt, port, send):
+    values, _ = listening(rt, port)
+    server = rt.graph.node("in")._listener.server
+    rt.do(SetParam("in", "address", "/new/*"))
+    assert rt.graph.node("in")._listener.server is server and server.sock is not None
+    send(message("/wek/inputs", ("f", 1.0)))
+    send(message("/new/x", ("f", 2.0)))
+    wait_for(rt, lambda: values)
+    settle(rt)
+    assert [v[0] for v in values] == [2.0]

@@ -237,6 +237,15 @@ class Listener:
         self.server, self.node, self.pattern, self.callback = server, node, pattern, callback
         self.matches = compile_pattern(pattern)
 
+    def retarget(self, pattern):
+        """Match another pattern, keeping the port open (no datagram is missed)."""
+        try:
+            self.matches = compile_pattern(pattern)
+        except ValueError as e:
+            raise NodeError(str(e)) from None
+        self.pattern = pattern
+        self.server._routes.clear()
+
     def close(self):
         if self.server is not None:
             self.server.remove(self)
