@@ -1,0 +1,672 @@
+"""The editor window: entry points, the frame loop, and every gesture as a command.
+
+`main(path)` is `nodegraph edit`; `screenshot(...)` is `nodegraph screenshot`.
+The Editor turns clicks and keys into engine commands (rt.do), shows refusals
+instead of raising them, and draws what the engine reports. It owns the runtime
+of the open patch: the patch plays while it is edited.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import dearpygui.dearpygui as dpg
+
+from .. import registry
+from ..commands import AddComment, AddNode, Disconnect, EditComment, Group, RemoveComment, RemoveNode, SetParam
+from ..errors import NodegraphError, ParamError
+from ..runtime import Runtime
+from ..types import BANG
+from . import fragment, session, widgets, xdisplay
+from .canvas import Canvas
+from .dialogs import Dialogs
+from .menus import ContextMenu, MenuBar
+from .objectbox import ObjectBox
+from .panels import ConsolePanel, HelpPanel, Inspector, StatusBar
+from .theme import Themes
+
+FAST, IDLE = 1 / 60, 1 / 12  # frame period while someone works, and when nothing moves
+AWAKE = 1.5  # seconds of full frame rate after the last input
+AUTOSAVE_EVERY = 10.0
+SIDE_WIDTH, CONSOLE_HEIGHT = 320, 150
+
+_clipboard = {"text": ""}  # when the system clipboard is unavailable: shared by this process
+
+
+class Editor:
+    def __init__(self, width=1280, height=800, title="nodegraph"):
+        xdisplay.require_display()
+        dpg.create_context()
+        dpg.configure_app(manual_callback_management=True)
+        self.themes = Themes()
+        self.rt = Runtime()
+        self.path = None
+        self.running = True
+        self.fast = False  # screenshots and benchmarks: never slow down
+        self.last_error = None
+        self.gesture = 0
+        self._last_param = None
+        self.saved_marker = None
+        self.state_dirty = False
+        self._autosaved = None
+        self._next_autosave = time.monotonic() + AUTOSAVE_EVERY
+        self._slow_at = 0.0
+        self._title = None
+        self._last_frame = time.monotonic()
+        self._last_input = time.monotonic()
+        self._mouse = (0, 0)
+        self.frame_times = []
+        self._build(width, height, title)
+        self._set_runtime(self.rt, None)
+
+    # ---- the window ---------------------------------------------------------------------
+
+    def _build(self, width, height, title):
+        with dpg.window(no_scrollbar=True, no_scroll_with_mouse=True) as self.main:
+            self.menubar = MenuBar(self)
+            with dpg.group(horizontal=True):
+                with dpg.child_window(width=-SIDE_WIDTH, height=-CONSOLE_HEIGHT, border=False,
+                                      no_scrollbar=True, no_scroll_with_mouse=True) as self.canvas_parent:
+                    self.canvas = Canvas(self, self.canvas_parent)
+                with dpg.child_window(width=-1, height=-CONSOLE_HEIGHT, border=True):
+                    with dpg.tab_bar() as self.tabs:
+                        with dpg.tab(label="Inspector") as self.inspector_tab:
+                            self.inspector = Inspector(self, self.inspector_tab)
+                        with dpg.tab(label="Help") as self.help_tab:
+                            self.help = HelpPanel(self, self.help_tab)
+            with dpg.child_window(height=-24, border=True) as console_parent:
+                self.console = ConsolePanel(self, console_parent)
+            self.status = StatusBar(self, self.main)
+        self.objectbox = ObjectBox(self)
+        self.context = ContextMenu(self)
+        self.dialogs = Dialogs(self)
+        with dpg.handler_registry():
+            dpg.add_key_press_handler(callback=self.on_key)
+            dpg.add_mouse_click_handler(callback=self.on_mouse_click)
+            dpg.add_mouse_release_handler(callback=self.on_mouse_release)
+            dpg.add_mouse_double_click_handler(button=dpg.mvMouseButton_Left, callback=self.on_double_click)
+        dpg.create_viewport(title=title, width=width, height=height, x_pos=0, y_pos=0, vsync=False,
+                            disable_close=True)
+        dpg.set_exit_callback(lambda: self.request_quit())
+        dpg.setup_dearpygui()
+        dpg.show_viewport()
+        dpg.set_primary_window(self.main, True)
+        self.menubar.set_recent(session.recent_files())
+
+    # ---- the open patch -----------------------------------------------------------------
+
+    def _set_runtime(self, rt, path, dirty=False):
+        old = self.rt
+        self.canvas.detach()
+        if old is not rt:
+            old.close()
+        self.rt, self.path = rt, path
+        self.canvas.attach(rt.graph)
+        self.console.attach(rt.console)
+        self.inspector.show(None)
+        self._selected = None
+        self.saved_marker = None if dirty else self._marker()
+        self.state_dirty = dirty
+        self._autosaved = None
+        self.gesture += 1
+        self._opening = True  # state events of the first frame come from loading, not from editing
+        rt.start()
+        self._update_title()
+
+    def _marker(self):
+        stack = self.rt.history.undo_stack
+        return (len(stack), id(stack[-1]) if stack else None)
+
+    @property
+    def dirty(self):
+        return self.state_dirty or self._marker() != self.saved_marker
+
+    @property
+    def name(self):
+        return os.path.basename(self.path) if self.path else "untitled"
+
+    def _update_title(self):
+        text = f"{self.name}{' *' if self.dirty else ''} - nodegraph"
+        if text != self._title:
+            self._title = text
+            dpg.set_viewport_title(text)
+
+    # ---- commands -----------------------------------------------------------------------
+
+    def try_do(self, cmd, merge=False, near_mouse=False):
+        """Apply an edit; a refusal is shown (status line, console, a note at the mouse), not raised."""
+        try:
+            self.rt.do(cmd, merge=merge)
+        except NodegraphError as e:
+            self.fail(str(e), near_mouse)
+            return None
+        except TimeoutError as e:
+            self.fail(f"the patch did not answer: {e}", near_mouse)
+            return None
+        self.last_error = None
+        return cmd
+
+    def fail(self, message, near_mouse=False):
+        self.last_error = message
+        self.status.set(message, "error")
+        self.rt.console.write(message, None, "error")
+        if near_mouse:
+            self.dialogs.note_at_mouse(message)
+
+    def say(self, message, level="info"):
+        self.status.set(message, level)
+
+    def add_node(self, type_id, params=None, pos=(0, 0), quiet=False):
+        cmd = self.try_do(AddNode(type_id, params or {}, (float(pos[0]), float(pos[1]))))
+        return cmd.node_id if cmd is not None else None
+
+    def set_param(self, node_id, name, value):
+        """A param edit from a widget. Edits of one gesture (a slider drag) are one undo step."""
+        key = (node_id, name, self.gesture)
+        done = self.try_do(SetParam(node_id, name, value), merge=key == self._last_param)
+        self._last_param = key if done else None
+        return done is not None
+
+    def on_param_widget(self, sender, app_data, user_data):
+        node_id, name = user_data
+        node = self.rt.graph.nodes.get(node_id)
+        if node is None:
+            return
+        spec = node.param_spec(name)
+        try:
+            value = widgets.from_widget(spec, app_data)
+        except ParamError as e:
+            self.fail(str(e))
+            ok = False
+        else:
+            ok = self.set_param(node_id, name, value)
+        if not ok:  # the old value stays: show it again
+            dpg.set_value(sender, widgets.to_widget(spec, node.params[name]))
+
+    def on_inlet_control(self, sender, app_data, user_data):
+        """A node's record/train/run/clear: a value sent into the inlet, as a link would."""
+        node_id, inlet = user_data
+        node = self.rt.graph.nodes.get(node_id)
+        if node is None or inlet not in node.inlet_map:
+            return
+        value = BANG if node.inlet_map[inlet].type == "bang" else bool(app_data)
+        try:
+            self.rt.send(node_id, inlet, value)
+        except NodegraphError as e:
+            self.fail(str(e))
+
+    def undo(self):
+        self.gesture += 1
+        if not self.rt.undo():
+            self.say("nothing to undo")
+
+    def redo(self):
+        self.gesture += 1
+        if not self.rt.redo():
+            self.say("nothing to redo")
+
+    def delete_selection(self):
+        nodes, comments, links = self.canvas.selection()
+        cmds = [Disconnect(*link) for link in links if link.src not in nodes and link.dst not in nodes]
+        cmds += [RemoveNode(n) for n in nodes] + [RemoveComment(c) for c in comments]
+        if cmds:
+            self.try_do(cmds[0] if len(cmds) == 1 else Group(cmds, "delete"))
+            dpg.clear_selected_nodes(self.canvas.tag)
+            dpg.clear_selected_links(self.canvas.tag)
+
+    def delete_nodes(self, node_ids):
+        cmds = [RemoveNode(n) for n in node_ids]
+        self.try_do(cmds[0] if len(cmds) == 1 else Group(cmds, "delete"))
+
+    def delete_comments(self, cids):
+        cmds = [RemoveComment(c) for c in cids]
+        self.try_do(cmds[0] if len(cmds) == 1 else Group(cmds, "delete"))
+
+    # ---- clipboard ----------------------------------------------------------------------
+
+    def copy(self):
+        nodes, comments, _ = self.canvas.selection()
+        if not nodes and not comments:
+            self.say("select nodes or comments to copy")
+            return None
+        doc = self.rt.call(fragment.copy_doc, self.rt.graph, nodes, comments)
+        text = fragment.to_text(doc)
+        _clipboard["text"] = text
+        try:
+            dpg.set_clipboard_text(text)
+        except Exception:
+            pass  # the process-wide copy still works within this editor
+        self.say(f"copied {fragment.describe(doc)}")
+        return doc
+
+    def cut(self):
+        if self.copy() is not None:
+            self.delete_selection()
+
+    def paste(self, at=None):
+        text = ""
+        try:
+            text = dpg.get_clipboard_text() or ""
+        except Exception:
+            pass
+        try:
+            doc = fragment.from_text(text)
+        except NodegraphError as e:
+            if not _clipboard["text"] or text == _clipboard["text"]:
+                self.fail(str(e))
+                return None
+            doc = fragment.from_text(_clipboard["text"])
+        if at is None:
+            at = self.mouse_grid() if self.canvas.hovered() else None
+        return self._paste_doc(doc, at, "paste")
+
+    def duplicate(self):
+        nodes, comments, _ = self.canvas.selection()
+        if not nodes and not comments:
+            self.say("select nodes or comments to duplicate")
+            return None
+        doc = self.rt.call(fragment.copy_doc, self.rt.graph, nodes, comments)
+        return self._paste_doc(doc, None, "duplicate")
+
+    def _paste_doc(self, doc, at, label):
+        def apply():
+            cmds, ids = fragment.paste_commands(self.rt.graph, doc, at)
+            self.rt.history.do(Group(cmds, label))
+            return ids
+        try:
+            ids = self.rt.call(apply)
+        except NodegraphError as e:
+            self.fail(f"cannot {label}: {e}")
+            return None
+        self.gesture += 1
+        self.say(f"{label}: {fragment.describe(doc)}")
+        return ids
+
+    # ---- comments ------------------------------------------------------------------------
+
+    def new_comment(self, at=None):
+        at = at if at is not None else self.spot()
+        self.dialogs.edit_text("New comment", "", lambda text: text.strip() and self.try_do(
+            AddComment(text.strip(), (float(at[0]), float(at[1])))))
+
+    def edit_comment(self, cid):
+        comment = self.rt.graph.comments.get(cid)
+        if comment is None:
+            return
+        self.dialogs.edit_text("Edit comment", comment.text, lambda text: text != comment.text and self.try_do(
+            EditComment(cid, text=text)))
+
+    # ---- files ---------------------------------------------------------------------------
+
+    def guard(self, then, doing="continuing"):
+        """Run `then` unless unsaved changes would be lost; ask first if they would."""
+        if not self.dirty:
+            then()
+            return
+
+        def answer(choice):
+            if choice == "Save":
+                self.save(then=then)
+            elif choice == "Don't save":
+                session.discard_recovery(self.path)
+                then()
+        self.dialogs.ask("Unsaved changes", f"Save the changes to {self.name} before {doing}?",
+                         ["Save", "Don't save", "Cancel"], answer)
+
+    def new(self):
+        self.guard(lambda: self._set_runtime(Runtime(), None), "starting a new patch")
+
+    def open(self, path=None):
+        if path is None:
+            self.guard(lambda: self.dialogs.pick_file("Open patch", self.open_now, start=self.path),
+                       "opening another patch")
+        else:
+            self.guard(lambda: self.open_now(path), "opening another patch")
+
+    def open_now(self, path):
+        """Open a patch file; a file that cannot be read is shown, and the open patch stays."""
+        try:
+            rt = Runtime.open(path)
+        except NodegraphError as e:
+            self.fail(str(e))
+            self.dialogs.message("Cannot open the patch", str(e))
+            return False
+        except Exception as e:  # a node type's own failure while loading: still a message
+            self.fail(f"{path}: {type(e).__name__}: {e}")
+            self.dialogs.message("Cannot open the patch", f"{path}: {type(e).__name__}: {e}")
+            return False
+        self._set_runtime(rt, os.path.abspath(path))
+        self.menubar.set_recent(session.add_recent(path))
+        self.say(f"opened {path}: {len(rt.graph.nodes)} nodes, {len(rt.graph.links)} links", "ok")
+        return True
+
+    def save(self, then=None):
+        if self.path is None:
+            return self.save_as(then=then)
+        if self.save_to(self.path) and then is not None:
+            then()
+
+    def save_as(self, path=None, then=None):
+        if path is None:
+            def chosen(p):
+                if self.save_to(p) and then is not None:
+                    then()
+            self.dialogs.pick_file("Save patch as", chosen, save=True, start=self.path or "untitled.json")
+            return None
+        ok = self.save_to(path)
+        if ok and then is not None:
+            then()
+        return ok
+
+    def save_to(self, path):
+        try:
+            self.rt.save(path)
+        except (OSError, NodegraphError) as e:
+            reason = getattr(e, "strerror", None) or str(e)
+            self.fail(f"cannot save {path}: {reason}")
+            self.dialogs.message("Cannot save", f"{path}: {reason}")
+            return False
+        old = self.path
+        self.path = os.path.abspath(path)
+        session.discard_recovery(old)
+        session.discard_recovery(self.path)
+        self.saved_marker = self._marker()
+        self.state_dirty = False
+        self.gesture += 1  # a later slider drag must not merge into what was saved
+        self.menubar.set_recent(session.add_recent(path))
+        self.say(f"saved {path}", "ok")
+        self._update_title()
+        return True
+
+    def autosave(self, force=False):
+        """Write a recovery copy of unsaved work (offered after a crash)."""
+        if not self.dirty:
+            return False
+        mark = (self._marker(), self.rt.history.revision, self.state_dirty)
+        if mark == self._autosaved and not force:
+            return False
+        try:
+            session.write_recovery(self.path, self.rt.to_doc())
+        except (OSError, NodegraphError) as e:
+            self.say(f"could not write the recovery copy: {e}", "warning")
+            return False
+        self._autosaved = mark
+        return True
+
+    def offer_recovery(self, path):
+        """After a crash: offer the recovery copy of `path` (or of an untitled patch)."""
+        record = session.find_recovery(path)
+        if record is None:
+            return False
+        when = time.strftime("%H:%M on %d %b", time.localtime(record.get("time", 0)))
+        name = os.path.basename(path) if path else "an untitled patch"
+
+        def answer(choice):
+            if choice == "Recover":
+                self.recover(record, path)
+            else:
+                session.discard_recovery(path)
+        self.dialogs.ask("Recover unsaved work?",
+                         f"nodegraph closed without saving {name} (last autosaved at {when}). "
+                         f"Recover the unsaved changes?", ["Recover", "Discard"], answer)
+        return True
+
+    def recover(self, record, path):
+        try:
+            doc = session.check_recovered(record)
+            rt = Runtime()
+            rt.load_doc(doc, "the recovery copy")
+        except NodegraphError as e:
+            self.fail(f"the recovery copy cannot be used: {e}")
+            return False
+        self._set_runtime(rt, os.path.abspath(path) if path else None, dirty=True)
+        self.say("recovered the unsaved changes; save to keep them", "ok")
+        return True
+
+    def request_quit(self):
+        self.guard(self.quit_now, "quitting")
+
+    def quit_now(self):
+        self.running = False
+
+    def close(self):
+        """Leave cleanly: stop the patch, drop the recovery copy, close the window."""
+        try:
+            self.rt.close()
+        finally:
+            if not self.dirty:
+                session.discard_recovery(self.path)
+            dpg.destroy_context()
+
+    # ---- helpers for gestures ------------------------------------------------------------
+
+    def mouse_grid(self):
+        return self.canvas.to_grid(dpg.get_mouse_pos(local=False))
+
+    def spot(self):
+        """Where a new thing goes: at the mouse on the canvas, else mid-canvas."""
+        return self.mouse_grid() if self.canvas.hovered() else self.canvas.visible_center()
+
+    def open_object_box(self, screen=None, grid=None):
+        if grid is None:
+            grid = self.spot()
+        if screen is None:
+            screen = self.canvas.to_screen(grid)
+        self.objectbox.open(screen, grid)
+
+    def show_help(self, node_id=None):
+        if node_id is None:
+            nodes, _, _ = self.canvas.selection()
+            node_id = nodes[0] if nodes else None
+        node = self.rt.graph.nodes.get(node_id) if node_id else None
+        type_id = getattr(node, "type_id", None) if node is not None else None
+        self.help.show(type_id or self.help.type_id or next(iter(registry.all_types())))
+        dpg.set_value(self.tabs, self.help_tab)
+
+    def show_keys(self):
+        self.dialogs.message("Keyboard and mouse", KEYS_HELP)
+
+    def select(self, node_id):
+        """Show a node in the inspector (a click on it does this)."""
+        self._selected = node_id
+        self.inspector.show(node_id)
+        dpg.set_value(self.tabs, self.inspector_tab)
+
+    # ---- input ---------------------------------------------------------------------------
+
+    def typing(self):
+        """True while a text field (or a dragged widget) has the keyboard."""
+        item = dpg.get_focused_item()
+        return bool(item) and dpg.does_item_exist(item) and dpg.is_item_active(item)
+
+    def on_key(self, sender, key):
+        self._last_input = time.monotonic()
+        if key in MODIFIER_KEYS or key >= FIRST_NON_KEY:
+            return  # mouse buttons and modifier keys also arrive here
+        self.handle_key(key, dpg.is_key_down(dpg.mvKey_ModCtrl), dpg.is_key_down(dpg.mvKey_ModShift))
+
+    def handle_key(self, key, ctrl=False, shift=False):
+        """One key press (the key handler and tests come here)."""
+        if self.objectbox.is_open:
+            action = {dpg.mvKey_Return: self.objectbox.accept, dpg.mvKey_NumPadEnter: self.objectbox.accept,
+                      dpg.mvKey_Escape: self.objectbox.close, dpg.mvKey_Up: lambda: self.objectbox.move(-1),
+                      dpg.mvKey_Down: lambda: self.objectbox.move(1),
+                      dpg.mvKey_Tab: self.objectbox.complete}.get(key)
+            if action is not None:
+                action()
+            return
+        if self.context.is_open and key == dpg.mvKey_Escape:
+            self.context.close()
+            return
+        if self.dialogs.is_open or self.typing():
+            return
+        action = SHORTCUTS.get((key, ctrl, shift))
+        if action is not None:
+            self.gesture += 1
+            getattr(self, action)()
+
+    def on_mouse_click(self, sender, button):
+        self._last_input = time.monotonic()
+        pos = dpg.get_mouse_pos(local=False)
+        if self.objectbox.is_open and not self.objectbox.contains(pos):
+            self.objectbox.close()
+        if self.context.is_open and not self.context.contains(pos):
+            self.context.close()
+        if button == dpg.mvMouseButton_Right and self.canvas.hovered() and not self.dialogs.is_open:
+            self.context.open(pos, self.canvas.to_grid(pos), self.canvas.item_at(pos))
+
+    def on_mouse_release(self, sender, button):
+        self._last_input = time.monotonic()
+        if button != dpg.mvMouseButton_Left or self.dialogs.is_open:
+            return
+        cmd = self.canvas.moves()
+        if cmd is not None:
+            self.try_do(cmd)
+        self.gesture += 1
+        nodes, _, _ = self.canvas.selection()
+        chosen = nodes[0] if len(nodes) == 1 else None
+        if chosen != self._selected and (chosen is not None or self.canvas.hovered()):
+            self.select(chosen)
+
+    def on_double_click(self, sender, button):
+        if self.dialogs.is_open or self.objectbox.is_open or not self.canvas.hovered():
+            return
+        pos = dpg.get_mouse_pos(local=False)
+        target = self.canvas.item_at(pos)
+        if target is None:
+            self.open_object_box(pos, self.canvas.to_grid(pos))
+        elif target[0] == "comment":
+            self.edit_comment(target[1])
+        else:
+            self.select(target[1])
+
+    # ---- the frame loop ------------------------------------------------------------------
+
+    def frame(self):
+        """One frame: follow the engine, render, run the callbacks it produced."""
+        start = time.perf_counter()
+        now = time.monotonic()
+        dt, self._last_frame = now - self._last_frame, now
+        touched, state = self.canvas.sync()
+        if touched:
+            self.inspector.sync(touched)
+        if state and not self._opening:
+            self.state_dirty = True
+        self._opening = False
+        self.console.sync()
+        self.canvas.refresh_some(dt)
+        if now >= self._slow_at:
+            self._slow_at = now + 0.25
+            self.inspector.refresh()
+            self.dialogs.tick(now)
+            self._update_title()
+            if now >= self._next_autosave:
+                self._next_autosave = now + AUTOSAVE_EVERY
+                self.autosave()
+        dpg.render_dearpygui_frame()
+        dpg.run_callbacks(dpg.get_callback_queue())
+        mouse = tuple(dpg.get_mouse_pos(local=False))
+        if mouse != self._mouse:
+            self._mouse = mouse
+            self._last_input = now
+        self.frame_times.append(time.perf_counter() - start)
+        if len(self.frame_times) > 2000:
+            del self.frame_times[:1000]
+        return time.perf_counter() - start
+
+    def run(self):
+        while self.running and dpg.is_dearpygui_running():
+            took = self.frame()
+            awake = self.fast or time.monotonic() - self._last_input < AWAKE
+            pause = (FAST if awake else IDLE) - took
+            if pause > 0:
+                time.sleep(pause)
+
+    def run_frames(self, n):
+        for _ in range(n):
+            self.frame()
+
+    def run_for(self, seconds, period=FAST):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            took = self.frame()
+            if period - took > 0:
+                time.sleep(period - took)
+
+
+MODIFIER_KEYS = {dpg.mvKey_LControl, dpg.mvKey_RControl, dpg.mvKey_LShift, dpg.mvKey_RShift,
+                 dpg.mvKey_LAlt, dpg.mvKey_RAlt, dpg.mvKey_LWin, dpg.mvKey_RWin}
+FIRST_NON_KEY = 641  # ImGuiKey_GamepadStart: gamepad, mouse (656 = left button) and modifier flags follow
+
+SHORTCUTS = {
+    (dpg.mvKey_Z, True, False): "undo", (dpg.mvKey_Z, True, True): "redo", (dpg.mvKey_Y, True, False): "redo",
+    (dpg.mvKey_C, True, False): "copy", (dpg.mvKey_X, True, False): "cut", (dpg.mvKey_V, True, False): "paste",
+    (dpg.mvKey_D, True, False): "duplicate", (dpg.mvKey_S, True, False): "save",
+    (dpg.mvKey_S, True, True): "save_as", (dpg.mvKey_O, True, False): "open", (dpg.mvKey_N, True, False): "new",
+    (dpg.mvKey_Q, True, False): "request_quit",
+    (dpg.mvKey_N, False, False): "open_object_box", (dpg.mvKey_1, True, False): "open_object_box",
+    (dpg.mvKey_C, False, False): "new_comment", (dpg.mvKey_5, True, False): "new_comment",
+    (dpg.mvKey_Delete, False, False): "delete_selection", (dpg.mvKey_Back, False, False): "delete_selection",
+    (dpg.mvKey_F1, False, False): "show_help",
+}
+
+KEYS_HELP = """N, Ctrl+1 or double-click the canvas: a new node by name (Enter makes it)
+C or Ctrl+5: a comment; double-click a comment to edit it
+Drag from an outlet (right side) to an inlet (left side): a link
+Click a link or node, or drag a box around several, then Delete
+Ctrl+Z undo, Ctrl+Shift+Z redo
+Ctrl+C copy, Ctrl+X cut, Ctrl+V paste (at the mouse), Ctrl+D duplicate
+Ctrl+N new, Ctrl+O open, Ctrl+S save, Ctrl+Shift+S save as
+Right-click the canvas: add nodes by category, paste, help
+Middle-drag (or Alt+drag): move around the canvas
+Filled pins are hot (they compute), hollow pins are cold (they store)"""
+
+
+def main(path=None):
+    """`nodegraph edit [PATCH]`: open the editor until it is closed."""
+    editor = Editor()
+    try:
+        if path:
+            if os.path.exists(path):
+                editor.open_now(path)
+                editor.offer_recovery(path)
+            else:
+                editor.path = os.path.abspath(path)
+                editor.offer_recovery(path)
+                editor.say(f"{path} does not exist yet: it will be written when you save", "info")
+                editor._update_title()
+        else:
+            editor.offer_recovery(None)
+        editor.run()
+    finally:
+        editor.close()
+    return 0
+
+
+def screenshot(path, output, width=1280, height=800, seconds=1.0):
+    """`nodegraph screenshot PATCH -o FILE.png`: the editor with the patch playing, as a PNG."""
+    if xdisplay.have_display():
+        return _screenshot(path, output, width, height, seconds)
+    with xdisplay.PrivateXvfb(max(width, 1280), max(height, 800)):
+        return _screenshot(path, output, width, height, seconds)
+
+
+def _screenshot(path, output, width, height, seconds):
+    editor = Editor(width, height)
+    try:
+        editor.fast = True
+        if not editor.open_now(path):
+            raise NodegraphError(editor.last_error or f"cannot open {path}")
+        editor.run_for(seconds)
+        output = os.path.abspath(output)
+        if os.path.exists(output):
+            os.unlink(output)
+        dpg.output_frame_buffer(file=output)
+        for _ in range(3):
+            editor.frame()
+        if not os.path.exists(output):
+            raise NodegraphError(f"the screenshot was not written to {output}")
+    finally:
+        editor.close()
+    print(f"wrote {output}")
+    return 0

@@ -1,0 +1,484 @@
+"""The canvas: the node editor drawn from the graph, and the gestures made on it.
+
+The canvas never changes the graph itself. A gesture (a link dragged, a node
+moved) becomes a command handed to the editor; the engine applies it and tells
+every subscriber; `sync()` then brings the drawing in line with the graph. Graph
+events arrive on the scheduler thread, so they only go into a queue here and are
+applied between frames on the main thread. Each event names what to look at
+again (a node, a link, a comment), and looking again compares with the graph as
+it is now, so events that arrive late, twice or out of order draw the same.
+"""
+from __future__ import annotations
+
+import math
+import queue
+import re
+import textwrap
+
+import dearpygui.dearpygui as dpg
+
+from ..commands import Connect, Disconnect, EditComment, Group, Move
+from ..node import Node, Placeholder
+from . import values, widgets
+
+NODE_PAD = (8, 5)  # imnodes' NodePadding (set in theme.py): a node's content starts this far inside its box
+REFRESH_PERIOD = 0.1  # seconds between two readings of one node's live values (10 Hz)
+COMMENT_WIDTH = 52  # characters per line of a comment
+
+
+class NodeView:
+    """The DPG items that draw one node, and what they show now (to skip unchanged updates)."""
+
+    __slots__ = ("id", "node", "tag", "sig", "inlets", "outlets", "out_text", "out_type", "shown", "params",
+                 "controls", "control_shown", "info_attr", "info_text", "progress", "info_shown",
+                 "error_attr", "error_text", "error_shown", "has_info", "theme")
+
+    def __init__(self, node, tag, sig):
+        self.id, self.node, self.tag, self.sig = node.id, node, tag, sig
+        self.inlets, self.outlets, self.out_text, self.out_type, self.shown = {}, {}, {}, {}, {}
+        self.params, self.controls, self.control_shown = {}, {}, {}
+        self.info_attr = self.info_text = self.progress = None
+        self.info_shown = None
+        self.error_attr = self.error_text = None
+        self.error_shown = None
+        self.has_info = type(node).info is not Node.info
+        self.theme = None
+
+
+def signature(node):
+    """What decides a node's drawing beyond its values: when it changes, redraw the node."""
+    return (type(node), getattr(node, "missing_type", None),
+            tuple((i.name, i.type, i.hot) for i in node.inlets),
+            tuple((o.name, o.type) for o in node.outlets))
+
+
+def title(node) -> str:
+    """A node's title: its id, and its type when the id does not already say it."""
+    if isinstance(node, Placeholder):
+        return f"{node.id}  ({node.missing_type}, unknown type)"
+    if node.type_id.isidentifier() and re.fullmatch(re.escape(node.type_id) + r"\d*", node.id):
+        return node.id  # metro1 says it is a metro
+    return f"{node.id}  ({node.type_id})"
+
+
+def comment_label(text: str) -> str:
+    lines = []
+    for para in (text or " ").splitlines() or [" "]:
+        lines.extend(textwrap.wrap(para, COMMENT_WIDTH) or [" "])
+    return "\n".join(lines)
+
+
+class Canvas:
+    def __init__(self, editor, parent):
+        self.editor = editor
+        self.themes = editor.themes
+        self.parent = parent
+        self.tag = dpg.add_node_editor(parent=parent, callback=self._on_link, delink_callback=self._on_delink,
+                                       width=-1, height=-1, minimap=False)
+        dpg.bind_item_theme(self.tag, self.themes.editor)
+        self.graph = None
+        self._unsubscribe = None
+        self.events = queue.SimpleQueue()
+        self._reset()
+
+    def _reset(self):
+        self.views: dict[str, NodeView] = {}
+        self.items = {}  # dpg node item -> ("node", id) or ("comment", cid)
+        self.attrs = {}  # dpg attribute item -> (node id, "in" or "out", port name)
+        self.links = {}  # Link -> dpg link item
+        self.link_items = {}  # dpg link item -> Link
+        self.comments = {}  # comment id -> dpg node item
+        self.comment_shown = {}  # comment id -> (label, pos)
+        self._order = []
+        self._cursor = 0
+        self._owed = 0.0
+        self._offset = None
+
+    # ---- following a graph ------------------------------------------------------------
+
+    def attach(self, graph):
+        """Draw `graph` and follow its changes from now on."""
+        self.detach()
+        self.graph = graph
+        self._unsubscribe = graph.subscribe(lambda event, *args: self.events.put((graph, event, args)))
+        links = set(graph.links)
+        for node_id in list(graph.nodes):
+            self._sync_node(node_id, links)
+        for link in links:
+            self._sync_link(link, links)
+        for cid in list(graph.comments):
+            self._sync_comment(cid)
+
+    def detach(self):
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        # links first: deleting a node that still has links can crash Dear PyGui 2.3
+        for item in list(self.link_items):
+            if dpg.does_item_exist(item):
+                dpg.delete_item(item)
+        dpg.delete_item(self.tag, children_only=True)
+        self.graph = None
+        self._reset()
+        while not self.events.empty():
+            self.events.get_nowait()
+
+    def sync(self):
+        """Apply the graph events queued since the last frame. Returns the node ids touched
+        and whether a node's saved state changed (a learner's examples: unsaved data that
+        no command recorded)."""
+        nodes, links, comments, moved = {}, set(), set(), set()
+        touched, state = set(), False
+        while True:
+            try:
+                graph, event, args = self.events.get_nowait()
+            except queue.Empty:
+                break
+            if graph is not self.graph:
+                continue  # from a patch that was closed
+            state = state or event == "state"
+            if event in ("node_added", "node_removed", "param", "state", "error"):
+                nodes[args[0]] = True
+            elif event in ("linked", "unlinked"):
+                links.add(args[0])
+            elif event == "moved":
+                moved.add(args[0])
+            elif event == "comment":
+                comments.add(args[0])
+        if not (nodes or links or comments or moved):
+            return touched, state
+        graph_links = set(self.graph.links)
+        for node_id in nodes:
+            self._sync_node(node_id, graph_links)
+            touched.add(node_id)
+        for link in links:
+            self._sync_link(link, graph_links)
+        for node_id in moved - set(nodes):
+            self._sync_pos(node_id)
+        for cid in comments:
+            self._sync_comment(cid)
+        return touched, state
+
+    def _sync_node(self, node_id, graph_links):
+        node = self.graph.nodes.get(node_id)
+        view = self.views.get(node_id)
+        if node is None:
+            if view is not None:
+                self._drop(view)
+            return
+        if view is None or view.node is not node or view.sig != signature(node):
+            if view is not None:
+                self._drop(view)
+            self._build(node, self.graph.pos.get(node_id, (0, 0)))
+            for link in graph_links:
+                if node_id in (link.src, link.dst):
+                    self._sync_link(link, graph_links)
+            return
+        self._sync_params(view)
+        self._sync_pos(node_id)
+        self.refresh(view)
+
+    def _sync_params(self, view):
+        node = view.node
+        for name, item in view.params.items():
+            spec = node.param_spec(name)
+            shown = widgets.to_widget(spec, node.params.get(name))
+            if not dpg.is_item_active(item) and dpg.get_value(item) != shown:
+                dpg.set_value(item, shown)
+
+    def _sync_pos(self, node_id):
+        view = self.views.get(node_id)
+        pos = self.graph.pos.get(node_id)
+        if view is None or pos is None:
+            return
+        if not _same_pos(dpg.get_item_pos(view.tag), pos):
+            dpg.set_item_pos(view.tag, [float(pos[0]), float(pos[1])])
+
+    def _sync_link(self, link, graph_links):
+        item = self.links.get(link)
+        src, dst = self.views.get(link.src), self.views.get(link.dst)
+        want = (link in graph_links and src is not None and dst is not None
+                and link.outlet in src.outlets and link.inlet in dst.inlets)
+        if want and item is None:
+            item = dpg.add_node_link(src.outlets[link.outlet], dst.inlets[link.inlet], parent=self.tag)
+            self.links[link] = item
+            self.link_items[item] = link
+        elif not want and item is not None:
+            if dpg.does_item_exist(item):
+                dpg.delete_item(item)
+            del self.links[link]
+            self.link_items.pop(item, None)
+
+    def _sync_comment(self, cid):
+        comment = self.graph.comments.get(cid)
+        item = self.comments.get(cid)
+        if comment is None:
+            if item is not None:
+                dpg.delete_item(item)
+                del self.comments[cid]
+                self.items.pop(item, None)
+                self.comment_shown.pop(cid, None)
+            return
+        label = comment_label(comment.text)
+        if item is None:
+            item = dpg.add_node(label=label, pos=[float(comment.pos[0]), float(comment.pos[1])], parent=self.tag)
+            dpg.bind_item_theme(item, self.themes.comment)
+            self.comments[cid] = item
+            self.items[item] = ("comment", cid)
+            self.comment_shown[cid] = (label, tuple(comment.pos))
+            return
+        shown_label, shown_pos = self.comment_shown[cid]
+        if label != shown_label:
+            dpg.set_item_label(item, label)
+        if not _same_pos(dpg.get_item_pos(item), comment.pos):
+            dpg.set_item_pos(item, [float(comment.pos[0]), float(comment.pos[1])])
+        self.comment_shown[cid] = (label, tuple(comment.pos))
+
+    # ---- drawing one node -------------------------------------------------------------
+
+    def _build(self, node, pos):
+        ed, themes = self.editor, self.themes
+        with dpg.node(label=title(node), pos=[float(pos[0]), float(pos[1])], parent=self.tag) as tag:
+            view = NodeView(node, tag, signature(node))
+            specs = {} if isinstance(node, Placeholder) else {p.name: p for p in type(node).params}
+            for inlet in node.inlets:
+                shape = dpg.mvNode_PinShape_CircleFilled if inlet.hot else dpg.mvNode_PinShape_Circle
+                with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Input, shape=shape) as attr:
+                    spec = specs.pop(inlet.name, None)
+                    if spec is not None:  # an inlet that sets a param shares its row with the param's widget
+                        self._param(view, spec, attr)
+                    else:
+                        control = widgets.inlet_control(inlet, attr, ed.on_inlet_control, (node.id, inlet.name))
+                        if control is None:
+                            dpg.add_text(inlet.name)
+                        else:
+                            view.controls[inlet.name] = control
+                dpg.bind_item_theme(attr, themes.pins[inlet.type])
+                view.inlets[inlet.name] = attr
+                self.attrs[attr] = (node.id, "in", inlet.name)
+            for spec in specs.values():
+                with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
+                    self._param(view, spec, attr)
+            for outlet in node.outlets:
+                with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Output) as attr:
+                    view.out_text[outlet.name] = dpg.add_text(outlet.name)
+                dpg.bind_item_theme(attr, themes.pins[outlet.type])
+                view.outlets[outlet.name] = attr
+                view.out_type[outlet.name] = outlet.type
+                self.attrs[attr] = (node.id, "out", outlet.name)
+            if view.has_info:
+                with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static, show=False) as attr:
+                    view.info_text = dpg.add_text("", wrap=260)
+                    view.progress = dpg.add_progress_bar(width=160, show=False)
+                view.info_attr = attr
+            with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static, show=False) as attr:
+                view.error_text = dpg.add_text("", wrap=240)
+                dpg.bind_item_theme(view.error_text, themes.error_text)
+            view.error_attr = attr
+        self.views[node.id] = view
+        self.items[tag] = ("node", node.id)
+        self._order = None
+        self._set_theme(view)
+        self.refresh(view)
+        return view
+
+    def _param(self, view, spec, parent):
+        node = view.node
+        view.params[spec.name] = widgets.param_widget(
+            spec, node.params[spec.name], parent, self.editor.on_param_widget,
+            (node.id, spec.name))
+
+    def _set_theme(self, view):
+        node = view.node
+        if isinstance(node, Placeholder):
+            theme = self.themes.placeholder
+        elif node.error:
+            theme = self.themes.error
+        else:
+            theme = self.themes.category(node.category)
+        if theme is not view.theme:
+            dpg.bind_item_theme(view.tag, theme)
+            view.theme = theme
+
+    def _drop(self, view):
+        for link in [link for link in self.links if view.id in (link.src, link.dst)]:
+            item = self.links.pop(link)
+            self.link_items.pop(item, None)
+            if dpg.does_item_exist(item):
+                dpg.delete_item(item)
+        for attr in (*view.inlets.values(), *view.outlets.values()):
+            self.attrs.pop(attr, None)
+        self.items.pop(view.tag, None)
+        if dpg.does_item_exist(view.tag):
+            dpg.delete_item(view.tag)
+        del self.views[view.id]
+        self._order = None
+
+    # ---- live values ------------------------------------------------------------------
+
+    def refresh_some(self, dt):
+        """Read live values of a share of the nodes, so each is read ~10 times a second
+        and no frame pays for all of them at once."""
+        if self._order is None:
+            self._order = list(self.views.values())
+            self._cursor = 0
+        n = len(self._order)
+        if not n:
+            return
+        self._owed = min(float(n), self._owed + n * dt / REFRESH_PERIOD)
+        count = int(self._owed)
+        self._owed -= count
+        order = self._order
+        for _ in range(count):
+            if self._cursor >= n:
+                self._cursor = 0
+            self.refresh(order[self._cursor])
+            self._cursor += 1
+
+    def refresh(self, view):
+        node = view.node
+        last = node.last
+        if last:
+            for outlet, item in view.out_text.items():
+                if outlet in last and view.out_type[outlet] != "bang":
+                    try:
+                        text = f"{outlet}: {values.short(last[outlet])}"
+                    except Exception:  # a value we cannot describe must not stop the view
+                        text = outlet
+                    if text != view.shown.get(outlet):
+                        dpg.set_value(item, text)
+                        view.shown[outlet] = text
+        error = node.error
+        if error != view.error_shown:
+            view.error_shown = error
+            if error:
+                dpg.set_value(view.error_text, "⚠ " + (error if len(error) < 300 else error[:299] + "…"))
+            dpg.configure_item(view.error_attr, show=bool(error))
+            self._set_theme(view)
+        if view.has_info:
+            try:
+                lines, progress = values.info_lines(node.info())
+            except Exception as e:
+                lines, progress = [f"info failed: {type(e).__name__}"], None
+            shown = ("\n".join(lines), progress)
+            if shown != view.info_shown:
+                view.info_shown = shown
+                dpg.set_value(view.info_text, shown[0])
+                dpg.configure_item(view.info_text, show=bool(lines))
+                if progress is not None:
+                    dpg.set_value(view.progress, progress)
+                    dpg.configure_item(view.progress, overlay=f"{progress * 100:.0f}%")
+                dpg.configure_item(view.progress, show=progress is not None)
+                dpg.configure_item(view.info_attr, show=bool(lines) or progress is not None)
+        if view.controls:
+            inputs = node.inputs
+            for name, item in view.controls.items():
+                if node.inlet_map[name].type == "bool":
+                    value = bool(inputs.get(name))
+                    if value != view.control_shown.get(name):
+                        view.control_shown[name] = value
+                        dpg.set_value(item, value)
+
+    # ---- gestures ---------------------------------------------------------------------
+
+    def _on_link(self, sender, app_data):
+        a, b = (self.attrs.get(x) for x in app_data)
+        if a is None or b is None:
+            return
+        if a[1] == "in":
+            a, b = b, a
+        self.editor.try_do(Connect(a[0], a[2], b[0], b[2]), near_mouse=True)
+
+    def _on_delink(self, sender, app_data):
+        link = self.link_items.get(app_data)
+        if link is not None:
+            self.editor.try_do(Disconnect(*link))
+
+    def link_between(self, src, outlet, dst, inlet):
+        """The attribute pair a dragged link joins (what imnodes hands the link callback)."""
+        return self.views[src].outlets[outlet], self.views[dst].inlets[inlet]
+
+    def selection(self):
+        """(node ids, comment ids, links) selected on the canvas."""
+        nodes, comments = [], []
+        for item in dpg.get_selected_nodes(self.tag):
+            kind, key = self.items.get(item, (None, None))
+            if kind == "node":
+                nodes.append(key)
+            elif kind == "comment":
+                comments.append(key)
+        links = [self.link_items[i] for i in dpg.get_selected_links(self.tag) if i in self.link_items]
+        return nodes, comments, links
+
+    def moves(self):
+        """Commands for the nodes and comments a drag has moved (compared with the graph)."""
+        cmds = []
+        graph = self.graph
+        for item in dpg.get_selected_nodes(self.tag):
+            kind, key = self.items.get(item, (None, None))
+            pos = dpg.get_item_pos(item)
+            if kind == "node" and key in graph.pos and not _same_pos(pos, graph.pos[key]):
+                cmds.append(Move(key, (float(pos[0]), float(pos[1]))))
+            elif kind == "comment" and key in graph.comments and not _same_pos(pos, graph.comments[key].pos):
+                cmds.append(EditComment(key, pos=(float(pos[0]), float(pos[1]))))
+                self.comment_shown[key] = (self.comment_shown[key][0], (pos[0], pos[1]))
+        if not cmds:
+            return None
+        return cmds[0] if len(cmds) == 1 else Group(cmds, "move")
+
+    def hovered(self):
+        return dpg.is_item_hovered(self.tag)
+
+    def item_at(self, screen):
+        """("node", id) or ("comment", cid) under a screen point, or None (topmost last drawn)."""
+        x, y = screen
+        found = None
+        for item, key in self.items.items():
+            rx, ry = dpg.get_item_rect_min(item)
+            w, h = dpg.get_item_rect_size(item)
+            left, top = rx - NODE_PAD[0], ry - NODE_PAD[1]
+            if left <= x <= left + w and top <= y <= top + h:
+                found = key
+        return found
+
+    def offset(self):
+        """Screen position of the grid's origin (panning included), measured on a drawn node."""
+        for item in list(self.items)[:8]:
+            size = dpg.get_item_rect_size(item)
+            if size[0] > 0:
+                rx, ry = dpg.get_item_rect_min(item)
+                gx, gy = dpg.get_item_pos(item)
+                self._offset = (rx - NODE_PAD[0] - gx, ry - NODE_PAD[1] - gy)
+                return self._offset
+        if self._offset is None:
+            return tuple(dpg.get_item_pos(self.parent))  # an empty canvas: assume it is not panned
+        return self._offset
+
+    def to_grid(self, screen):
+        ox, oy = self.offset()
+        return (round(screen[0] - ox), round(screen[1] - oy))
+
+    def to_screen(self, grid):
+        ox, oy = self.offset()
+        return (grid[0] + ox, grid[1] + oy)
+
+    def pin_screen(self, node_id, side, port):
+        """Screen point of a pin (for tests that drag with the real mouse)."""
+        view = self.views[node_id]
+        attr = view.inlets[port] if side == "in" else view.outlets[port]
+        rx, ry = dpg.get_item_rect_min(view.tag)
+        w, _ = dpg.get_item_rect_size(view.tag)
+        child = dpg.get_item_children(attr, 1)[0]
+        cy = dpg.get_item_rect_min(child)[1] + dpg.get_item_rect_size(child)[1] / 2
+        x = rx - NODE_PAD[0] if side == "in" else rx - NODE_PAD[0] + w
+        return (round(x), round(cy))
+
+    def visible_center(self):
+        """The grid point at the middle of the visible canvas (for nodes added from a menu)."""
+        rx, ry = dpg.get_item_pos(self.parent)  # a child window's pos is on the screen
+        w, h = dpg.get_item_rect_size(self.parent)
+        return self.to_grid((rx + w * 0.4, ry + h * 0.4))
+
+
+def _same_pos(a, b):
+    return math.isclose(a[0], b[0], abs_tol=0.5) and math.isclose(a[1], b[1], abs_tol=0.5)

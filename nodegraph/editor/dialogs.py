@@ -1,0 +1,134 @@
+"""Modal questions and messages, file pickers, and the short note shown at the mouse.
+
+Every dialog is built once and reused; each question calls back with the answer,
+so the frame loop never blocks waiting for a person.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import dearpygui.dearpygui as dpg
+
+
+class Dialogs:
+    def __init__(self, editor):
+        self.editor = editor
+        themes = editor.themes
+        self._answers = {}
+        with dpg.window(label="nodegraph", modal=True, show=False, no_saved_settings=True, autosize=True,
+                        no_collapse=True, min_size=(360, 60)) as self.ask_window:
+            self.ask_text = dpg.add_text("", wrap=420)
+            dpg.add_spacer(height=4)
+            with dpg.group(horizontal=True):
+                self.buttons = [dpg.add_button(label=" ", width=120, callback=self._on_button, user_data=i)
+                                for i in range(3)]
+        with dpg.window(label="Comment", modal=True, show=False, no_saved_settings=True, autosize=True,
+                        no_collapse=True) as self.text_window:
+            self.text_input = dpg.add_input_text(multiline=True, width=420, height=100, tab_input=False)
+            with dpg.group(horizontal=True):
+                dpg.add_button(label="OK", width=100, callback=self._on_text_ok)
+                dpg.add_button(label="Cancel", width=100, callback=lambda: dpg.hide_item(self.text_window))
+        self._text_done = None
+        with dpg.window(show=False, no_title_bar=True, autosize=True, no_move=True, no_saved_settings=True,
+                        no_focus_on_appearing=True, no_bring_to_front_on_focus=True) as self.toast:
+            self.toast_text = dpg.add_text("", wrap=420)
+            dpg.bind_item_theme(self.toast_text, themes.error_text)
+        self.toast_until = 0.0
+        self._file_done = None
+        with dpg.file_dialog(show=False, modal=True, width=620, height=420, callback=self._on_file,
+                             cancel_callback=self._on_file_cancel) as self.file_dialog:
+            dpg.add_file_extension(".json", color=(120, 210, 120, 255))
+            dpg.add_file_extension(".*")
+
+    # ---- questions --------------------------------------------------------------------
+
+    @property
+    def is_open(self):
+        return any(dpg.is_item_shown(w) for w in (self.ask_window, self.text_window, self.file_dialog))
+
+    def ask(self, title, text, choices, done):
+        """Show `text` with up to three buttons; done(choice label) when one is pressed."""
+        dpg.configure_item(self.ask_window, label=title)
+        dpg.set_value(self.ask_text, text)
+        for i, button in enumerate(self.buttons):
+            if i < len(choices):
+                dpg.configure_item(button, label=choices[i], show=True)
+            else:
+                dpg.configure_item(button, show=False)
+        self._answers = {"choices": list(choices), "done": done}
+        self._center(self.ask_window, 440, 120)
+        dpg.show_item(self.ask_window)
+
+    def answer(self, choice):
+        """Press a button of the open question (what a click does)."""
+        done = self._answers.get("done")
+        dpg.hide_item(self.ask_window)
+        self._answers = {}
+        if done is not None:
+            done(choice)
+
+    def _on_button(self, sender, app_data, user_data):
+        choices = self._answers.get("choices", [])
+        if user_data < len(choices):
+            self.answer(choices[user_data])
+
+    def message(self, title, text):
+        self.ask(title, text, ["OK"], lambda choice: None)
+
+    def edit_text(self, title, text, done):
+        dpg.configure_item(self.text_window, label=title)
+        dpg.set_value(self.text_input, text)
+        self._text_done = done
+        self._center(self.text_window, 440, 160)
+        dpg.show_item(self.text_window)
+        dpg.focus_item(self.text_input)
+
+    def _on_text_ok(self):
+        dpg.hide_item(self.text_window)
+        if self._text_done is not None:
+            self._text_done(dpg.get_value(self.text_input))
+
+    # ---- files ------------------------------------------------------------------------
+
+    def pick_file(self, title, done, save=False, start=None):
+        """The file picker; done(path) with the chosen path (".json" added when saving)."""
+        folder = os.path.dirname(os.path.abspath(start)) if start else os.getcwd()
+        name = os.path.basename(start) if (start and save) else "."
+        dpg.configure_item(self.file_dialog, label=title, default_path=folder, default_filename=name)
+        self._file_done = (done, save)
+        dpg.show_item(self.file_dialog)
+
+    def _on_file(self, sender, app_data):
+        done, save = self._file_done or (None, False)
+        self._file_done = None
+        path = (app_data or {}).get("file_path_name") or ""
+        if not path or done is None:
+            return
+        if path.endswith(".*"):
+            path = path[:-2]
+        if save and not os.path.splitext(path)[1]:
+            path += ".json"
+        done(path)
+
+    def _on_file_cancel(self, sender, app_data):
+        self._file_done = None
+
+    # ---- the note at the mouse --------------------------------------------------------
+
+    def note_at_mouse(self, text, seconds=4.0):
+        x, y = dpg.get_mouse_pos(local=False)
+        w = dpg.get_viewport_client_width()
+        dpg.set_value(self.toast_text, text)
+        dpg.set_item_pos(self.toast, [int(max(0, min(x + 16, w - 440))), int(y + 16)])
+        dpg.show_item(self.toast)
+        self.toast_until = time.monotonic() + seconds
+
+    def tick(self, now):
+        if self.toast_until and now > self.toast_until:
+            dpg.hide_item(self.toast)
+            self.toast_until = 0.0
+
+    def _center(self, window, w, h):
+        vw, vh = dpg.get_viewport_client_width(), dpg.get_viewport_client_height()
+        dpg.set_item_pos(window, [max(0, (vw - w) // 2), max(0, (vh - h) // 3)])

@@ -1,0 +1,138 @@
+"""The menu bar and the canvas's right-click menu."""
+from __future__ import annotations
+
+import os
+
+import dearpygui.dearpygui as dpg
+
+from .. import registry
+
+
+def by_category():
+    groups = {}
+    for type_id, cls in registry.all_types().items():
+        groups.setdefault(cls.category, []).append((type_id, cls.summary()))
+    return dict(sorted(groups.items()))
+
+
+def node_type_menus(callback):
+    """One submenu per category, one item per node type (its help line as a tooltip)."""
+    for category, types in by_category().items():
+        with dpg.menu(label=category):
+            for type_id, summary in types:
+                item = dpg.add_menu_item(label=type_id, callback=callback, user_data=type_id)
+                with dpg.tooltip(item):
+                    dpg.add_text(summary)
+
+
+class MenuBar:
+    def __init__(self, editor):
+        self.editor = editor
+        ed = editor
+        with dpg.menu_bar():
+            with dpg.menu(label="File"):
+                dpg.add_menu_item(label="New", shortcut="Ctrl+N", callback=lambda: ed.new())
+                dpg.add_menu_item(label="Open...", shortcut="Ctrl+O", callback=lambda: ed.open())
+                self.recent = dpg.add_menu(label="Open Recent")
+                dpg.add_separator()
+                dpg.add_menu_item(label="Save", shortcut="Ctrl+S", callback=lambda: ed.save())
+                dpg.add_menu_item(label="Save As...", shortcut="Ctrl+Shift+S", callback=lambda: ed.save_as())
+                dpg.add_separator()
+                dpg.add_menu_item(label="Quit", shortcut="Ctrl+Q", callback=lambda: ed.request_quit())
+            with dpg.menu(label="Edit"):
+                dpg.add_menu_item(label="Undo", shortcut="Ctrl+Z", callback=lambda: ed.undo())
+                dpg.add_menu_item(label="Redo", shortcut="Ctrl+Shift+Z", callback=lambda: ed.redo())
+                dpg.add_separator()
+                dpg.add_menu_item(label="Cut", shortcut="Ctrl+X", callback=lambda: ed.cut())
+                dpg.add_menu_item(label="Copy", shortcut="Ctrl+C", callback=lambda: ed.copy())
+                dpg.add_menu_item(label="Paste", shortcut="Ctrl+V", callback=lambda: ed.paste())
+                dpg.add_menu_item(label="Duplicate", shortcut="Ctrl+D", callback=lambda: ed.duplicate())
+                dpg.add_menu_item(label="Delete", shortcut="Del", callback=lambda: ed.delete_selection())
+            with dpg.menu(label="Add"):
+                dpg.add_menu_item(label="Node by name...", shortcut="N", callback=lambda: ed.open_object_box())
+                dpg.add_menu_item(label="Comment", shortcut="C", callback=lambda: ed.new_comment())
+                dpg.add_separator()
+                node_type_menus(self._add)
+            with dpg.menu(label="Help"):
+                dpg.add_menu_item(label="Node reference", shortcut="F1", callback=lambda: ed.show_help())
+                dpg.add_menu_item(label="Keyboard and mouse", callback=lambda: ed.show_keys())
+        self.set_recent([])
+
+    def _add(self, sender, app_data, user_data):
+        self.editor.add_node(user_data, {}, self.editor.canvas.visible_center())
+
+    def set_recent(self, files):
+        dpg.delete_item(self.recent, children_only=True)
+        if not files:
+            dpg.add_menu_item(label="(none yet)", parent=self.recent, enabled=False)
+        for path in files:
+            dpg.add_menu_item(label=_short_path(path), parent=self.recent, user_data=path,
+                              callback=lambda s, a, u: self.editor.open(u))
+
+
+class ContextMenu:
+    """Right-click on the canvas: make a node or comment there, paste there, help."""
+
+    def __init__(self, editor):
+        self.editor = editor
+        self.grid = (0, 0)
+        self.target = None
+        with dpg.window(show=False, no_title_bar=True, autosize=True, no_move=True, no_saved_settings=True,
+                        min_size=(160, 20)) as self.window:
+            dpg.add_menu_item(label="New node here...   N", callback=self._box)
+            dpg.add_menu_item(label="Comment here   C", callback=self._comment)
+            dpg.add_menu_item(label="Paste here   Ctrl+V", callback=self._paste)
+            self.node_items = dpg.add_group()
+            dpg.add_separator()
+            node_type_menus(self._add)
+
+    @property
+    def is_open(self):
+        return dpg.is_item_shown(self.window)
+
+    def open(self, screen, grid, target):
+        self.grid, self.target = grid, target
+        dpg.delete_item(self.node_items, children_only=True)
+        if target and target[0] == "node":
+            node_id = target[1]
+            dpg.add_menu_item(label=f"Help for {node_id}", parent=self.node_items,
+                              callback=lambda: self._then(lambda: self.editor.show_help(node_id)))
+            dpg.add_menu_item(label=f"Delete {node_id}", parent=self.node_items,
+                              callback=lambda: self._then(lambda: self.editor.delete_nodes([node_id])))
+        elif target and target[0] == "comment":
+            cid = target[1]
+            dpg.add_menu_item(label="Edit comment", parent=self.node_items,
+                              callback=lambda: self._then(lambda: self.editor.edit_comment(cid)))
+            dpg.add_menu_item(label="Delete comment", parent=self.node_items,
+                              callback=lambda: self._then(lambda: self.editor.delete_comments([cid])))
+        dpg.set_item_pos(self.window, [int(screen[0]), int(screen[1])])
+        dpg.show_item(self.window)
+
+    def close(self):
+        dpg.hide_item(self.window)
+
+    def contains(self, screen):
+        x, y = dpg.get_item_pos(self.window)
+        w, h = dpg.get_item_rect_size(self.window)
+        return x <= screen[0] <= x + w + 200 and y <= screen[1] <= y + h  # + a submenu's width
+
+    def _then(self, fn):
+        self.close()
+        fn()
+
+    def _box(self):
+        self._then(lambda: self.editor.open_object_box(self.editor.canvas.to_screen(self.grid), self.grid))
+
+    def _comment(self):
+        self._then(lambda: self.editor.new_comment(self.grid))
+
+    def _paste(self):
+        self._then(lambda: self.editor.paste(self.grid))
+
+    def _add(self, sender, app_data, user_data):
+        self._then(lambda: self.editor.add_node(user_data, {}, self.grid))
+
+
+def _short_path(path):
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if path.startswith(home + os.sep) else path

@@ -1,0 +1,249 @@
+"""The side and bottom panels: inspector, node help, console, status line."""
+from __future__ import annotations
+
+import queue
+import time
+
+import dearpygui.dearpygui as dpg
+
+from .. import registry
+from ..node import Placeholder
+from . import values, widgets
+from .canvas import signature
+
+CONSOLE_KEEP = 300
+
+
+class Inspector:
+    """The selected node: its params (full width, with their help), ports, info, error, help."""
+
+    def __init__(self, editor, parent):
+        self.editor = editor
+        self.group = dpg.add_group(parent=parent)
+        self.node = None
+        self.sig = None
+        self.params = {}
+        self.info_text = self.error_text = None
+        self._shown = None
+        self.show(None)
+
+    def show(self, node_id):
+        graph = self.editor.rt.graph
+        node = graph.nodes.get(node_id) if node_id is not None else None
+        self.node, self.params = node, {}
+        self.sig = signature(node) if node is not None else None
+        self._shown = None
+        dpg.delete_item(self.group, children_only=True)
+        themes = self.editor.themes
+        with dpg.group(parent=self.group):
+            if node is None:
+                dpg.add_text("Select a node to see its settings, ports and help.", wrap=280)
+                dpg.add_spacer(height=6)
+                t = dpg.add_text("n or double-click: new node\nc: comment\nDrag from an outlet (right)\nto an inlet (left) to link.\n"
+                                 "Delete: remove the selection\nCtrl+Z / Ctrl+Shift+Z: undo / redo\n"
+                                 "Ctrl+C, Ctrl+V, Ctrl+D: copy, paste,\nduplicate", wrap=280)
+                dpg.bind_item_theme(t, themes.dim_text)
+                return
+            dpg.add_text(node.id)
+            kind = node.missing_type if isinstance(node, Placeholder) else node.type_id
+            t = dpg.add_text(f"{kind}  ·  {node.category}")
+            dpg.bind_item_theme(t, themes.dim_text)
+            self.error_text = dpg.add_text("", wrap=280, show=False)
+            dpg.bind_item_theme(self.error_text, themes.error_text)
+            self.info_text = dpg.add_text("", wrap=280, show=False)
+            if not isinstance(node, Placeholder) and type(node).params:
+                dpg.add_separator()
+                dpg.add_text("Settings")
+                for spec in type(node).params:
+                    self.params[spec.name] = widgets.param_widget(
+                        spec, node.params[spec.name], dpg.last_container(),
+                        self.editor.on_param_widget, (node.id, spec.name), width=150)
+                    if spec.help:
+                        t = dpg.add_text("    " + spec.help, wrap=280)
+                        dpg.bind_item_theme(t, themes.dim_text)
+            for title, ports in (("Inlets", node.inlets), ("Outlets", node.outlets)):
+                if ports:
+                    dpg.add_separator()
+                    dpg.add_text(title)
+                    for p in ports:
+                        cold = ", cold" if getattr(p, "hot", True) is False else ""
+                        line = f"  {p.name} ({p.type}{cold})" + (f": {p.help}" if p.help else "")
+                        t = dpg.add_text(line, wrap=280)
+                        dpg.bind_item_theme(t, themes.dim_text)
+            dpg.add_separator()
+            dpg.add_text("Help")
+            dpg.add_text(type(node).help() if not isinstance(node, Placeholder) else
+                         f"nodegraph does not know the type '{node.missing_type}'. The node keeps its "
+                         f"settings and links and is saved back unchanged.", wrap=280)
+        self.refresh()
+
+    def sync(self, touched):
+        node = self.node
+        if node is None or node.id not in touched:
+            return
+        current = self.editor.rt.graph.nodes.get(node.id)
+        if current is not node or signature(current) != self.sig:
+            self.show(node.id if current is not None else None)
+            return
+        for name, item in self.params.items():
+            spec = node.param_spec(name)
+            shown = widgets.to_widget(spec, node.params.get(name))
+            if not dpg.is_item_active(item) and dpg.get_value(item) != shown:
+                dpg.set_value(item, shown)
+        self.refresh()
+
+    def refresh(self):
+        node = self.node
+        if node is None:
+            return
+        try:
+            lines, progress = values.info_lines(node.info())
+        except Exception:
+            lines, progress = [], None
+        if progress is not None:
+            lines.append(f"progress {progress * 100:.0f}%")
+        outs = [f"{k}: {values.short(v)}" for k, v in list(node.last.items())]
+        shown = (node.error, "\n".join(lines + outs))
+        if shown == self._shown:
+            return
+        self._shown = shown
+        dpg.set_value(self.error_text, f"⚠ {node.error}" if node.error else "")
+        dpg.configure_item(self.error_text, show=bool(node.error))
+        dpg.set_value(self.info_text, shown[1])
+        dpg.configure_item(self.info_text, show=bool(shown[1]))
+
+
+class HelpPanel:
+    """Help for any node type: a filter, the list of types, and the chosen type's full help."""
+
+    def __init__(self, editor, parent):
+        self.editor = editor
+        self.types = registry.all_types()
+        with dpg.group(parent=parent):
+            self.filter = dpg.add_input_text(hint="filter node types", width=-1, callback=self._on_filter)
+            self.list = dpg.add_listbox(list(self.types), num_items=8, width=-1, callback=self._on_pick)
+            dpg.add_separator()
+            self.body = dpg.add_group()
+        self.type_id = None
+
+    def _on_filter(self, sender, text):
+        words = text.lower().split()
+        names = [t for t, cls in self.types.items()
+                 if all(w in t.lower() or w in cls.summary().lower() for w in words)]
+        dpg.configure_item(self.list, items=names)
+
+    def _on_pick(self, sender, type_id):
+        self.show(type_id)
+
+    def show(self, type_id):
+        cls = self.types.get(registry.resolve(type_id) or "")
+        if cls is None:
+            return
+        self.type_id = type_id
+        dpg.set_value(self.list, type_id)
+        dpg.delete_item(self.body, children_only=True)
+        themes = self.editor.themes
+        try:
+            desc = cls().describe()
+        except Exception:  # a type that cannot be built from defaults still has its help text
+            desc = {"inlets": [], "outlets": [], "params": []}
+        with dpg.group(parent=self.body):
+            dpg.add_text(f"{cls.type_id}  ·  {cls.category}")
+            dpg.add_text(cls.help(), wrap=280)
+            for title in ("inlets", "outlets"):
+                if desc[title]:
+                    dpg.add_text(title.capitalize())
+                    for p in desc[title]:
+                        cold = ", cold" if p.get("hot") is False else ""
+                        t = dpg.add_text(f"  {p['name']} ({p['type']}{cold})" + (f": {p['help']}" if p["help"] else ""),
+                                         wrap=280)
+                        dpg.bind_item_theme(t, themes.dim_text)
+            if desc["params"]:
+                dpg.add_text("Settings")
+                for p in desc["params"]:
+                    extra = ""
+                    if "choices" in p:
+                        extra = ": " + " | ".join(map(str, p["choices"]))
+                    elif "min" in p or "max" in p:
+                        extra = f": {p.get('min', '')} .. {p.get('max', '')}"
+                    line = f"  {p['name']} ({p['kind']}{extra}), default {p['default']!r}"
+                    if p.get("help"):
+                        line += f"\n    {p['help']}"
+                    t = dpg.add_text(line, wrap=280)
+                    dpg.bind_item_theme(t, themes.dim_text)
+
+
+class ConsolePanel:
+    """Print output, errors, OSC and MIDI activity: the runtime's console, coloured by level."""
+
+    def __init__(self, editor, parent):
+        self.editor = editor
+        self.lines = queue.SimpleQueue()
+        with dpg.group(parent=parent):
+            with dpg.group(horizontal=True):
+                dpg.add_text("Console")
+                dpg.add_button(label="clear", small=True, callback=lambda: self.clear())
+            with dpg.child_window(height=-1, border=False) as self.window:
+                self.body = dpg.add_group()
+        self.items = []
+        self._unsubscribe = None
+        self._follow = True
+
+    def attach(self, console):
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.clear()
+        for line in list(console.lines)[-50:]:
+            self.lines.put(line)
+        self._unsubscribe = console.subscribe(self.lines.put)
+
+    def clear(self):
+        dpg.delete_item(self.body, children_only=True)
+        self.items = []
+
+    def sync(self, limit=200):
+        """Show the lines that arrived since the last frame (at most `limit` per frame)."""
+        added = 0
+        at_bottom = dpg.get_y_scroll(self.window) >= dpg.get_y_scroll_max(self.window) - 4
+        themes = self.editor.themes
+        while added < limit:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                break
+            stamp = time.strftime("%H:%M:%S", time.localtime(line.time))
+            item = dpg.add_text(f"{stamp}  {line}", parent=self.body)
+            if line.level == "error":
+                dpg.bind_item_theme(item, themes.error_text)
+            elif line.level == "warning":
+                dpg.bind_item_theme(item, themes.warn_text)
+            self.items.append(item)
+            added += 1
+        if added:
+            excess = len(self.items) - CONSOLE_KEEP
+            if excess > 0:
+                for item in self.items[:excess]:
+                    dpg.delete_item(item)
+                del self.items[:excess]
+            if at_bottom:
+                dpg.set_y_scroll(self.window, 1e9)  # clamped to the bottom
+        return added
+
+    def texts(self):
+        return [dpg.get_value(i) for i in self.items]
+
+
+class StatusBar:
+    def __init__(self, editor, parent):
+        self.editor = editor
+        self.text = dpg.add_text("", parent=parent)
+        self.level = None
+        self.message = ""
+        self.since = 0.0
+
+    def set(self, message, level="info"):
+        self.message, self.level, self.since = message, level, time.monotonic()
+        dpg.set_value(self.text, message)
+        themes = self.editor.themes
+        dpg.bind_item_theme(self.text, {"error": themes.error_text, "warning": themes.warn_text,
+                                        "ok": themes.ok_text}.get(level, 0))

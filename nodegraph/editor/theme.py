@@ -1,0 +1,122 @@
+"""Colours and fonts: categories tint title bars, pins are coloured by port type, an
+errored node turns red, comments look like sticky notes."""
+from __future__ import annotations
+
+import os
+
+import dearpygui.dearpygui as dpg
+
+NODES = dpg.mvThemeCat_Nodes
+
+TYPE_COLOURS = {
+    "bang": (235, 200, 60), "float": (110, 200, 120), "bool": (90, 170, 230),
+    "text": (230, 140, 70), "vector": (170, 120, 230), "label": (230, 110, 170),
+    "midi": (80, 210, 200), "any": (190, 190, 190),
+}
+CATEGORY_COLOURS = {
+    "time": (45, 95, 105), "math": (50, 75, 120), "data": (85, 60, 110), "output": (75, 75, 75),
+    "osc": (45, 105, 70), "midi": (40, 100, 95), "ml": (125, 80, 35), "learn": (125, 80, 35),
+    "record": (105, 55, 55), "control": (60, 90, 60), "input": (45, 105, 70),
+}
+ERROR_RED = (230, 75, 70)
+WARN_YELLOW = (230, 190, 80)
+DIM = (150, 150, 150)
+OK_GREEN = (120, 210, 120)
+
+FONT_PATHS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+              "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+              "/usr/share/fonts/TTF/DejaVuSans.ttf")
+
+
+class Themes:
+    """Built once per DPG context; items bind the shared themes (no per-node themes)."""
+
+    def __init__(self, font_size=15):
+        self.font = self._font(font_size)
+        self.pins = {t: self._pin(c) for t, c in TYPE_COLOURS.items()}
+        self.categories = {}
+        self.error = self._node((150, 40, 38), (185, 55, 50), outline=ERROR_RED)
+        self.placeholder = self._node((70, 70, 70), (90, 90, 90), outline=(160, 160, 160), background=(40, 40, 40))
+        self.comment = self._node((85, 80, 38), (105, 100, 50), outline=(0, 0, 0, 0), background=(0, 0, 0, 0),
+                                  selected=(125, 118, 60))
+        self.error_text = self._text(ERROR_RED)
+        self.dim_text = self._text(DIM)
+        self.warn_text = self._text(WARN_YELLOW)
+        self.ok_text = self._text(OK_GREEN)
+        self.editor = self._editor()
+        self.global_ = self._global()
+
+    def category(self, name):
+        theme = self.categories.get(name)
+        if theme is None:
+            base = CATEGORY_COLOURS.get(name.split(".")[0], (60, 60, 70))
+            lighter = tuple(min(255, int(c * 1.3)) for c in base)
+            theme = self.categories[name] = self._node(base, lighter)
+        return theme
+
+    @staticmethod
+    def _font(size):
+        path = next((p for p in FONT_PATHS if os.path.exists(p)), None)
+        if path is None:
+            return None  # DPG's built-in font: smaller, but it works
+        with dpg.font_registry():
+            font = dpg.add_font(path, size)
+        dpg.bind_font(font)
+        return font
+
+    @staticmethod
+    def _pin(colour):
+        with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
+            dpg.add_theme_color(dpg.mvNodeCol_Pin, colour, category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_PinHovered, tuple(min(255, c + 50) for c in colour), category=NODES)
+        return theme
+
+    @staticmethod
+    def _node(title, hovered, outline=None, background=None, selected=None):
+        with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
+            dpg.add_theme_color(dpg.mvNodeCol_TitleBar, title, category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_TitleBarHovered, hovered, category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_TitleBarSelected, selected or hovered, category=NODES)
+            if outline is not None:
+                dpg.add_theme_color(dpg.mvNodeCol_NodeOutline, outline, category=NODES)
+            if background is not None:
+                dpg.add_theme_color(dpg.mvNodeCol_NodeBackground, background, category=NODES)
+                dpg.add_theme_color(dpg.mvNodeCol_NodeBackgroundHovered, background, category=NODES)
+                dpg.add_theme_color(dpg.mvNodeCol_NodeBackgroundSelected, background, category=NODES)
+        return theme
+
+    @staticmethod
+    def _text(colour):
+        with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
+            dpg.add_theme_color(dpg.mvThemeCol_Text, colour)
+        return theme
+
+    @staticmethod
+    def _editor():
+        with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
+            dpg.add_theme_color(dpg.mvNodeCol_GridBackground, (30, 32, 36), category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_GridLine, (42, 45, 50), category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_Link, (200, 200, 200), category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_LinkHovered, (255, 255, 255), category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_LinkSelected, (255, 210, 90), category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_NodeBackground, (48, 50, 56), category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_NodeBackgroundHovered, (56, 58, 64), category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_NodeBackgroundSelected, (62, 64, 72), category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_NodeOutline, (90, 92, 100), category=NODES)
+            dpg.add_theme_style(dpg.mvNodeStyleVar_LinkThickness, 2.5, category=NODES)
+            dpg.add_theme_style(dpg.mvNodeStyleVar_GridSpacing, 40, category=NODES)
+            dpg.add_theme_style(dpg.mvNodeStyleVar_NodeCornerRounding, 3, category=NODES)
+            dpg.add_theme_style(dpg.mvNodeStyleVar_PinCircleRadius, 4.5, category=NODES)
+            dpg.add_theme_style(dpg.mvNodeStyleVar_PinHoverRadius, 12, category=NODES)
+            dpg.add_theme_style(dpg.mvNodeStyleVar_NodePadding, 8, 5, category=NODES)  # canvas.NODE_PAD
+            dpg.add_theme_style(dpg.mvStyleVar_FramePadding, 4, 1)
+            dpg.add_theme_style(dpg.mvStyleVar_ItemSpacing, 6, 2)
+        return theme
+
+    @staticmethod
+    def _global():
+        with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
+            dpg.add_theme_style(dpg.mvStyleVar_WindowPadding, 6, 6)
+            dpg.add_theme_style(dpg.mvStyleVar_FrameRounding, 2)
+        dpg.bind_theme(theme)
+        return theme

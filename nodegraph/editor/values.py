@@ -1,0 +1,86 @@
+"""Short texts for live values and node info: what fits on a node and reads at a glance."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..types import BANG
+
+WIDTH = 28  # characters of a value shown on a node
+
+
+def short(v, width: int = WIDTH) -> str:
+    if v is BANG:
+        return "bang"
+    if v is None:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "on" if v else "off"
+    if isinstance(v, (float, np.floating)):
+        return _num(float(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, str):
+        return _cut(v.replace("\n", " "), width)
+    if isinstance(v, np.ndarray) or isinstance(v, (list, tuple)):
+        flat = np.asarray(v).reshape(-1) if isinstance(v, np.ndarray) else list(v)
+        size = len(flat)
+        parts, used = [], 0
+        for x in list(flat[:16]):
+            text = short(x.item() if isinstance(x, np.generic) else x, width)
+            if used + len(text) + 1 > width - 6:
+                break
+            parts.append(text)
+            used += len(text) + 1
+        more = f" …({size})" if len(parts) < size else ""
+        return "[" + " ".join(parts) + "]" + more
+    if isinstance(v, dict):
+        return _cut("{" + ", ".join(f"{k}: {short(x, 8)}" for k, x in list(v.items())[:4]) + "}", width)
+    if hasattr(v, "type") and hasattr(v, "bytes"):  # a mido message
+        return _cut(str(v), width)
+    return _cut(type(v).__name__, width)
+
+
+def _num(x: float) -> str:
+    if x != x or x in (float("inf"), float("-inf")):
+        return str(x)
+    if x.is_integer() and abs(x) < 1e12:
+        return str(int(x))
+    return f"{x:.4g}" if abs(x) >= 1e-3 else f"{x:.3g}"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+HIDDEN = {"value", "count"}  # raw data a view may draw; as text they only repeat "text"
+
+
+def info_lines(info: dict, width: int = 34):
+    """(lines of text, progress in 0..1 or None) for a node's info() dict.
+
+    Known keys read naturally: text as is, counts per label, progress as a bar, the
+    score; any other plain value as "key: value", so new node types show something
+    without the editor knowing them.
+    """
+    lines, progress = [], None
+    if not isinstance(info, dict):
+        return lines, progress
+    for key, value in info.items():
+        if key == "text":
+            for line in str(value).splitlines()[:3]:
+                lines.append(_cut(line, width))
+        elif key == "progress":
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                progress = min(1.0, max(0.0, float(value)))
+        elif key == "counts" and isinstance(value, dict):
+            total = sum(v for v in value.values() if isinstance(v, (int, float)))
+            body = "  ".join(f"{k}: {short(v, 8)}" for k, v in list(value.items())[:6])
+            lines.append(_cut(f"examples {short(total)}" + (f" ({body})" if body else ""), width))
+        elif key == "score":
+            if value is not None:
+                lines.append(f"score {short(value)}")
+        elif key in HIDDEN and "text" in info:
+            continue
+        elif value is not None and value != "":
+            lines.append(_cut(f"{key}: {short(value, width)}", width))
+    return lines, progress

@@ -1,0 +1,611 @@
+"""Scenarios run inside a real editor process: `python harness.py SCENARIO OUT.json [ARGS]`.
+
+Each scenario drives the editor through the callbacks a click or a key press
+calls (the link callback imnodes calls, the object box's Enter, the menu's
+actions...), checks what the engine and the drawing show, and writes a JSON
+report. An assertion failing exits non-zero with its traceback.
+"""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import dearpygui.dearpygui as dpg
+
+from nodegraph import BANG, Inlet, Node, Outlet, Param, register
+from nodegraph.editor import app, session
+from nodegraph.editor.canvas import NODE_PAD
+from nodegraph.errors import NodeError
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SCENARIOS = {}
+
+
+def scenario(fn):
+    SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+@register("test.learner", category="ml")
+class FakeLearner(Node):
+    """A stand-in learner for the editor tests: counts examples per label.
+
+    Shaped like the ml.* nodes (record/train/run/clear); not part of the library.
+    """
+
+    inlets = (Inlet("features", "vector"), Inlet("label", "label", hot=False),
+              Inlet("record", "bool", hot=False), Inlet("train", "bang"), Inlet("run", "bool", hot=False),
+              Inlet("clear", "bang"))
+    outlets = (Outlet("out", "label"),)
+    params = (Param("k", "int", 1, min=1, max=20),)
+
+    def setup(self):
+        self.counts, self.progress, self.score, self.bangs = {}, None, None, []
+
+    def process(self, fired):
+        if "train" in fired:
+            self.bangs.append("train")
+            self.progress, self.score = 1.0, 0.93
+        if "clear" in fired:
+            self.bangs.append("clear")
+            self.counts = {}
+        if "features" in fired and self.inputs["record"]:
+            label = self.inputs["label"]
+            self.counts[label] = self.counts.get(label, 0) + 1
+
+    def info(self):
+        return {"counts": dict(self.counts), "progress": self.progress, "score": self.score}
+
+
+@register("test.fail", category="math")
+class Fails(Node):
+    """Fails on every value (to show the error state)."""
+
+    inlets = (Inlet("in", "float"),)
+    outlets = (Outlet("out", "float"),)
+
+    def process(self, fired):
+        raise NodeError("this value is wrong on purpose")
+
+
+def frames(ed, n=3):
+    ed.run_frames(n)
+
+
+def wait_until(ed, cond, seconds=5.0, what="condition"):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        ed.frame()
+        if cond():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def pixel(ed, x, y):
+    """The RGB (0..255) at a screen point of the last frame (the frame buffer, read back)."""
+    box = {}
+
+    def got(sender, buffer):
+        box["buf"] = buffer
+    dpg.output_frame_buffer(callback=got)
+    for _ in range(4):
+        ed.frame()
+        if "buf" in box:
+            break
+    buf = box["buf"]
+    w = dpg.get_viewport_client_width()
+    i = (int(y) * w + int(x)) * 4
+    return tuple(round(buf[i + k] * 255) for k in range(3))
+
+
+def view_count(ed):
+    return len(ed.canvas.views), len(ed.canvas.links), len(ed.canvas.comments)
+
+
+def graph_count(ed):
+    g = ed.rt.graph
+    return len(g.nodes), len(g.links), len(g.comments)
+
+
+# ---- scenarios ---------------------------------------------------------------------------
+
+@scenario
+def open_examples(ed, out):
+    """Every example patch opens, is drawn completely, plays, and shows no file error."""
+    report = {}
+    patches = sorted((ROOT / "patches").glob("*.json"))
+    assert patches, "no example patches found"
+    for path in patches:
+        assert ed.open_now(str(path)), f"{path.name}: {ed.last_error}"
+        frames(ed, 4)
+        assert view_count(ed) == graph_count(ed), f"{path.name}: drawn {view_count(ed)} != patch {graph_count(ed)}"
+        for node_id, view in ed.canvas.views.items():
+            assert dpg.get_item_rect_size(view.tag)[0] > 0, f"{path.name}: node {node_id} not drawn"
+        assert not ed.dirty, f"{path.name}: opening a patch must not mark it changed"
+        report[path.name] = graph_count(ed)
+    return report
+
+
+@scenario
+def every_type(ed, out):
+    """Every registered node type can be made from the Add menu's callback and is drawn."""
+    from nodegraph import registry
+    made = []
+    for i, type_id in enumerate(registry.all_types()):
+        node_id = ed.add_node(type_id, {}, (40 + (i % 6) * 260, 40 + (i // 6) * 260))
+        assert node_id is not None, f"{type_id}: {ed.last_error}"
+        made.append(node_id)
+    frames(ed, 3)
+    for node_id in made:
+        view = ed.canvas.views[node_id]
+        node = ed.rt.graph.nodes[node_id]
+        assert set(view.inlets) == {i.name for i in node.inlets}
+        assert set(view.outlets) == {o.name for o in node.outlets}
+        for inlet in node.inlets:
+            if inlet.type in ("bang", "bool") and inlet.name not in view.params:
+                assert inlet.name in view.controls, f"{node_id}: no control for {inlet.type} inlet {inlet.name}"
+        for spec in type(node).params:
+            assert spec.name in view.params, f"{node_id}: no widget for param {spec.name}"
+    ml = [n for n in made if ed.rt.graph.nodes[n].type_id.startswith("ml.")]
+    for node_id in ml:
+        view = ed.canvas.views[node_id]
+        for name in ("record", "train", "run", "clear"):
+            if name in ed.rt.graph.nodes[node_id].inlet_map:
+                assert name in view.controls, f"{node_id}: learner without a {name} control"
+    return {"types": len(made), "learners": ml}
+
+
+@scenario
+def object_box(ed, out):
+    """n opens the box; typing completes fuzzily with help; Enter makes the node with its params."""
+    ed.handle_key(dpg.mvKey_N)
+    frames(ed, 2)
+    box = ed.objectbox
+    assert box.is_open
+    box.type_text("mtro")
+    assert box.candidates[0][0] == "metro", box.candidates
+    assert "bang" in box.candidates[0][1].lower(), "the one-line help is shown beside the name"
+    box.type_text("metro 250")
+    ed.handle_key(dpg.mvKey_Return)
+    frames(ed, 2)
+    assert not box.is_open
+    metros = [n for n in ed.rt.graph.nodes.values() if n.type_id == "metro"]
+    assert len(metros) == 1 and metros[0].params["interval"] == 250.0
+    assert metros[0].id in ed.canvas.views
+    # a typo keeps the box open and says why
+    ed.open_object_box()
+    box.type_text("math * x")
+    ed.handle_key(dpg.mvKey_Return)
+    frames(ed, 2)
+    assert box.is_open and "arg" in dpg.get_value(box.error), dpg.get_value(box.error)
+    # down arrow picks the second candidate; Escape closes
+    box.type_text("pri")
+    ed.handle_key(dpg.mvKey_Escape)
+    assert not box.is_open
+    # a partial name takes the highlighted completion, and params still apply
+    ed.open_object_box()
+    box.type_text("mat * 3")
+    ed.handle_key(dpg.mvKey_Return)
+    frames(ed, 2)
+    maths = [n for n in ed.rt.graph.nodes.values() if n.type_id == "math"]
+    assert len(maths) == 1 and maths[0].params == {"op": "*", "arg": 3.0}, maths[0].params
+    # one undo step per node made
+    ed.undo()
+    frames(ed, 2)
+    assert not [n for n in ed.rt.graph.nodes.values() if n.type_id == "math"]
+    return {"nodes": sorted(ed.rt.graph.nodes)}
+
+
+@scenario
+def link_and_refuse(ed, out):
+    """A dragged link (the callback imnodes makes) links; a bad one is refused, visibly."""
+    a = ed.add_node("pack", {}, (40, 40))
+    b = ed.add_node("unpack", {}, (320, 40))
+    m = ed.add_node("math", {}, (320, 260))
+    frames(ed, 3)
+    ed.canvas._on_link(ed.canvas.tag, ed.canvas.link_between(a, "vector", b, "vector"))
+    frames(ed, 2)
+    assert len(ed.rt.graph.links) == 1 and len(ed.canvas.links) == 1
+    # imnodes may report the pins in either order
+    ed.canvas._on_link(ed.canvas.tag, tuple(reversed(ed.canvas.link_between(b, "out0", m, "a"))))
+    frames(ed, 2)
+    assert len(ed.rt.graph.links) == 2 and len(ed.canvas.links) == 2
+    # vector -> float does not fit
+    ed.canvas._on_link(ed.canvas.tag, ed.canvas.link_between(a, "vector", m, "b"))
+    frames(ed, 3)
+    assert len(ed.rt.graph.links) == 2 and len(ed.canvas.links) == 2
+    status = ed.status.message
+    for word in (f"{a}.vector", "vector", f"{m}.b", "float"):
+        assert word in status, f"{word!r} missing from the refusal {status!r}"
+    assert ed.status.level == "error"
+    assert dpg.is_item_shown(ed.dialogs.toast), "the refusal is shown at the mouse"
+    assert status in dpg.get_value(ed.dialogs.toast_text)
+    assert any("cannot link" in t for t in ed.console.texts()), "the refusal is in the console"
+    # undo removes the last link, redo puts it back
+    ed.undo()
+    frames(ed, 2)
+    assert len(ed.rt.graph.links) == 1 and len(ed.canvas.links) == 1
+    ed.redo()
+    frames(ed, 2)
+    assert len(ed.canvas.links) == 2
+    # delink callback (a link dragged off its inlet) unlinks; undo restores
+    link_item = next(iter(ed.canvas.link_items))
+    ed.canvas._on_delink(ed.canvas.tag, link_item)
+    frames(ed, 2)
+    assert len(ed.rt.graph.links) == 1 and len(ed.canvas.links) == 1
+    ed.undo()
+    frames(ed, 2)
+    assert len(ed.canvas.links) == 2
+    # deleting a node takes its links; one undo brings both back
+    ed.delete_nodes([b])
+    frames(ed, 2)
+    assert b not in ed.canvas.views and len(ed.canvas.links) == 0
+    ed.undo()
+    frames(ed, 2)
+    assert b in ed.canvas.views and len(ed.canvas.links) == 2
+    return {"status": status}
+
+
+@scenario
+def params_and_undo(ed, out):
+    """Widgets follow the param specs; a slider drag is one undo step; a bad value is refused."""
+    n = ed.add_node("test.learner", {}, (40, 40))
+    m = ed.add_node("math", {}, (360, 40))
+    frames(ed, 2)
+    view = ed.canvas.views[n]
+    slider = view.params["k"]
+    assert dpg.get_item_info(slider)["type"] == "mvAppItemType::mvSliderInt"
+    assert dpg.get_item_info(ed.canvas.views[m].params["op"])["type"] == "mvAppItemType::mvCombo"
+    steps = len(ed.rt.history.undo_stack)
+    ed.gesture += 1  # mouse down on the slider
+    for k in (2, 3, 4, 5):
+        ed.on_param_widget(slider, k, (n, "k"))
+    ed.on_mouse_release(None, dpg.mvMouseButton_Left)
+    assert ed.rt.graph.nodes[n].params["k"] == 5
+    assert len(ed.rt.history.undo_stack) == steps + 1, "a drag is one undo step"
+    ed.undo()
+    frames(ed, 2)
+    assert ed.rt.graph.nodes[n].params["k"] == 1
+    assert dpg.get_value(slider) == 1, "the widget follows undo"
+    # the combo sets a choice
+    ed.on_param_widget(ed.canvas.views[m].params["op"], "*", (m, "op"))
+    frames(ed, 2)
+    assert ed.rt.graph.nodes[m].params["op"] == "*"
+    # an out-of-range value is refused, the old one stays and is shown again
+    ed.on_param_widget(slider, 99, (n, "k"))
+    frames(ed, 2)
+    assert ed.rt.graph.nodes[n].params["k"] == 1 and dpg.get_value(slider) == 1
+    assert "at most 20" in ed.status.message
+    return {}
+
+
+@scenario
+def learner_controls(ed, out):
+    """Bang inlets get buttons, on/off inlets checkboxes; info shows counts, progress, score."""
+    n = ed.add_node("test.learner", {}, (40, 40))
+    frames(ed, 2)
+    view = ed.canvas.views[n]
+    assert {"record", "train", "run", "clear"} <= set(view.controls)
+    assert dpg.get_item_info(view.controls["train"])["type"] == "mvAppItemType::mvButton"
+    assert dpg.get_item_info(view.controls["record"])["type"] == "mvAppItemType::mvCheckbox"
+    ed.on_inlet_control(view.controls["record"], True, (n, "record"))
+    for label in ("a", "a", "b"):
+        ed.rt.send(n, "label", label)
+        ed.rt.send(n, "features", [0.1, 0.2])
+    ed.on_inlet_control(view.controls["train"], None, (n, "train"))
+    node = ed.rt.graph.nodes[n]
+    wait_until(ed, lambda: "train" in node.bangs and node.counts.get("b") == 1, what="the learner to train")
+    frames(ed, 12)
+    text = dpg.get_value(view.info_text)
+    assert "examples 3" in text and "a: 2" in text and "score 0.93" in text, text
+    assert dpg.is_item_shown(view.progress) and dpg.get_value(view.progress) == 1.0
+    assert dpg.get_value(view.controls["record"]) is True
+    ed.on_inlet_control(view.controls["clear"], None, (n, "clear"))
+    wait_until(ed, lambda: node.counts == {}, what="clear")
+    return {"info": text}
+
+
+@scenario
+def error_state(ed, out):
+    """A failing node turns red and says why on the node."""
+    f = ed.add_node("test.fail", {}, (60, 60))
+    frames(ed, 3)
+    ed.rt.send(f, "in", 1.0)
+    view = ed.canvas.views[f]
+    wait_until(ed, lambda: view.error_shown is not None, what="the error to show")
+    frames(ed, 4)
+    assert dpg.is_item_shown(view.error_attr)
+    assert "wrong on purpose" in dpg.get_value(view.error_text)
+    assert view.theme is ed.themes.error
+    x, y = dpg.get_item_rect_min(view.tag)
+    r, g, b = pixel(ed, x + 4, y - NODE_PAD[1] + 6)
+    assert r > 120 and r > 2 * g, f"the title bar is not red: {(r, g, b)}"
+    return {"title_rgb": [r, g, b]}
+
+
+@scenario
+def move_and_comments(ed, out):
+    """Dragging a node (then releasing) is a Move command; comments are made, edited, moved."""
+    n = ed.add_node("print", {}, (40, 80))
+    frames(ed, 3)
+    view = ed.canvas.views[n]
+    # what imnodes does during a drag; the release turns it into one command
+    dpg.set_item_pos(view.tag, [200.0, 150.0])
+    frames(ed, 1)
+    cmd = _moves_of(ed, [view.tag])
+    assert cmd is not None
+    ed.try_do(cmd)
+    assert ed.rt.graph.pos[n] == (200.0, 150.0)
+    ed.undo()
+    frames(ed, 2)
+    assert ed.rt.graph.pos[n] == (40.0, 80.0) and tuple(dpg.get_item_pos(view.tag)) == (40.0, 80.0)
+    ed.new_comment((300, 20))
+    assert dpg.is_item_shown(ed.dialogs.text_window)
+    dpg.set_value(ed.dialogs.text_input, "Move the mouse, then press record")
+    ed.dialogs._on_text_ok()
+    frames(ed, 2)
+    assert [c.text for c in ed.rt.graph.comments.values()] == ["Move the mouse, then press record"]
+    cid = next(iter(ed.rt.graph.comments))
+    assert cid in ed.canvas.comments
+    ed.edit_comment(cid)
+    dpg.set_value(ed.dialogs.text_input, "Now train")
+    ed.dialogs._on_text_ok()
+    frames(ed, 2)
+    assert ed.rt.graph.comments[cid].text == "Now train"
+    assert "Now train" in dpg.get_item_label(ed.canvas.comments[cid])
+    ed.undo()
+    frames(ed, 2)
+    assert "Move the mouse" in dpg.get_item_label(ed.canvas.comments[cid])
+    ed.delete_comments([cid])
+    frames(ed, 2)
+    assert cid not in ed.canvas.comments
+    ed.undo()
+    frames(ed, 2)
+    assert cid in ed.canvas.comments
+    return {}
+
+
+def _moves_of(ed, items):
+    """canvas.moves() for given items (the selection a real drag has)."""
+    real = dpg.get_selected_nodes
+    dpg.get_selected_nodes = lambda editor: list(items)
+    try:
+        return ed.canvas.moves()
+    finally:
+        dpg.get_selected_nodes = real
+
+
+@scenario
+def save_and_reload(ed, out):
+    """Save as, reopen: the same patch. The unsaved-changes guard asks before losing work."""
+    path = os.path.join(os.getcwd(), "made.json")
+    a = ed.add_node("metro", {"interval": 125}, (40, 40))
+    b = ed.add_node("print", {"prefix": "tick"}, (40, 200))
+    frames(ed, 2)
+    ed.canvas._on_link(ed.canvas.tag, ed.canvas.link_between(a, "bang", b, "in"))
+    ed.new_comment((300, 40))
+    dpg.set_value(ed.dialogs.text_input, "a note")
+    ed.dialogs._on_text_ok()
+    frames(ed, 2)
+    assert ed.dirty
+    assert ed.save_as(path)
+    assert not ed.dirty and ed.path == path
+    assert path in session.recent_files()
+    before = ed.rt.to_doc()
+    # change something, then try to open another patch: the guard asks
+    ed.add_node("value", {}, (200, 200))
+    frames(ed, 2)
+    assert ed.dirty
+    ed.new()
+    assert dpg.is_item_shown(ed.dialogs.ask_window)
+    ed.dialogs.answer("Cancel")
+    assert len(ed.rt.graph.nodes) == 3
+    ed.new()
+    ed.dialogs.answer("Don't save")
+    frames(ed, 2)
+    assert len(ed.rt.graph.nodes) == 0 and ed.path is None and view_count(ed) == (0, 0, 0)
+    assert ed.open_now(path)
+    frames(ed, 2)
+    assert ed.rt.to_doc() == before
+    assert view_count(ed) == (2, 1, 1)
+    # the same through the keyboard: Ctrl+S saves in place
+    ed.add_node("value", {}, (200, 200))
+    ed.handle_key(dpg.mvKey_S, ctrl=True)
+    assert not ed.dirty
+    assert len(json.loads(Path(path).read_text())["nodes"]) == 3
+    return {}
+
+
+@scenario
+def file_errors(ed, out):
+    """A broken file is shown, not thrown; the open patch stays. Saving where one cannot is shown too."""
+    ed.add_node("print", {}, (40, 40))
+    frames(ed, 2)
+    bad = Path("broken.json")
+    bad.write_text('{"format": "nodegraph-patch", "version": 1, "nodes": {"a": {"type": "metro", '
+                   '"params": {"interval": "fast"}}}}')
+    assert not ed.open_now(str(bad))
+    assert dpg.is_item_shown(ed.dialogs.ask_window)
+    shown = dpg.get_value(ed.dialogs.ask_text)
+    assert "interval" in shown and "'a'" in shown, shown
+    ed.dialogs.answer("OK")
+    assert len(ed.rt.graph.nodes) == 1
+    Path("notjson.json").write_text("{nope")
+    assert not ed.open_now("notjson.json") and "not valid JSON" in ed.last_error
+    ed.dialogs.answer("OK")
+    assert not ed.open_now("missing.json") and "cannot read" in ed.last_error
+    ed.dialogs.answer("OK")
+    assert not ed.save_as("/nonexistent-dir/x.json")
+    assert "cannot save" in ed.last_error
+    ed.dialogs.answer("OK")
+    frames(ed, 2)
+    return {"message": shown}
+
+
+@scenario
+def crash_leaves_recovery(ed, out, path):
+    """Edit, autosave, then die without cleaning up (as a crash would)."""
+    ed.open_now(path)
+    ed.add_node("print", {"prefix": "unsaved"}, (200, 40))
+    frames(ed, 2)
+    assert ed.autosave()
+    sys.stdout.flush()
+    os._exit(0)
+
+
+@scenario
+def recovery_offered(ed, out, path):
+    """The next editor on that file offers the recovery copy; accepting brings the work back."""
+    ed.open_now(path)
+    assert len(ed.rt.graph.nodes) == 1
+    assert ed.offer_recovery(path)
+    assert "closed without saving" in dpg.get_value(ed.dialogs.ask_text)
+    ed.dialogs.answer("Recover")
+    frames(ed, 2)
+    prefixes = sorted(n.params.get("prefix") for n in ed.rt.graph.nodes.values())
+    assert prefixes == ["saved", "unsaved"], prefixes
+    assert ed.dirty and ed.path == os.path.abspath(path)
+    assert ed.save()is None and not ed.dirty
+    assert session.find_recovery(path) is None, "saving drops the recovery copy"
+    return {"prefixes": prefixes}
+
+
+@scenario
+def clipboard(ed, out):
+    """Copy, paste (at a point) and duplicate a selection; the text is a patch fragment."""
+    a = ed.add_node("metro", {"interval": 300}, (40, 40))
+    b = ed.add_node("print", {}, (40, 220))
+    frames(ed, 2)
+    ed.canvas._on_link(ed.canvas.tag, ed.canvas.link_between(a, "bang", b, "in"))
+    frames(ed, 2)
+    items = [ed.canvas.views[a].tag, ed.canvas.views[b].tag]
+    real = dpg.get_selected_nodes
+    dpg.get_selected_nodes = lambda editor: items  # what a box selection gives
+    try:
+        doc = ed.copy()
+        ids = ed.duplicate()
+    finally:
+        dpg.get_selected_nodes = real
+    assert set(doc["nodes"]) == {a, b} and len(doc["links"]) == 1
+    frames(ed, 2)
+    assert len(ed.rt.graph.nodes) == 4 and len(ed.rt.graph.links) == 2
+    assert ed.rt.graph.pos[ids[a]] == (70.0, 70.0)
+    text = dpg.get_clipboard_text()
+    assert json.loads(text)["format"] == "nodegraph-patch"
+    pasted = ed.paste(at=(600, 100))
+    frames(ed, 2)
+    assert len(ed.rt.graph.nodes) == 6 and ed.rt.graph.pos[pasted[a]] == (600.0, 100.0)
+    assert ed.rt.graph.nodes[pasted[a]].params["interval"] == 300
+    assert view_count(ed) == (6, 3, 0)
+    ed.undo()
+    frames(ed, 2)
+    assert len(ed.rt.graph.nodes) == 4, "a paste is one undo step"
+    dpg.set_clipboard_text("not a patch")
+    _clip = app._clipboard["text"]
+    app._clipboard["text"] = ""
+    assert ed.paste() is None and "nothing to paste" in ed.last_error or "no nodes" in ed.last_error
+    app._clipboard["text"] = _clip
+    return {"ids": ids}
+
+
+@scenario
+def mouse_and_keys(ed, out):
+    """Real X events (xdotool): drag a link, click-select and delete, type into the object box."""
+    a = ed.add_node("metro", {}, (40, 60))
+    b = ed.add_node("print", {}, (380, 120))
+    c = ed.add_node("pack", {}, (380, 330))
+    frames(ed, 6)
+    src = ed.canvas.pin_screen(a, "out", "bang")
+    dst = ed.canvas.pin_screen(b, "in", "in")
+    bad = ed.canvas.pin_screen(c, "in", "in0")
+    plan = [("drag", src, dst), ("drag", ed.canvas.pin_screen(c, "out", "vector"), ed.canvas.pin_screen(b, "in", "in"))]
+    _drive(ed, plan)
+    wait_until(ed, lambda: len(ed.rt.graph.links) == 2, what="two links made by mouse drags")
+    # a link that does not fit: bang -> float is fine, so use metro.bang -> pack.in0 (float fits bang? no)
+    _drive(ed, [("drag", src, bad)])
+    frames(ed, 4)
+    refused = len(ed.rt.graph.links) == 2
+    # select the print node by clicking its title, delete it with the Delete key
+    view = ed.canvas.views[b]
+    x, y = dpg.get_item_rect_min(view.tag)
+    _drive(ed, [("click", (x + 10, y)), ("key", "Delete")])
+    wait_until(ed, lambda: b not in ed.rt.graph.nodes, what="the clicked node to be deleted")
+    assert not ed.rt.graph.links or all(b not in (l.src, l.dst) for l in ed.rt.graph.links)
+    # ctrl+z brings it back with its links
+    _drive(ed, [("key", "ctrl+z")])
+    wait_until(ed, lambda: b in ed.rt.graph.nodes and len(ed.rt.graph.links) >= 2, what="undo by Ctrl+Z")
+    # n at an empty spot, type a name, Enter
+    _drive(ed, [("move", (200, 400)), ("key", "n"), ("type", "delay 50"), ("key", "Return")])
+    wait_until(ed, lambda: any(n.type_id == "delay" for n in ed.rt.graph.nodes.values()),
+               what="a node typed into the object box")
+    d = next(n for n in ed.rt.graph.nodes.values() if n.type_id == "delay")
+    assert d.params["time"] == 50.0
+    gx, gy = ed.rt.graph.pos[d.id]
+    sx, sy = ed.canvas.to_screen((gx, gy))
+    assert abs(sx - 200) < 30 and abs(sy - 400) < 30, "the node lands where the box was opened"
+    # drag the delay node by its title: a Move command (staying inside the canvas: imnodes
+    # pans the canvas while a drag goes past its edge)
+    frames(ed, 3)
+    vx, vy = dpg.get_item_rect_min(ed.canvas.views[d.id].tag)
+    _drive(ed, [("drag", (vx + 6, vy - 1), (vx + 106, vy + 41))])
+    wait_until(ed, lambda: ed.rt.graph.pos[d.id] != (gx, gy), what="the dragged node's Move")
+    nx, ny = ed.rt.graph.pos[d.id]
+    assert abs(nx - gx - 100) <= 2 and abs(ny - gy - 42) <= 2, (gx, gy, nx, ny)
+    return {"links": [list(l) for l in ed.rt.graph.links], "refused_bad": refused}
+
+
+def _drive(ed, plan, step=0.02):
+    """Play a plan of X events from a thread while the editor keeps rendering frames."""
+    def xdo(*args):
+        subprocess.run(["xdotool", *map(str, args)], check=True)
+
+    def play():
+        for action, *args in plan:
+            if action == "drag":
+                (x0, y0), (x1, y1) = args
+                xdo("mousemove", round(x0), round(y0))
+                time.sleep(step * 3)
+                xdo("mousedown", 1)
+                time.sleep(step * 3)
+                for i in range(1, 11):
+                    xdo("mousemove", round(x0 + (x1 - x0) * i / 10), round(y0 + (y1 - y0) * i / 10))
+                    time.sleep(step)
+                time.sleep(step * 3)
+                xdo("mouseup", 1)
+            elif action == "click":
+                xdo("mousemove", round(args[0][0]), round(args[0][1]))
+                time.sleep(step * 3)
+                xdo("click", 1)
+            elif action == "move":
+                xdo("mousemove", round(args[0][0]), round(args[0][1]))
+            elif action == "key":
+                xdo("key", args[0])
+            elif action == "type":
+                xdo("type", "--delay", 30, args[0])
+            time.sleep(step * 5)
+    worker = threading.Thread(target=play)
+    worker.start()
+    while worker.is_alive():
+        ed.frame()
+        time.sleep(0.005)
+    frames(ed, 4)
+
+
+def main():
+    name, out, *args = sys.argv[1:]
+    ed = app.Editor(960, 680)
+    ed.fast = True
+    frames(ed, 3)
+    try:
+        report = SCENARIOS[name](ed, out, *args) or {}
+        Path(out).write_text(json.dumps(report))
+    finally:
+        ed.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The real editor, driven through the callbacks a click or a key press uses (see harness.py)."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+
+def test_opens_every_example_patch(editor_run):
+    report = editor_run("open_examples")
+    assert report, "at least one example patch"
+
+
+def test_every_node_type_is_drawn_with_its_widgets(editor_run):
+    assert editor_run("every_type")["types"] >= 10
+
+
+def test_object_box_completes_and_creates(editor_run):
+    editor_run("object_box")
+
+
+def test_link_refusal_delete_and_undo(editor_run):
+    status = editor_run("link_and_refuse")["status"]
+    assert "cannot link" in status
+
+
+def test_param_widgets_and_one_undo_step_per_drag(editor_run):
+    editor_run("params_and_undo")
+
+
+def test_learner_buttons_and_info(editor_run):
+    editor_run("learner_controls")
+
+
+def test_error_state_is_red_with_message(editor_run):
+    editor_run("error_state")
+
+
+def test_move_and_comments(editor_run):
+    editor_run("move_and_comments")
+
+
+def test_save_reload_and_unsaved_guard(editor_run):
+    editor_run("save_and_reload")
+
+
+def test_file_errors_are_shown_not_thrown(editor_run):
+    editor_run("file_errors")
+
+
+def test_copy_paste_duplicate(editor_run):
+    editor_run("clipboard")
+
+
+def test_recovery_after_a_crash(editor_run):
+    path = editor_run.tmp / "work.json"
+    path.write_text(json.dumps({"format": "nodegraph-patch", "version": 1,
+                                "nodes": {"p": {"type": "print", "params": {"prefix": "saved"}, "pos": [40, 40]}}}))
+    editor_run("crash_leaves_recovery", path)
+    report = editor_run("recovery_offered", path)
+    assert report["prefixes"] == ["saved", "unsaved"]
+
+
+def test_real_mouse_and_keyboard(editor_run):
+    report = editor_run("mouse_and_keys")
+    assert report["refused_bad"]
+
+
+def test_screenshot_command(editor_run):
+    out = editor_run.tmp / "shot.png"
+    env = {"DISPLAY": editor_run.display}
+    proc = subprocess.run([sys.executable, "-m", "nodegraph", "screenshot", str(ROOT / "patches" / "metro-count.json"),
+                           "-o", str(out), "--width", "640", "--height", "480"],
+                          capture_output=True, text=True, timeout=60, cwd=str(ROOT),
+                          env={**__import__("os").environ, **env})
+    assert proc.returncode == 0, proc.stderr
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (640, 480)
+    assert len(data) > 20_000, "a black or empty frame compresses to almost nothing"
+
+
+def test_no_display_is_a_clear_error_not_an_abort(tmp_path):
+    code = ("import os; os.environ.pop('DISPLAY', None)\n"
+            "from nodegraph.editor import xdisplay\n"
+            "from nodegraph.errors import NodegraphError\n"
+            "try:\n    xdisplay.require_display()\nexcept NodegraphError as e:\n    print('ok', e)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT))
+    assert proc.stdout.startswith("ok") and "xvfb-run" in proc.stdout
