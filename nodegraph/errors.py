@@ -20,6 +20,10 @@ class EditError(NodegraphError):
 class PatchError(NodegraphError):
     """A patch file that cannot be read; names the node and field at fault."""
 
+    def __init__(self, message):
+        # Names in a file can hold any character; the message stays one printable line.
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message)))
+
 
 class NodeError(NodegraphError):
     """Raised by a node for a problem in its input the person should read as is
