@@ -10,8 +10,8 @@ path (not divided by length).
 
 Every candidate is a DTW table started at some recent frame. They advance
 together: each new frame adds one row to every open table at once (a min-plus
-scan along the template, done with a cumulative sum and
-`np.minimum.accumulate`, across all starts and all templates in one go). A
+scan along the template, done with a cumulative sum and a running minimum,
+across all starts and all templates in one go). A
 start older than the longest template is dropped, which is Wekinator's buffer.
 
 Wekinator uses FastDTW with radius `match_width` (5); on series of up to
@@ -39,7 +39,11 @@ def decimate(series, factor):
 
 
 class Templates:
-    """Templates stacked for batch matching, padded to one length."""
+    """Templates stacked for batch matching, padded to one length.
+
+    Tables are laid out (template point j, candidate, template k), so the scan along
+    the template runs over whole contiguous slabs.
+    """
 
     def __init__(self, series, width=0):
         series = [np.asarray(s, dtype=np.float64) for s in series]
@@ -47,63 +51,65 @@ class Templates:
         self.lengths = np.array([len(s) for s in series], dtype=np.int64)
         self.longest = int(self.lengths.max()) if series else 0
         self.dim = series[0].shape[1] if series else 0
-        padded = np.zeros((self.count, self.longest, self.dim))
+        padded = np.zeros((self.longest, self.count, self.dim))
         for k, s in enumerate(series):
-            padded[k, :len(s)] = s
-        self.points = padded.reshape(-1, self.dim)  # (K*M, d)
+            padded[:len(s), k] = s
+        self.points = padded.reshape(-1, self.dim)  # (M*K, d), point-major
         self.last = self.lengths - 1
         self.take = np.arange(self.count)
         self.width = int(width)
         self.banded = self.width > 0
-        self.cols = np.arange(self.longest)
+        self.cols = np.arange(self.longest)[:, None]
 
     def pen(self, rows):
-        """(n, 1, M): 0 inside the band, inf outside; added, never multiplied, so no nan."""
-        return np.where(np.abs(np.asarray(rows)[:, None] - self.cols) <= self.width, 0.0, INF)[:, None, :]
+        """(M, n, 1): 0 inside the band, inf outside; added, never multiplied, so no nan."""
+        return np.where(np.abs(self.cols - np.asarray(rows)[None, :]) <= self.width, 0.0, INF)[:, :, None]
 
     def costs(self, frame):
-        """Euclidean distance from one frame to every template point: (K, M)."""
+        """Euclidean distance from one frame to every template point: (M, K)."""
         d = self.points - frame
-        return np.sqrt(np.einsum("ij,ij->i", d, d)).reshape(self.count, self.longest)
+        return np.sqrt(np.einsum("ij,ij->i", d, d)).reshape(self.longest, self.count)
 
     def first_row(self, c):
-        """The table row of a candidate that starts at this frame (horizontal steps only)."""
-        row = np.cumsum(c, axis=1)
+        """The table row of a candidate that starts at this frame (horizontal steps only): (M, K)."""
+        row = np.cumsum(c, axis=0)
         if self.banded:
-            row += self.pen([0])[0]
+            row += self.pen([0])[:, 0]
         return row
 
-    def advance(self, D, c, rows):
-        """Add the row for a new frame (costs c: (K, M)) to every table in D: (n, K, M).
-        rows[n] is the row index each table reaches. In place."""
-        S = np.cumsum(c, axis=1)
-        before = S - c
-        a = np.empty_like(D)
-        a[:, :, 0] = D[:, :, 0]
-        np.minimum(D[:, :, :-1], D[:, :, 1:], out=a[:, :, 1:])  # diagonal or vertical step
+    def advance(self, D, c, rows, out=None):
+        """The tables in D (M, n, K) one frame further (costs c: (M, K)); rows[n] is the row
+        each table reaches. Returns the new tables (in `out` if given)."""
+        S = np.cumsum(c, axis=0)
+        before = (S - c)[:, None, :]
+        a = np.empty_like(D) if out is None else out
+        a[0] = D[0]
+        np.minimum(D[:-1], D[1:], out=a[1:])  # a diagonal or a vertical step
         if self.banded:
             pen = self.pen(rows)
             a += pen
         a -= before
-        # D[i, j] = S_j + min over k <= j of (a_k - S_{k-1}): the horizontal steps as a scan
-        np.minimum.accumulate(a, axis=2, out=a)
-        a += S
+        # D[i, j] = S_j + min over k <= j of (a_k - S_{k-1}): the horizontal steps, as a running
+        # minimum along the template (one whole-slab operation per template point)
+        for j in range(1, len(a)):
+            np.minimum(a[j], a[j - 1], out=a[j])
+        a += S[:, None, :]
         if self.banded:
             a += pen
-        D[...] = a
+        return a
 
     def ends(self, D):
         """Each table's cost at its template's last point: (n, K)."""
-        return D[:, self.take, self.last]
+        return D[self.last, :, self.take].T
 
 
 def distance(a, b, width=0):
     """DTW cost between two whole series (frames × features)."""
     a = np.asarray(a, dtype=np.float64)
     t = Templates([b], width)
-    D = t.first_row(t.costs(a[0]))[None]
+    D = t.first_row(t.costs(a[0]))[:, None, :]
     for i, frame in enumerate(a[1:], 1):
-        t.advance(D, t.costs(frame), np.array([i]))
+        D = t.advance(D, t.costs(frame), np.array([i]))
     return float(t.ends(D)[0, 0])
 
 
@@ -125,7 +131,8 @@ class Matcher:
         self.reset()
 
     def reset(self):
-        self.D = np.full((self.size, self.t.count, self.t.longest), INF)
+        self.D = np.full((self.t.longest, self.size, self.t.count), INF)
+        self.spare = np.empty_like(self.D)
         self.rows = np.full(self.size, -1, dtype=np.int64)  # -1: slot unused
         self.slot = -1
         self.counter = 0
@@ -144,19 +151,17 @@ class Matcher:
         used = self.rows >= 0
         if used.all():
             self.rows += 1
-            self.t.advance(self.D, c, self.rows)
-        elif used.any():
+            self.D, self.spare = self.t.advance(self.D, c, self.rows, out=self.spare), self.D
+        elif used.any():  # the first frames after a reset
             self.rows[used] += 1
-            part = self.D[used]
-            self.t.advance(part, c, self.rows[used])
-            self.D[used] = part
+            self.D[:, used] = self.t.advance(self.D[:, used], c, self.rows[used])
         self.slot = (self.slot + 1) % self.size  # the oldest start gives way to a new one
-        self.D[self.slot] = self.t.first_row(c)
+        self.D[:, self.slot] = self.t.first_row(c)
         self.rows[self.slot] = 0
         ok = self.rows >= self.min_length - 1
         if not ok.any():
             return per_label, -1
-        best = self.t.ends(self.D[ok]).min(axis=0)  # each template's best candidate
+        best = self.t.ends(self.D)[ok].min(axis=0)  # each template's best candidate
         np.minimum.at(per_label, self.labels, best)
         match = int(per_label.argmin())
         return per_label, (match if per_label[match] < self.threshold else -1)
