@@ -82,6 +82,7 @@ class Gesture(Learner):
             raise ParamError(f"{where}: 'y' must be a gesture name (text or a whole number)")
 
     def set_state(self, state):
+        self._cancel()
         self.state = state
         self.state.setdefault("examples", [])
         self.state.setdefault("take", 0)
