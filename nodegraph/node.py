@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import os
 from dataclasses import dataclass
 
 from .errors import NodeError, ParamError
@@ -155,6 +156,12 @@ class Node:
             if not self.probes[outlet]:
                 del self.probes[outlet]
         return unwatch
+
+    def resolve_path(self, path) -> str:
+        """A file path as the patch means it: relative paths start at the patch's folder."""
+        path = os.path.expanduser(path)
+        base = getattr(self.host, "base_dir", None)
+        return path if os.path.isabs(path) or not base else os.path.join(base, path)
 
     def log(self, text, level="info"):
         if self.host is not None:

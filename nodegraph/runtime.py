@@ -6,6 +6,7 @@ ever touched by that thread.
 """
 from __future__ import annotations
 
+import os
 import threading
 
 from . import patchfile
@@ -43,6 +44,7 @@ class Runtime:
     def load(self, path):
         """Load a patch file into this (empty) runtime; PatchError if anything is wrong."""
         doc = patchfile.read(path)
+        self.scheduler.base_dir = os.path.dirname(os.path.abspath(path))
         self.load_doc(doc, str(path))
         self.path = str(path)
 
@@ -58,6 +60,7 @@ class Runtime:
         path = path or self.path
         patchfile.write(path, self.to_doc())
         self.path = str(path)
+        self.scheduler.base_dir = os.path.dirname(os.path.abspath(path))
         return self.path
 
     # ---- edits -----------------------------------------------------------------------

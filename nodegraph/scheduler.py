@@ -49,6 +49,7 @@ class Scheduler:
             node.host = self
         self.clock = clock or RealClock()
         self.console = console
+        self.base_dir = None  # the patch's folder: relative file paths in nodes start here
         self._logical = None  # set while a timer's cascade runs
         self._heap = []
         self._timers = []

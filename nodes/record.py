@@ -12,11 +12,11 @@ from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param, register
 TIME_COLUMN = "time_ms"
 
 
-def _path(text, doing) -> str:
-    """Relative paths are relative to the folder nodegraph was started in."""
+def _path(node, text, doing) -> str:
+    """Relative paths are relative to the patch's folder (or, unsaved, the current one)."""
     if not text.strip():
         raise NodeError(f"choose the file to {doing}: set the node's path")
-    return os.path.expanduser(text)
+    return node.resolve_path(text)
 
 
 def _why(e: OSError) -> str:
@@ -58,7 +58,7 @@ class CsvRecord(Node):
         self._close()
 
     def _open(self):
-        path = _path(self.params["path"], "record to")
+        path = _path(self, self.params["path"], "record to")
         try:
             self._file = open(path, "w", newline="", encoding="utf-8")
         except OSError as e:
@@ -134,7 +134,7 @@ class CsvPlay(Node):
             self._halt()
         if "play" in fired:
             self._halt()
-            self._times, self._rows = load(_path(self.params["path"], "play"))
+            self._times, self._rows = load(_path(self, self.params["path"], "play"))
             self._i, self._start, self._passes = 0, self.now, 0
             self._tick()
 

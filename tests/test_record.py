@@ -200,3 +200,24 @@ def test_display_keeps_the_latest_value_for_the_editor(rt):
     first = node.info()
     first["value"].append("mutated")  # a fresh dict each time: the editor may keep it
     assert node.info()["value"] == ["/a", 1.5]
+
+
+def test_relative_csv_path_starts_at_the_patch_folder(tmp_path, monkeypatch):
+    """A patch and its recording travel together: `nodegraph run` works from any folder."""
+    import json
+    from nodegraph import Runtime
+    from nodegraph.clock import ManualClock
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "take.csv").write_text("time_ms,v1\n0,1.5\n10,2.5\n")
+    doc = {"format": "nodegraph-patch", "version": 1,
+           "nodes": {"play": {"type": "csv.play", "params": {"path": "take.csv"}}}}
+    (folder / "p.json").write_text(json.dumps(doc))
+    monkeypatch.chdir(tmp_path)
+    rt = Runtime.open(folder / "p.json", clock=ManualClock())
+    seen = []
+    rt.graph.node("play").watch("values", seen.append)
+    rt.send("play", "play", 1.0)
+    rt.advance(20)
+    rt.close()
+    assert [v.tolist() for v in seen] == [[1.5], [2.5]]
