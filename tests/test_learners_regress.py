@@ -12,7 +12,7 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, PolynomialFeatures, StandardScaler
 
-from nodegraph import AddNode, Runtime, SetState
+from nodegraph import AddNode, Runtime, SetParam, SetState
 
 from .conftest import tap
 from .learners_util import run_all, teach, wait_idle
@@ -113,6 +113,16 @@ def test_save_load_gives_identical_predictions(rt, tmp_path):
     before = run_all(rt, "reg", X, ["values"])["values"]
     again = Runtime.open(rt.save(tmp_path / "r.json"), clock=type(rt.scheduler.clock)())
     try:
+        again.start(thread=False)
+        wait_idle(again, "reg")
+        again.do(SetParam("reg", "models", "joint"))  # a setting changed but not trained: same model
+        after = run_all(again, "reg", X, ["values"])["values"]
+        assert np.array_equal(np.array(before), np.array(after))
+    finally:
+        again.close()
+    again = Runtime.open(tmp_path / "r.json", clock=type(rt.scheduler.clock)())
+    try:
+        again.do(SetParam("reg", "models", "joint"))
         again.start(thread=False)
         wait_idle(again, "reg")
         after = run_all(again, "reg", X, ["values"])["values"]

@@ -153,3 +153,12 @@ def test_every_algorithm_is_deterministic(task, algorithms):
         a, b = (predict.make(fitting.fit(spec, X, y)[0]).many(X) for _ in range(2))
         a, b = (a[1], b[1]) if task == "classify" else (a, b)
         assert np.array_equal(a, b), algo
+
+
+def test_a_model_spec_that_cannot_be_fitted_loads_with_a_status_message(rt):
+    state = {"examples": [{"x": [0.0], "y": "a", "t": 0, "take": 1}, {"x": [1.0], "y": "b", "t": 0, "take": 1}],
+             "take": 1, "model": {"examples": 2, "spec": {"task": "classify", "algorithm": "knn",
+                                                          "options": {"k": "three"}}}}
+    rt.do(AddNode("ml.classify", {}, node_id="clf", state=state))  # a hand-edited patch, say
+    node = rt.graph.node("clf")
+    assert node._predictor is None and "training failed: ValueError" in node._status

@@ -120,15 +120,13 @@ class Learner(Node):
         self.state.setdefault("take", 0)
         self._predictor = None
         self._rebuild()
+        self._say(self._summary())
         model = state.get("model")
         self._refit = model
         if model is not None:
             spec = model["spec"]
-            if (spec.get("task"), spec.get("algorithm")) in fitting.INSTANT:
-                self._refit_now()  # instant: no need to wait for the patch to start
-            elif self.host is not None:
-                self._refit_now()
-        self._say(self._summary())
+            if (spec.get("task"), spec.get("algorithm")) in fitting.INSTANT or self.host is not None:
+                self._refit_now()  # at once; otherwise when the patch starts (nothing runs in `check`)
 
     # ---- for subclasses ----------------------------------------------------------------------
 
@@ -311,15 +309,21 @@ class Learner(Node):
         arrays = {"X": X} if y is None else {"X": X, "y": y}
         header = {"kind": "train", "spec": spec, "folds": folds}
         self._progress, self._stage = 0.0, "starting"
-        if (spec["task"], spec["algorithm"]) in fitting.INSTANT:
-            model, notes = fitting.fit(spec, X, y)
-            self._swap(None, spec, n, predict.make(model), notes, announce)
+        if (spec.get("task"), spec.get("algorithm")) in fitting.INSTANT:
+            try:
+                model, notes = fitting.fit(spec, X, y)
+                ready = predict.make(model)
+            except Exception as e:  # a hand-edited spec, say: a sentence, not a failed load
+                self._progress = None
+                self._say(f"training failed: {type(e).__name__}: {e}")
+                return
+            self._swap(None, spec, n, ready, notes, announce)
             if folds < 2:
                 self._progress = None
                 return
             header["skip_fit"] = True
         elif announce:
-            self._say(f"training {spec['algorithm']} on {n} examples...")
+            self._say(f"training {spec.get('algorithm')} on {n} examples...")
         box = {}
 
         def on_event(h, a):  # on the trainer's thread: keep it short, hand over to the scheduler
@@ -410,10 +414,11 @@ class Learner(Node):
             self._refit = None
             self._say(f"could not restore the model: {data}")
             return
-        X, y, _ = data
+        X, y, extra = data
         self._refit = None
         self.state["model"] = model
-        self._launch(model["spec"], X, y, len(examples), folds=0, announce=False)
+        # the class order comes from the examples, as it did when the model was trained
+        self._launch(dict(model["spec"], **extra), X, y, len(examples), folds=0, announce=False)
 
     # ---- what people see ---------------------------------------------------------------------
 

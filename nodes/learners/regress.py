@@ -70,7 +70,7 @@ class Regress(Learner):
                     "clear and record again")
         X = self._xs[:len(examples)].copy()
         Y = np.array([ex["y"] for ex in examples], dtype=np.float64)
-        return X, Y, {"n_outputs": Y.shape[1], "per_output": self.params["models"] == "per_output"}
+        return X, Y, {"n_outputs": Y.shape[1]}
 
     def spec(self):
         spec = super().spec()
