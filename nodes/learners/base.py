@@ -308,7 +308,7 @@ class Learner(Node):
         self._cancel()
         arrays = {"X": X} if y is None else {"X": X, "y": y}
         header = {"kind": "train", "spec": spec, "folds": folds}
-        self._progress, self._stage = 0.0, "starting"
+        self._progress, self._stage = 0.0, "starting" if announce else "refitting the saved model"
         if (spec.get("task"), spec.get("algorithm")) in fitting.INSTANT:
             try:
                 model, notes = fitting.fit(spec, X, y)
