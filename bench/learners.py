@@ -1,7 +1,7 @@
 """Learner speed: per-sample prediction beside scikit-learn, running while training,
 DTW per frame, saving/loading big patches, and Wekinator's patch end to end over OSC.
 
-    python bench/learners.py [--quick] [--skip-osc] [--seconds 3]
+    python bench/learners.py [--quick] [--skip-osc] [--seconds 3] [--only 1 5]
 
 Every figure is measured in this run, beside its baseline:
   1. per-sample prediction, p50/p99 µs: our numpy predictor (from fitted params)
@@ -145,7 +145,8 @@ def node_latency(node_type, algo, options, X, y, queries, per_output):
 # ---- 2. running while a big model trains ------------------------------------------------
 
 def bench_training_while_running(seconds):
-    print("\n2. Running path while a 10,000 x 10 MLP trains (a knn classifier answering at 2,000/s; µs)")
+    print("\n2. Running path while a 10,000 x 10 MLP trains (a knn classifier answering at 2,000/s; µs;")
+    print("   timed until the training ends, or for --seconds with nothing training)")
     rng = np.random.default_rng(1)
     big_X = rng.uniform(size=(10_000, 10))
     big_y = np.column_stack([np.sin(big_X @ rng.normal(size=10)), big_X[:, 0] * big_X[:, 1]])
@@ -162,8 +163,9 @@ def bench_training_while_running(seconds):
             worker._default = saved
     for mode, label in (("idle", "nothing training"), ("process", "training in the worker process"),
                         ("thread", "training on a thread (not used)")):
-        lat, trained = results[mode]
-        note = "" if mode == "idle" else f"  (trained {'yes' if trained else 'no, still going'})"
+        lat, (trained, took) = results[mode]
+        note = "" if mode == "idle" else (f"  (trained in {took:.1f} s)" if trained
+                                          else f"  (still training after {took:.1f} s)")
         print(f"   {label:<34} p50 {pct(lat, 50):6.1f}  p99 {pct(lat, 99):8.1f}  max {lat.max():8.1f}"
               f"  n={len(lat)}{note}")
     print(f"   target: p99 under 2,000 µs while training -> "
@@ -173,8 +175,8 @@ def bench_training_while_running(seconds):
 def _run_while_training(mode, big_X, big_y, small_X, small_y, seconds, rng):
     rt = Runtime.manual()
     rt.do(AddNode("ml.classify", {"folds": 0}, node_id="run"))
-    rt.do(AddNode("ml.regress", {"algorithm": "mlp", "hidden_units": 32, "solver": "adam", "max_iter": 200,
-                                 "models": "joint", "folds": 0}, node_id="big"))
+    rt.do(AddNode("ml.regress", {"algorithm": "mlp", "hidden_units": 64, "hidden_layers": 2, "solver": "adam",
+                                 "max_iter": 300, "models": "joint", "folds": 0}, node_id="big"))
     rt.do(SetState("run", {"examples": [{"x": x.tolist(), "y": int(c), "t": 0.0, "take": 1}
                                         for x, c in zip(small_X, small_y)], "take": 1}))
     rt.do(SetState("big", {"examples": [{"x": x.tolist(), "y": t.tolist(), "t": 0.0, "take": 1}
@@ -194,7 +196,7 @@ def _run_while_training(mode, big_X, big_y, small_X, small_y, seconds, rng):
     period = 1 / 2000
     start = time.perf_counter()
     i = 0
-    while time.perf_counter() - start < seconds:
+    while time.perf_counter() - start < seconds and not (mode != "idle" and big._job is None):
         due = start + i * period
         wait = due - time.perf_counter()
         if wait > 0:
@@ -207,7 +209,7 @@ def _run_while_training(mode, big_X, big_y, small_X, small_y, seconds, rng):
     done = bool(trained)
     big._cancel()
     rt.close()
-    return np.array(lat), done
+    return np.array(lat), (done, time.perf_counter() - start)
 
 
 # ---- 3. gesture ---------------------------------------------------------------------------
@@ -283,6 +285,11 @@ def bench_osc(seconds, rate):
     # names the message it answers (and proves the answer right)
     classifier = {"examples": [{"x": x.tolist(), "y": i + 1, "t": 0.0, "take": 1} for i, x in enumerate(X)],
                   "take": 1}
+    result = _osc_run(None, None, None, X, seconds, rate, numbered="echo")
+    if result is not None:
+        sent, got, lat, wrong = result
+        print(f"   {'baseline: osc.in → osc.out':<28} (no learner)      p50 {pct(lat, 50):6.0f}  p99 "
+              f"{pct(lat, 99):6.0f}  loss {100 * (1 - got / sent):.2f}% ({sent - got} of {sent})")
     for patch, node_id, state, kind in (
             ("wekinator-classifier.json", "classifier", classifier, "knn"),
             ("wekinator-regression.json", "regressor", {
@@ -301,7 +308,12 @@ def bench_osc(seconds, rate):
 
 def _osc_run(patch, node_id, state, X, seconds, rate, numbered):
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    doc = patchfile.read(os.path.join(here, "patches", patch))
+    if patch is None:  # the baseline: the same OSC path with no learner in it
+        doc = {"format": "nodegraph-patch", "version": 1, "links": [["inputs", "values", "outputs", "values"]],
+               "nodes": {"inputs": {"type": "osc.in", "params": {"address": "/wek/inputs"}},
+                         "outputs": {"type": "osc.out", "params": {"address": "/wek/outputs"}}}}
+    else:
+        doc = patchfile.read(os.path.join(here, "patches", patch))
     port_in, port_out = free_port(), free_port()
     for node in doc["nodes"].values():
         if node["type"] == "osc.in":
@@ -310,9 +322,10 @@ def _osc_run(patch, node_id, state, X, seconds, rate, numbered):
             node["params"]["port"] = port_out
     rt = Runtime.manual()
     rt.load_doc(doc)
-    rt.do(SetState(node_id, state))
-    rt.send(node_id, "train", True)
-    wait_idle(rt, rt.graph.node(node_id))  # the model is saved as its spec: the patch refits it on load
+    if node_id is not None:
+        rt.do(SetState(node_id, state))
+        rt.send(node_id, "train", True)
+        wait_idle(rt, rt.graph.node(node_id))  # the model is saved as its spec: the patch refits it on load
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "p.json")
         patchfile.write(path, rt.to_doc())
@@ -337,6 +350,8 @@ def _drive(proc, recv, port_in, X, seconds, rate, numbered):
     send_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     dest = ("127.0.0.1", port_in)
     inputs = [osc_message("/wek/inputs", x.tolist()) for x in X]
+    if numbered == "echo":  # the first value is the message's number, echoed back
+        inputs = [osc_message("/wek/inputs", [float(i)] + x.tolist()[1:]) for i, x in enumerate(X)]
     start_running = osc_message("/wekinator/control/startRunning", [])
     arrivals = []  # (arrival µs, first value)
     stop = threading.Event()
@@ -367,7 +382,7 @@ def _drive(proc, recv, port_in, X, seconds, rate, numbered):
         send_sock.sendto(start_running, dest)
         send_sock.sendto(inputs[0], dest)
         time.sleep(0.05)
-    time.sleep(0.3)
+    time.sleep(3.0)  # the patch's training worker has started (it imports scikit-learn once)
     arrivals.clear()
     n = int(seconds * rate)
     interval = 1e6 / rate
@@ -391,8 +406,9 @@ def _drive(proc, recv, port_in, X, seconds, rate, numbered):
     got = list(arrivals)
     lat, wrong, j = [], 0, 0
     for t, value in got:
-        if numbered:  # the answer names its message: class i+1 answers example i
-            while j < n and (j % len(inputs)) + 1 != int(round(value)):
+        if numbered:  # the answer names its message: class i+1 answers example i (echo: i itself)
+            offset = 0 if numbered == "echo" else 1
+            while j < n and (j % len(inputs)) + offset != int(round(value)):
                 j += 1
             if j >= n:
                 wrong += 1
@@ -408,15 +424,21 @@ def main():
     ap.add_argument("--skip-osc", action="store_true")
     ap.add_argument("--seconds", type=float, default=3.0, help="length of each timed run")
     ap.add_argument("--rate", type=int, default=5000)
+    ap.add_argument("--only", type=int, nargs="+", choices=range(1, 6), help="run only these sections")
     args = ap.parse_args()
+    only = set(args.only or range(1, 6))
     print(f"nodegraph learners benchmark — python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f}")
     worker.trainer().warm()
-    bench_predict(1000 if args.quick else 5000)
-    bench_training_while_running(args.seconds)
-    bench_gesture(1000 if args.quick else 5000)
-    bench_files()
-    if not args.skip_osc:
+    if 1 in only:
+        bench_predict(1000 if args.quick else 5000)
+    if 2 in only:
+        bench_training_while_running(args.seconds)
+    if 3 in only:
+        bench_gesture(1000 if args.quick else 5000)
+    if 4 in only:
+        bench_files()
+    if 5 in only and not args.skip_osc:
         bench_osc(args.seconds, args.rate)
 
 

@@ -387,7 +387,11 @@ class KnnRegressor(Predictor):
 
 
 class PerOutput(Predictor):
-    """One model per output (Wekinator's way): each predicts its own column."""
+    """One model per output (Wekinator's way): each predicts its own column.
+
+    Neural networks of one shape are run as one network whose weights are the
+    parts' side by side (first layer) and block-diagonal (the others): the same
+    arithmetic, with zeros where the networks do not touch, in one pass."""
 
     def __init__(self, model):
         super().__init__(model)
@@ -396,9 +400,32 @@ class PerOutput(Predictor):
             sub = dict(part, task="regress", algorithm=model["algorithm"], n_features=model["n_features"])
             parts.append(make(sub))
         self.parts = parts
+        self.joint = _stack(parts) if model["algorithm"] == "mlp" else None
 
     def _one(self, x):
+        if self.joint is not None:
+            return self.joint._one(x)
         return np.concatenate([p._one(x) for p in self.parts])
+
+
+def _stack(mlps):
+    """One MlpRegressor computing every part's output, or None if their shapes differ."""
+    if len({len(m.layers) for m in mlps}) != 1 or len({m.model["activation"] for m in mlps}) != 1:
+        return None
+    layers = []
+    for i in range(len(mlps[0].layers)):
+        ws = [m.layers[i][0] for m in mlps]
+        if i == 0:
+            w = np.hstack(ws)
+        else:
+            w = np.zeros((sum(a.shape[0] for a in ws), sum(a.shape[1] for a in ws)))
+            r = c = 0
+            for a in ws:
+                w[r:r + a.shape[0], c:c + a.shape[1]] = a
+                r, c = r + a.shape[0], c + a.shape[1]
+        layers.append({"w": w, "b": np.concatenate([m.layers[i][1] for m in mlps])})
+    return MlpRegressor({"task": "regress", "algorithm": "mlp", "n_features": mlps[0].n_features,
+                         "coefs": layers, "activation": mlps[0].model["activation"]})
 
 
 # ---- clustering: one() -> (index, squared distances) --------------------------------------------
