@@ -116,9 +116,9 @@ def fit(spec, X, y=None):
         elif task == "regress":
             Y = np.asarray(y, dtype=np.float64)
             Y = Y.reshape(len(Y), -1)
-            if spec.get("per_output", True) and Y.shape[1] > 1 and spec["algorithm"] not in ("linear", "knn"):
-                # one model per output (Wekinator's way); for linear and knn the joint
-                # model is exactly the per-output models stacked
+            if spec.get("per_output", True) and Y.shape[1] > 1 and spec["algorithm"] == "mlp":
+                # one model per output (Wekinator's way); for linear, polynomial and knn the
+                # joint model is exactly the per-output models side by side
                 parts = [_fit_regressor(spec, X, Y[:, [j]]) for j in range(Y.shape[1])]
                 model["parts"] = parts
             else:
@@ -165,8 +165,8 @@ def _fit_classifier(spec, X, y):
         out.update(sv=est.support_vectors_.copy(), n_support=est.n_support_.astype(np.int64),
                    dual_coef=np.asarray(est._dual_coef_, dtype=np.float64).copy(),
                    intercept=np.asarray(est._intercept_, dtype=np.float64).copy(),
-                   prob_a=np.asarray(est._probA, dtype=np.float64).copy(),
-                   prob_b=np.asarray(est._probB, dtype=np.float64).copy(),
+                   prob_a=np.asarray(getattr(est, "_probA", ()), dtype=np.float64).copy(),
+                   prob_b=np.asarray(getattr(est, "_probB", ()), dtype=np.float64).copy(),
                    kernel=est.kernel, gamma=float(est._gamma), degree=int(est.degree), coef0=float(est.coef0))
     elif algo == "tree":
         out["trees"] = [_tree_arrays(est)]
