@@ -23,7 +23,7 @@ from .dialogs import Dialogs
 from .menus import ContextMenu, MenuBar
 from .objectbox import ObjectBox
 from .panels import ConsolePanel, HelpPanel, Inspector, StatusBar
-from .theme import Themes
+from .theme import BACKGROUND, Themes
 
 FAST, IDLE = 1 / 60, 1 / 12  # frame period while someone works, and when nothing moves
 AWAKE = 1.5  # seconds of full frame rate after the last input
@@ -74,7 +74,7 @@ class Editor:
                             self.inspector = Inspector(self, self.inspector_tab)
                         with dpg.tab(label="Help") as self.help_tab:
                             self.help = HelpPanel(self, self.help_tab)
-            with dpg.child_window(height=-24, border=True) as console_parent:
+            with dpg.child_window(height=-28, border=True) as console_parent:
                 self.console = ConsolePanel(self, console_parent)
             self.status = StatusBar(self, self.main)
         self.objectbox = ObjectBox(self)
@@ -85,8 +85,10 @@ class Editor:
             dpg.add_mouse_click_handler(callback=self.on_mouse_click)
             dpg.add_mouse_release_handler(callback=self.on_mouse_release)
             dpg.add_mouse_double_click_handler(button=dpg.mvMouseButton_Left, callback=self.on_double_click)
+        for window in (self.objectbox.window, self.context.window, self.dialogs.toast, self.dialogs.file_dialog):
+            dpg.bind_item_theme(window, self.themes.popup)
         dpg.create_viewport(title=title, width=width, height=height, x_pos=0, y_pos=0, vsync=False,
-                            disable_close=True)
+                            disable_close=True, clear_color=BACKGROUND)
         dpg.set_exit_callback(lambda: self.request_quit())
         dpg.setup_dearpygui()
         dpg.show_viewport()

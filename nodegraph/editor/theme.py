@@ -45,6 +45,7 @@ class Themes:
         self.ok_text = self._text(OK_GREEN)
         self.editor = self._editor()
         self.global_ = self._global()
+        self.popup = popup_theme()
 
     def category(self, name):
         theme = self.categories.get(name)
@@ -94,8 +95,6 @@ class Themes:
     @staticmethod
     def _editor():
         with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
-            dpg.add_theme_color(dpg.mvNodeCol_GridBackground, (30, 32, 36), category=NODES)
-            dpg.add_theme_color(dpg.mvNodeCol_GridLine, (42, 45, 50), category=NODES)
             dpg.add_theme_color(dpg.mvNodeCol_Link, (200, 200, 200), category=NODES)
             dpg.add_theme_color(dpg.mvNodeCol_LinkHovered, (255, 255, 255), category=NODES)
             dpg.add_theme_color(dpg.mvNodeCol_LinkSelected, (255, 210, 90), category=NODES)
@@ -104,7 +103,6 @@ class Themes:
             dpg.add_theme_color(dpg.mvNodeCol_NodeBackgroundSelected, (62, 64, 72), category=NODES)
             dpg.add_theme_color(dpg.mvNodeCol_NodeOutline, (90, 92, 100), category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_LinkThickness, 2.5, category=NODES)
-            dpg.add_theme_style(dpg.mvNodeStyleVar_GridSpacing, 40, category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_NodeCornerRounding, 3, category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_PinCircleRadius, 4.5, category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_PinHoverRadius, 12, category=NODES)
@@ -115,8 +113,27 @@ class Themes:
 
     @staticmethod
     def _global():
+        # Under software OpenGL every pixel filled costs (a full-window fill is ~10 ms at
+        # 1024x700 on llvmpipe), so nothing paints the whole window: the viewport's clear
+        # colour is the background, the main window and the canvas are transparent, and the
+        # canvas has no grid lines (they cost as much as a fill). The canvas colours only
+        # apply from a global theme: imnodes draws its background after item themes pop.
         with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
             dpg.add_theme_style(dpg.mvStyleVar_WindowPadding, 6, 6)
             dpg.add_theme_style(dpg.mvStyleVar_FrameRounding, 2)
+            dpg.add_theme_color(dpg.mvThemeCol_WindowBg, (0, 0, 0, 0))
+            dpg.add_theme_color(dpg.mvNodeCol_GridBackground, (0, 0, 0, 0), category=NODES)
+            dpg.add_theme_color(dpg.mvNodeCol_GridLine, (0, 0, 0, 0), category=NODES)
+            dpg.add_theme_color(dpg.mvNodesCol_GridLinePrimary, (0, 0, 0, 0), category=NODES)
         dpg.bind_theme(theme)
         return theme
+
+
+BACKGROUND = (30, 32, 36, 255)  # the viewport's clear colour: what shows behind everything
+
+
+def popup_theme():
+    """Windows that float over the canvas (object box, menus, dialogs) need their own background."""
+    with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
+        dpg.add_theme_color(dpg.mvThemeCol_WindowBg, (40, 42, 48, 245))
+    return theme
