@@ -55,6 +55,7 @@ class Editor:
         self._last_frame = time.monotonic()
         self._last_input = time.monotonic()
         self._mouse = (0, 0)
+        self._held = set()  # modifier keys down
         self.frame_times = []
         self._build(width, height, title)
         self._set_runtime(self.rt, None)
@@ -82,6 +83,7 @@ class Editor:
         self.dialogs = Dialogs(self)
         with dpg.handler_registry():
             dpg.add_key_press_handler(callback=self.on_key)
+            dpg.add_key_release_handler(callback=self.on_key_release)
             dpg.add_mouse_click_handler(callback=self.on_mouse_click)
             dpg.add_mouse_release_handler(callback=self.on_mouse_release)
             dpg.add_mouse_double_click_handler(button=dpg.mvMouseButton_Left, callback=self.on_double_click)
@@ -483,9 +485,21 @@ class Editor:
 
     def on_key(self, sender, key):
         self._last_input = time.monotonic()
-        if key in MODIFIER_KEYS or key >= FIRST_NON_KEY:
-            return  # mouse buttons and modifier keys also arrive here
-        self.handle_key(key, dpg.is_key_down(dpg.mvKey_ModCtrl), dpg.is_key_down(dpg.mvKey_ModShift))
+        if key in MODIFIER_KEYS:
+            self._held.add(key)
+            return
+        if key >= FIRST_NON_KEY:
+            return  # mouse buttons and modifier flags also arrive here
+        # Modifiers are followed through their own press/release callbacks, which run in
+        # the order the keys went down: by the time a fast Ctrl+Z's callback runs, ImGui
+        # may already have seen Ctrl go up.
+        held = self._held
+        ctrl = bool(held & CTRL_KEYS) or dpg.is_key_down(dpg.mvKey_ModCtrl)
+        shift = bool(held & SHIFT_KEYS) or dpg.is_key_down(dpg.mvKey_ModShift)
+        self.handle_key(key, ctrl, shift)
+
+    def on_key_release(self, sender, key):
+        self._held.discard(key)
 
     def handle_key(self, key, ctrl=False, shift=False):
         """One key press (the key handler and tests come here)."""
@@ -596,8 +610,9 @@ class Editor:
                 time.sleep(period - took)
 
 
-MODIFIER_KEYS = {dpg.mvKey_LControl, dpg.mvKey_RControl, dpg.mvKey_LShift, dpg.mvKey_RShift,
-                 dpg.mvKey_LAlt, dpg.mvKey_RAlt, dpg.mvKey_LWin, dpg.mvKey_RWin}
+CTRL_KEYS = {dpg.mvKey_LControl, dpg.mvKey_RControl}
+SHIFT_KEYS = {dpg.mvKey_LShift, dpg.mvKey_RShift}
+MODIFIER_KEYS = CTRL_KEYS | SHIFT_KEYS | {dpg.mvKey_LAlt, dpg.mvKey_RAlt, dpg.mvKey_LWin, dpg.mvKey_RWin}
 FIRST_NON_KEY = 641  # ImGuiKey_GamepadStart: gamepad, mouse (656 = left button) and modifier flags follow
 
 SHORTCUTS = {
