@@ -13,11 +13,12 @@ import time
 import dearpygui.dearpygui as dpg
 
 from .. import registry
-from ..commands import AddComment, AddNode, Disconnect, EditComment, Group, RemoveComment, RemoveNode, SetParam
+from ..commands import (AddComment, AddNode, Disconnect, EditComment, Group, Move, RemoveComment, RemoveNode,
+                        SetParam)
 from ..errors import NodegraphError, ParamError
 from ..runtime import Runtime
 from ..types import BANG
-from . import fragment, session, widgets, xdisplay
+from . import fragment, layout, session, widgets, xdisplay
 from .canvas import Canvas
 from .dialogs import Dialogs
 from .menus import ContextMenu, MenuBar
@@ -178,14 +179,14 @@ class Editor:
             return
         spec = node.param_spec(name)
         try:
-            value = widgets.from_widget(spec, app_data)
+            value = widgets.from_widget(spec, app_data, node)
         except ParamError as e:
             self.fail(str(e))
             ok = False
         else:
             ok = self.set_param(node_id, name, value)
         if not ok:  # the old value stays: show it again
-            dpg.set_value(sender, widgets.to_widget(spec, node.params[name]))
+            dpg.set_value(sender, widgets.to_widget(spec, node.params[name], node))
 
     def on_inlet_control(self, sender, app_data, user_data):
         """A node's record/train/run/clear: a value sent into the inlet, as a link would."""
@@ -225,6 +226,24 @@ class Editor:
     def delete_comments(self, cids):
         cmds = [RemoveComment(c) for c in cids]
         self.try_do(cmds[0] if len(cmds) == 1 else Group(cmds, "delete"))
+
+    def tidy(self):
+        """Move overlapping nodes and comments down until none overlaps (one undo step)."""
+        rects = {}
+        graph = self.rt.graph
+        for item, key in self.canvas.items.items():
+            pos = graph.pos.get(key[1]) if key[0] == "node" else getattr(graph.comments.get(key[1]), "pos", None)
+            w, h = dpg.get_item_rect_size(item)
+            if pos is not None and w > 0:
+                rects[key] = (pos[0], pos[1], w, h)
+        cmds = [Move(k[1], p) if k[0] == "node" else EditComment(k[1], pos=p)
+                for k, p in layout.spread(rects).items()]
+        if not cmds:
+            self.say("nothing overlaps")
+            return 0
+        self.try_do(Group(cmds, "tidy up"))
+        self.say(f"moved {len(cmds)} boxes so none overlaps")
+        return len(cmds)
 
     # ---- clipboard ----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from . import values, widgets
 NODE_PAD = (8, 5)  # imnodes' NodePadding (set in theme.py): a node's content starts this far inside its box
 REFRESH_PERIOD = 0.1  # seconds between two readings of one node's live values (10 Hz)
 COMMENT_WIDTH = 52  # characters per line of a comment
+PARAMS_ON_NODE = 5  # more settings than this live in the inspector, so a node stays readable
 
 
 class NodeView:
@@ -74,7 +75,8 @@ class Canvas:
         self.themes = editor.themes
         self.parent = parent
         self.tag = dpg.add_node_editor(parent=parent, callback=self._on_link, delink_callback=self._on_delink,
-                                       width=-1, height=-1, minimap=False)
+                                       width=-1, height=-1, minimap=True,
+                                       minimap_location=dpg.mvNodeMiniMap_Location_BottomRight)
         dpg.bind_item_theme(self.tag, self.themes.editor)
         self.graph = None
         self._unsubscribe = None
@@ -182,8 +184,9 @@ class Canvas:
         node = view.node
         for name, item in view.params.items():
             spec = node.param_spec(name)
-            shown = widgets.to_widget(spec, node.params.get(name))
-            if not dpg.is_item_active(item) and dpg.get_value(item) != shown:
+            widgets.update_range(item, spec, node)
+            shown = widgets.to_widget(spec, node.params.get(name), node)
+            if not dpg.is_item_active(item) and not same_value(dpg.get_value(item), shown):
                 dpg.set_value(item, shown)
 
     def _sync_pos(self, node_id):
@@ -240,7 +243,9 @@ class Canvas:
         ed, themes = self.editor, self.themes
         with dpg.node(label=title(node), pos=[float(pos[0]), float(pos[1])], parent=self.tag) as tag:
             view = NodeView(node, tag, signature(node))
-            specs = {} if isinstance(node, Placeholder) else {p.name: p for p in type(node).params}
+            hidden = widgets.hidden_params(node)
+            specs = {} if isinstance(node, Placeholder) else {p.name: p for p in type(node).params
+                                                              if p.name not in hidden}
             for inlet in node.inlets:
                 shape = dpg.mvNode_PinShape_CircleFilled if inlet.hot else dpg.mvNode_PinShape_Circle
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Input, shape=shape) as attr:
@@ -248,7 +253,7 @@ class Canvas:
                     if spec is not None:  # an inlet that sets a param shares its row with the param's widget
                         self._param(view, spec, attr)
                     else:
-                        control = widgets.inlet_control(inlet, attr, ed.on_inlet_control, (node.id, inlet.name))
+                        control = widgets.inlet_control(inlet, attr, ed.on_inlet_control, (node.id, inlet.name), node)
                         if control is None:
                             dpg.add_text(inlet.name)
                         else:
@@ -256,9 +261,16 @@ class Canvas:
                 dpg.bind_item_theme(attr, themes.pins[inlet.type])
                 view.inlets[inlet.name] = attr
                 self.attrs[attr] = (node.id, "in", inlet.name)
-            for spec in specs.values():
+            rest = list(specs.values())
+            shown, hidden = rest[:PARAMS_ON_NODE], rest[PARAMS_ON_NODE:]
+            for spec in shown:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
                     self._param(view, spec, attr)
+            if hidden:
+                with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static):
+                    more = dpg.add_button(label=f"{len(hidden)} more settings...", small=True,
+                                          callback=self._on_more, user_data=node.id)
+                    dpg.bind_item_theme(more, themes.link_button)
             for outlet in node.outlets:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Output) as attr:
                     view.out_text[outlet.name] = dpg.add_text(outlet.name)
@@ -286,7 +298,10 @@ class Canvas:
         node = view.node
         view.params[spec.name] = widgets.param_widget(
             spec, node.params[spec.name], parent, self.editor.on_param_widget,
-            (node.id, spec.name))
+            (node.id, spec.name), node=node)
+
+    def _on_more(self, sender, app_data, user_data):
+        self.editor.select(user_data)
 
     def _set_theme(self, view):
         node = view.node
@@ -357,7 +372,7 @@ class Canvas:
             self._set_theme(view)
         if view.has_info:
             try:
-                lines, progress = values.info_lines(node.info())
+                lines, progress = values.info_lines(node.info(), skip=node.params)
             except Exception as e:
                 lines, progress = [f"info failed: {type(e).__name__}"], None
             shown = ("\n".join(lines), progress)
@@ -478,6 +493,15 @@ class Canvas:
         rx, ry = dpg.get_item_pos(self.parent)  # a child window's pos is on the screen
         w, h = dpg.get_item_rect_size(self.parent)
         return self.to_grid((rx + w * 0.4, ry + h * 0.4))
+
+
+def same_value(shown, value):
+    """A widget showing `value` already? (Dear PyGui keeps floats in single precision.)"""
+    if isinstance(value, list) and isinstance(shown, (list, tuple)):
+        return all(same_value(a, b) for a, b in zip(shown, value))
+    if isinstance(value, float) and isinstance(shown, (int, float)) and not isinstance(shown, bool):
+        return math.isclose(shown, value, rel_tol=1e-6, abs_tol=1e-9)
+    return shown == value
 
 
 def _same_pos(a, b):

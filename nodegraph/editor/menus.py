@@ -53,6 +53,10 @@ class MenuBar:
                 dpg.add_menu_item(label="Comment", shortcut="C", callback=lambda: ed.new_comment())
                 dpg.add_separator()
                 node_type_menus(self._add)
+            with dpg.menu(label="View"):
+                dpg.add_menu_item(label="Minimap", check=True, default_value=True,
+                                  callback=lambda s, a: dpg.configure_item(ed.canvas.tag, minimap=a))
+                dpg.add_menu_item(label="Tidy up overlapping nodes", callback=lambda: ed.tidy())
             with dpg.menu(label="Help"):
                 dpg.add_menu_item(label="Node reference", shortcut="F1", callback=lambda: ed.show_help())
                 dpg.add_menu_item(label="Keyboard and mouse", callback=lambda: ed.show_keys())

@@ -9,7 +9,7 @@ import dearpygui.dearpygui as dpg
 from .. import registry
 from ..node import Placeholder
 from . import values, widgets
-from .canvas import signature
+from .canvas import same_value, signature
 
 CONSOLE_KEEP = 300
 
@@ -57,7 +57,7 @@ class Inspector:
                 for spec in type(node).params:
                     self.params[spec.name] = widgets.param_widget(
                         spec, node.params[spec.name], dpg.last_container(),
-                        self.editor.on_param_widget, (node.id, spec.name), width=150)
+                        self.editor.on_param_widget, (node.id, spec.name), width=150, node=node)
                     if spec.help:
                         t = dpg.add_text("    " + spec.help, wrap=280)
                         dpg.bind_item_theme(t, themes.dim_text)
@@ -87,8 +87,9 @@ class Inspector:
             return
         for name, item in self.params.items():
             spec = node.param_spec(name)
-            shown = widgets.to_widget(spec, node.params.get(name))
-            if not dpg.is_item_active(item) and dpg.get_value(item) != shown:
+            widgets.update_range(item, spec, node)
+            shown = widgets.to_widget(spec, node.params.get(name), node)
+            if not dpg.is_item_active(item) and not same_value(dpg.get_value(item), shown):
                 dpg.set_value(item, shown)
         self.refresh()
 
@@ -97,7 +98,7 @@ class Inspector:
         if node is None:
             return
         try:
-            lines, progress = values.info_lines(node.info())
+            lines, progress = values.info_lines(node.info(), width=46, max_lines=40)
         except Exception:
             lines, progress = [], None
         if progress is not None:

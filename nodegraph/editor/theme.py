@@ -46,6 +46,7 @@ class Themes:
         self.editor = self._editor()
         self.global_ = self._global()
         self.popup = popup_theme()
+        self.link_button = self._link_button()
 
     def category(self, name):
         theme = self.categories.get(name)
@@ -93,6 +94,14 @@ class Themes:
         return theme
 
     @staticmethod
+    def _link_button():
+        with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
+            dpg.add_theme_color(dpg.mvThemeCol_Button, (0, 0, 0, 0))
+            dpg.add_theme_color(dpg.mvThemeCol_ButtonHovered, (70, 75, 90))
+            dpg.add_theme_color(dpg.mvThemeCol_Text, (150, 170, 210))
+        return theme
+
+    @staticmethod
     def _editor():
         with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
             dpg.add_theme_color(dpg.mvNodeCol_Link, (200, 200, 200), category=NODES)
@@ -107,6 +116,14 @@ class Themes:
             dpg.add_theme_style(dpg.mvNodeStyleVar_PinCircleRadius, 4.5, category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_PinHoverRadius, 12, category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_NodePadding, 8, 5, category=NODES)  # canvas.NODE_PAD
+            dpg.add_theme_color(dpg.mvThemeCol_FrameBg, (66, 70, 82))
+            dpg.add_theme_color(dpg.mvThemeCol_FrameBgHovered, (80, 86, 100))
+            dpg.add_theme_color(dpg.mvThemeCol_FrameBgActive, (92, 98, 115))
+            dpg.add_theme_color(dpg.mvThemeCol_Button, (60, 88, 130))
+            dpg.add_theme_color(dpg.mvThemeCol_ButtonHovered, (75, 108, 160))
+            dpg.add_theme_color(dpg.mvThemeCol_ButtonActive, (95, 130, 190))
+            dpg.add_theme_color(dpg.mvThemeCol_CheckMark, (140, 220, 140))
+            dpg.add_theme_color(dpg.mvNodesCol_MiniMapBackground, (25, 27, 30, 200), category=NODES)
             dpg.add_theme_style(dpg.mvStyleVar_FramePadding, 4, 1)
             dpg.add_theme_style(dpg.mvStyleVar_ItemSpacing, 6, 2)
         return theme

@@ -53,19 +53,29 @@ def _cut(text: str, width: int) -> str:
 
 
 HIDDEN = {"value", "count"}  # raw data a view may draw; as text they only repeat "text"
+KEEP_ZERO = {"count", "examples", "received", "sent", "value"}  # a zero here is news; elsewhere noise
+MAX_LINES = 6
+FIRST = ("text", "mode", "counts", "score", "status", "training")  # what a glance should catch first
 
 
-def info_lines(info: dict, width: int = 34):
+def info_lines(info: dict, width: int = 34, skip=(), max_lines: int = MAX_LINES):
     """(lines of text, progress in 0..1 or None) for a node's info() dict.
 
-    Known keys read naturally: text as is, counts per label, progress as a bar, the
+    Known keys read naturally: text as is, examples per label, progress as a bar, the
     score; any other plain value as "key: value", so new node types show something
-    without the editor knowing them.
+    without the editor knowing them. Empty values, zero counters and keys in `skip`
+    (the node's params, already shown as widgets) are left out.
     """
     lines, progress = [], None
     if not isinstance(info, dict):
         return lines, progress
-    for key, value in info.items():
+    counts = info.get("counts")
+    order = sorted(info, key=lambda k: FIRST.index(k) if k in FIRST else len(FIRST))
+    for key in order:
+        value = info[key]
+        if key in skip or value is None or value is False or (isinstance(value, (str, list, tuple, dict)) and not value
+                                                              and key != "counts"):
+            continue
         if key == "text":
             for line in str(value).splitlines()[:3]:
                 lines.append(_cut(line, width))
@@ -76,11 +86,19 @@ def info_lines(info: dict, width: int = 34):
             total = sum(v for v in value.values() if isinstance(v, (int, float)))
             body = "  ".join(f"{k}: {short(v, 8)}" for k, v in list(value.items())[:6])
             lines.append(_cut(f"examples {short(total)}" + (f" ({body})" if body else ""), width))
-        elif key == "score":
-            if value is not None:
-                lines.append(f"score {short(value)}")
+        elif key == "examples" and isinstance(counts, dict):
+            continue  # the counts line says it, per label
         elif key in HIDDEN and "text" in info:
             continue
-        elif value is not None and value != "":
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0 and key not in KEEP_ZERO:
+            continue
+        elif isinstance(value, dict):
+            body = ", ".join(f"{k} {short(x, 10)}" for k, x in list(value.items())[:4])
+            lines.append(_cut(f"{key}: {body}", width))
+        elif value is True:
+            lines.append(key)
+        else:
             lines.append(_cut(f"{key}: {short(value, width)}", width))
+    if len(lines) > max_lines:
+        lines = lines[:max_lines - 1] + [f"… {len(lines) - max_lines + 1} more in the inspector"]
     return lines, progress

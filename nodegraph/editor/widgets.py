@@ -1,5 +1,11 @@
 """Widgets built from a node's declarations: one per param spec, and a button or
-checkbox for each bang or on/off inlet (record, train, run, clear on a learner)."""
+checkbox for each bang or on/off inlet (record, train, run, clear on a learner).
+
+A few control types get a view of their own (the custom views DESIGN.md keeps in
+the editor): a slider's value slides between its own min and max params, an xy
+pad's point is two sliders, a button is one big button. Everything else is built
+from the specs alone, so a new node type needs nothing here.
+"""
 from __future__ import annotations
 
 import json
@@ -11,10 +17,13 @@ from ..errors import ParamError
 SLIDER_SPAN = 1000  # a wider range (a 1 ms .. 1 h interval) is dragged, not slid
 
 
-def param_widget(spec, value, parent, callback, user_data, width=110):
+def param_widget(spec, value, parent, callback, user_data, width=110, node=None):
     """The widget for one param (showing the engine's `value`); its callback gets
     (sender, app_data, user_data)."""
     kind, label = spec.kind, spec.name
+    custom = _custom(node, spec)
+    if custom is not None:
+        return custom[0](spec, value, parent, callback, user_data, width, node)
     value = to_widget(spec, value)
     common = dict(parent=parent, label=label, callback=callback, user_data=user_data)
     bounded = spec.min is not None and spec.max is not None
@@ -38,7 +47,7 @@ def param_widget(spec, value, parent, callback, user_data, width=110):
         return dpg.add_checkbox(default_value=value, **common)
     if kind == "choice":
         return dpg.add_combo([str(c) for c in spec.choices], default_value=str(value), width=width, **common)
-    return dpg.add_input_text(default_value=value, width=width, on_enter=True, **common)
+    return dpg.add_input_text(default_value=value, width=int(width * 1.4), on_enter=True, **common)
 
 
 def _speed(spec):
@@ -47,8 +56,10 @@ def _speed(spec):
     return 0.01
 
 
-def to_widget(spec, value):
+def to_widget(spec, value, node=None):
     """The engine's value as the widget holds it."""
+    if _custom(node, spec) is not None:
+        return list(value) if isinstance(value, (list, tuple)) else value
     if spec.kind == "choice":
         return str(value)
     if spec.kind in ("text", "json", "vector"):
@@ -56,8 +67,10 @@ def to_widget(spec, value):
     return value
 
 
-def from_widget(spec, raw):
+def from_widget(spec, raw, node=None):
     """What the widget gave back, as the param's value (ParamError if it does not parse)."""
+    if _custom(node, spec) is not None:
+        return [float(x) for x in raw[:2]] if spec.kind == "vector" else raw
     if spec.kind == "choice":
         for choice in spec.choices:
             if str(choice) == raw:
@@ -84,11 +97,68 @@ def to_text(spec, value):
     return str(value)
 
 
-def inlet_control(inlet, parent, callback, user_data):
+def inlet_control(inlet, parent, callback, user_data, node=None):
     """A button for a bang inlet, a checkbox for an on/off inlet, else None."""
     if inlet.type == "bang":
+        if node is not None and node.type_id == "button":
+            return dpg.add_button(label="bang", parent=parent, callback=callback, user_data=user_data,
+                                  width=90, height=26)
         return dpg.add_button(label=inlet.name, parent=parent, callback=callback, user_data=user_data, small=True)
     if inlet.type == "bool":
         return dpg.add_checkbox(label=inlet.name, parent=parent, callback=callback, user_data=user_data,
                                 default_value=bool(inlet.default))
     return None
+
+
+# ---- custom views -------------------------------------------------------------------------
+
+def hidden_params(node):
+    """Params a node's own view stands in for (a button's `value` is its big button)."""
+    return {"value"} if node is not None and getattr(node, "type_id", "") == "button" else set()
+
+
+def update_range(item, spec, node):
+    """Keep a custom widget's range in step with the params that set it."""
+    custom = _custom(node, spec)
+    if custom is not None and custom[1] is not None:
+        custom[1](item, node)
+
+
+def _custom(node, spec):
+    if node is None or spec.name != "value":
+        return None
+    params = node.params
+    if spec.kind == "float" and _number(params.get("min")) and _number(params.get("max")):
+        return _make_slider, _slider_range
+    if spec.kind == "vector" and all(_number(params.get(k)) for k in ("xmin", "xmax", "ymin", "ymax")):
+        return _make_pad, _pad_range
+    return None
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _make_slider(spec, value, parent, callback, user_data, width, node):
+    lo, hi = sorted((node.params["min"], node.params["max"]))
+    return dpg.add_slider_float(parent=parent, label="", default_value=value, min_value=lo, max_value=hi,
+                                width=int(width * 1.4), format="%.4g", callback=callback, user_data=user_data)
+
+
+def _slider_range(item, node):
+    lo, hi = sorted((node.params["min"], node.params["max"]))
+    dpg.configure_item(item, min_value=lo, max_value=hi)
+
+
+def _pad_range(item, node):
+    p = node.params
+    dpg.configure_item(item, min_value=min(p["xmin"], p["xmax"], p["ymin"], p["ymax"]),
+                       max_value=max(p["xmin"], p["xmax"], p["ymin"], p["ymax"]))
+
+
+def _make_pad(spec, value, parent, callback, user_data, width, node):
+    p = node.params
+    return dpg.add_slider_floatx(parent=parent, label="x y", size=2, default_value=list(value),
+                                 min_value=min(p["xmin"], p["xmax"], p["ymin"], p["ymax"]),
+                                 max_value=max(p["xmin"], p["xmax"], p["ymin"], p["ymax"]),
+                                 width=int(width * 1.4), format="%.3g", callback=callback, user_data=user_data)

@@ -38,6 +38,10 @@ def test_error_state_is_red_with_message(editor_run):
     editor_run("error_state")
 
 
+def test_tidy_up(editor_run):
+    editor_run("tidy_up")
+
+
 def test_move_and_comments(editor_run):
     editor_run("move_and_comments")
 

@@ -1,0 +1,170 @@
+"""The editor's helpers that need no window: completion, box text, fragments, values,
+recent files and recovery, layout. (They import no GUI code.)"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nodegraph import AddComment, AddNode, BANG, Connect, registry
+from nodegraph.editor import boxtext, fragment, fuzzy, layout, session, values
+from nodegraph.errors import EditError, PatchError
+
+ENTRIES = [(t, c.summary()) for t, c in registry.all_types().items()]
+
+
+def names(query):
+    return [n for n, _ in fuzzy.complete(query, ENTRIES)]
+
+
+def test_completion_ranks_exact_prefix_part_letters_then_help_words():
+    assert names("metro")[0] == "metro"
+    assert names("met")[0] == "metro"
+    assert names("mtro")[0] == "metro", "letters in order"
+    assert "osc.in" in names("in"), "the start of a dotted part"
+    assert names("print")[0] == "print"
+    assert names("") and len(names("")) <= 12
+    assert names("zzzz") == []
+    first = fuzzy.complete("writes console", ENTRIES)
+    assert first and first[0][0] == "print", "words of the one-line help"
+
+
+def test_completion_gives_the_help_line_beside_each_name():
+    (name, summary), *_ = fuzzy.complete("metro", ENTRIES)
+    assert summary == registry.get("metro").summary()
+
+
+def parse(text):
+    return boxtext.parse(text, registry.resolve, lambda t: registry.get(t).params)
+
+
+def test_box_text_sets_params_in_order_like_pd():
+    assert parse("metro 250") == ("metro", {"interval": 250.0})
+    assert parse("math * 2") == ("math", {"op": "*", "arg": 2.0})
+    assert parse("expr ($f1 + $f2) / 2") == ("expr", {"expr": "($f1 + $f2) / 2"})
+    assert parse("print hello world") == ("print", {"prefix": "hello world"})
+    assert parse("osc.in 6448 /wek/inputs") == ("osc.in", {"port": 6448, "address": "/wek/inputs"})
+    assert parse("metro autostart=on 100") == ("metro", {"autostart": True, "interval": 100.0})
+    assert parse("t b f") == ("trigger", {"kinds": "b f"}), "aliases resolve"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "type a node name"), ("nosuchthing 1", "no node type 'nosuchthing'"),
+    ("math * x", "arg must be a number"), ("metro 0", "at least 1"), ("math + 1 2", "left over"),
+    ("math % 1", "op must be one of")])
+def test_box_text_errors_say_what_to_fix(text, words):
+    with pytest.raises(EditError, match=None) as e:
+        parse(text)
+    assert words in str(e.value)
+
+
+def test_fragment_copies_selection_and_inner_links_and_pastes_with_fresh_ids(rt):
+    rt.do(AddNode("metro", {"interval": 300}, (10, 20), node_id="tick"))
+    rt.do(AddNode("print", {}, (10, 120), node_id="show"))
+    rt.do(AddNode("print", {}, (300, 120), node_id="other"))
+    rt.do(Connect("tick", "bang", "show", "in"))
+    rt.do(Connect("tick", "bang", "other", "in"))
+    rt.do(AddComment("hi", (0, 0)))
+    doc = fragment.copy_doc(rt.graph, ["tick", "show"], [0])
+    assert set(doc["nodes"]) == {"tick", "show"} and doc["links"] == [["tick", "bang", "show", "in"]]
+    text = fragment.to_text(doc)
+    again = fragment.from_text(text)
+    assert again == json.loads(text)
+    cmds, ids = fragment.paste_commands(rt.graph, again, at=(500, 500))
+    assert ids == {"tick": "tick1", "show": "show1"}
+    for cmd in cmds:
+        rt.do(cmd)
+    assert rt.graph.pos["tick1"] == (510, 520) and rt.graph.pos["show1"] == (510, 620)  # the comment is the corner
+    assert ("tick1", "bang", "show1", "in") in rt.graph.links
+    assert rt.graph.nodes["tick1"].params["interval"] == 300
+    assert [c.text for c in rt.graph.comments.values()] == ["hi", "hi"]
+    cmds, ids = fragment.paste_commands(rt.graph, again)  # no point: moved by the offset
+    assert ids["tick"] == "tick2"
+    assert fragment.describe(again) == "2 nodes and 1 comment"
+
+
+@pytest.mark.parametrize("text", ["", "hello", "{nope", '{"format": "other"}', "[1, 2]"])
+def test_fragment_refuses_text_that_is_not_a_patch(text):
+    with pytest.raises(PatchError):
+        fragment.from_text(text)
+
+
+def test_short_values_fit_on_a_node():
+    assert values.short(BANG) == "bang"
+    assert values.short(0.5) == "0.5" and values.short(3.0) == "3" and values.short(1 / 3) == "0.3333"
+    assert values.short(True) == "on" and values.short(np.float64(2.5)) == "2.5"
+    long = values.short(np.arange(100, dtype=float))
+    assert long.startswith("[0 1 2") and long.endswith("…(100)") and len(long) <= values.WIDTH + 8
+    assert values.short("x" * 100).endswith("…") and len(values.short("x" * 100)) == values.WIDTH
+    assert values.short({"a": 1}) == "{a: 1}"
+
+
+def test_info_lines_read_naturally_and_skip_noise():
+    lines, progress = values.info_lines({
+        "mode": "recording", "training": True, "progress": 0.4, "examples": 12, "takes": 0,
+        "counts": {"a": 5, "b": 7}, "score": {"accuracy": 0.93}, "status": "ok", "classes": []})
+    assert lines[:4] == ["mode: recording", "examples 12 (a: 5  b: 7)", "score: accuracy 0.93", "status: ok"]
+    assert "training" in lines and not any("takes" in l or "classes" in l for l in lines)
+    assert progress == 0.4
+    assert values.info_lines({"text": "0.500", "count": 3, "value": 0.5}) == (["0.500"], None)
+    assert values.info_lines({"port": 9000, "received": 0}, skip={"port"}) == (["received: 0"], None)
+    many = values.info_lines({f"k{i}": i + 1 for i in range(20)})[0]
+    assert len(many) == values.MAX_LINES and "more in the inspector" in many[-1]
+    assert values.info_lines("not a dict") == ([], None)
+
+
+def test_recent_files_and_recovery(tmp_path, monkeypatch):
+    monkeypatch.setenv("NODEGRAPH_STATE_DIR", str(tmp_path / "state"))
+    assert session.recent_files() == []
+    for i in range(15):
+        session.add_recent(str(tmp_path / f"p{i}.json"))
+    recent = session.recent_files()
+    assert len(recent) == session.RECENT_MAX and recent[0].endswith("p14.json")
+    session.add_recent(str(tmp_path / "p3.json"))
+    assert session.recent_files()[0].endswith("p3.json") and len(set(session.recent_files())) == session.RECENT_MAX
+
+    patch = tmp_path / "work.json"
+    patch.write_text("{}")
+    doc = {"format": "nodegraph-patch", "version": 1, "nodes": {}}
+    session.write_recovery(str(patch), doc)
+    assert session.find_recovery(str(patch)) is not None, "this process wrote it: an earlier crash of ours"
+    os.utime(patch, (2e9, 2e9))  # saved after the copy was written: the copy is stale
+    assert session.find_recovery(str(patch)) is None
+    session.write_recovery(None, doc)
+    record = session.find_recovery(None)
+    assert session.check_recovered(record) == doc
+    # a copy whose writer is still running belongs to another open editor, not to a crash
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        data = json.loads(open(session.recovery_path(None)).read())
+        data["pid"] = other.pid
+        open(session.recovery_path(None), "w").write(json.dumps(data))
+        assert session.find_recovery(None) is None
+    finally:
+        other.kill()
+        other.wait()
+    assert session.find_recovery(None) is not None
+    session.discard_recovery(None)
+    assert session.find_recovery(None) is None
+    (tmp_path / "state" / "recent.json").write_text("{broken")
+    assert session.recent_files() == [], "a damaged list is forgotten, not fatal"
+
+
+def test_spread_moves_overlapping_boxes_down_keeping_order():
+    rects = {"a": (0, 0, 100, 80), "b": (20, 40, 100, 80), "c": (300, 0, 50, 50), "d": (10, 300, 50, 50)}
+    moved = layout.spread(rects, margin=10)
+    assert moved == {"b": (20, 90)}
+    rects["b"] = (20, 90, 100, 80)
+    assert layout.spread(rects, margin=10) == {}
+    pile = {i: (0, 0, 50, 50) for i in range(4)}
+    assert [p[1] for _, p in sorted(layout.spread(pile, margin=5).items())] == [55, 110, 165]
+
+
+def test_editor_helpers_import_no_gui():
+    code = ("import sys; import nodegraph.editor.fuzzy, nodegraph.editor.boxtext, nodegraph.editor.fragment, "
+            "nodegraph.editor.values, nodegraph.editor.session, nodegraph.editor.layout, nodegraph.editor.xdisplay; "
+            "print('dearpygui' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
