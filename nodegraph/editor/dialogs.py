@@ -31,7 +31,7 @@ class Dialogs:
                 dpg.add_button(label="Cancel", width=100, callback=lambda: dpg.hide_item(self.text_window))
         self._text_done = None
         with dpg.window(show=False, no_title_bar=True, autosize=True, no_move=True, no_saved_settings=True,
-                        no_focus_on_appearing=True, no_bring_to_front_on_focus=True) as self.toast:
+                        no_scrollbar=True, min_size=(60, 20)) as self.toast:
             self.toast_text = dpg.add_text("", wrap=420)
             dpg.bind_item_theme(self.toast_text, themes.error_text)
         self.toast_until = 0.0
@@ -122,6 +122,7 @@ class Dialogs:
         dpg.set_value(self.toast_text, text)
         dpg.set_item_pos(self.toast, [int(max(0, min(x + 16, w - 440))), int(y + 16)])
         dpg.show_item(self.toast)
+        dpg.focus_item(self.toast)  # in front of the canvas, which had the focus
         self.toast_until = time.monotonic() + seconds
 
     def tick(self, now):

@@ -98,12 +98,14 @@ class Inspector:
         if node is None:
             return
         try:
-            lines, progress = values.info_lines(node.info(), width=46, max_lines=40)
+            info = node.info()
+            lines, progress = values.info_lines(info, width=200, max_lines=40)
         except Exception:
-            lines, progress = [], None
+            info, lines, progress = {}, [], None
         if progress is not None:
             lines.append(f"progress {progress * 100:.0f}%")
-        outs = [f"{k}: {values.short(v)}" for k, v in list(node.last.items())]
+        outs = [f"{k}: {values.short(v, 60)}" for k, v in list(node.last.items())
+                if not (isinstance(info, dict) and k in info)]  # the info said it already
         shown = (node.error, "\n".join(lines + outs))
         if shown == self._shown:
             return

@@ -152,5 +152,6 @@ BACKGROUND = (30, 32, 36, 255)  # the viewport's clear colour: what shows behind
 def popup_theme():
     """Windows that float over the canvas (object box, menus, dialogs) need their own background."""
     with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
-        dpg.add_theme_color(dpg.mvThemeCol_WindowBg, (40, 42, 48, 245))
+        dpg.add_theme_color(dpg.mvThemeCol_WindowBg, (44, 46, 53, 255))
+        dpg.add_theme_color(dpg.mvThemeCol_Border, (110, 114, 125, 255))
     return theme
