@@ -81,7 +81,6 @@ class Learner(Node):
         self._rebuild()
 
     def start(self):
-        trainer().warm()
         self._refit_now()
 
     def stop(self):
@@ -238,6 +237,9 @@ class Learner(Node):
             self.state["take"] += 1
             self._recording = True
             self._take_start = len(self.state["examples"])
+            # teaching has begun: start the worker now, so training does not wait for it. Not
+            # earlier: a patch that only runs a saved model must not pay for one while it plays.
+            trainer().warm()
             self._say(f"recording take {self.state['take']}")
         elif not on and self._recording:
             self._recording = False

@@ -67,9 +67,6 @@ class Gesture(Learner):
         self._factor = 1
         super().setup()
 
-    def start(self):
-        trainer().warm()
-
     def check_example(self, ex, where):
         x = ex.get("x")
         if (not isinstance(x, list) or not x
@@ -136,6 +133,7 @@ class Gesture(Learner):
             self._label = self.make_target()
             self.state["take"] += 1
             self._recording, self._frames = True, []
+            trainer().warm()  # for scoring, later
             self._say(f"recording an example of {show(self._label)}")
         elif not on and self._recording:
             self._recording = False
