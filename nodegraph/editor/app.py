@@ -26,7 +26,11 @@ from .objectbox import ObjectBox
 from .panels import ConsolePanel, HelpPanel, Inspector, StatusBar
 from .theme import BACKGROUND, Themes
 
-FAST, IDLE = 1 / 60, 1 / 12  # frame period while someone works, and when nothing moves
+# The loop runs at 60 Hz; it renders every time while someone works, otherwise only
+# when something shown changed (at most every LIVE seconds), or every STILL seconds to
+# notice input (rendering is what reads the mouse and keys). Under software OpenGL a
+# frame costs 10-30 ms of CPU; on a graphics card about a millisecond.
+FAST, LIVE, STILL = 1 / 60, 1 / 8, 1 / 5
 AWAKE = 1.5  # seconds of full frame rate after the last input
 AUTOSAVE_EVERY = 10.0
 SIDE_WIDTH, CONSOLE_HEIGHT = 320, 150
@@ -57,6 +61,8 @@ class Editor:
         self._last_input = time.monotonic()
         self._mouse = (0, 0)
         self._held = set()  # modifier keys down
+        self._last_render = 0.0
+        self._unshown = False  # something changed that no frame has shown yet
         self.frame_times = []
         self._build(width, height, title)
         self._set_runtime(self.rt, None)
@@ -577,19 +583,23 @@ class Editor:
 
     # ---- the frame loop ------------------------------------------------------------------
 
-    def frame(self):
-        """One frame: follow the engine, render, run the callbacks it produced."""
+    def frame(self, draw=True):
+        """One frame: follow the engine, then (unless there is nothing new to show and
+        nobody is working) render and run the callbacks the frame produced.
+        Returns the seconds spent."""
         start = time.perf_counter()
         now = time.monotonic()
         dt, self._last_frame = now - self._last_frame, now
+        self.canvas.changed = False
         touched, state = self.canvas.sync()
         if touched:
             self.inspector.sync(touched)
         if state and not self._opening:
             self.state_dirty = True
         self._opening = False
-        self.console.sync()
+        lines = self.console.sync()
         self.canvas.refresh_some(dt)
+        self._unshown = self._unshown or bool(touched or lines or self.canvas.changed)
         if now >= self._slow_at:
             self._slow_at = now + 0.25
             self.inspector.refresh()
@@ -598,22 +608,30 @@ class Editor:
             if now >= self._next_autosave:
                 self._next_autosave = now + AUTOSAVE_EVERY
                 self.autosave()
-        dpg.render_dearpygui_frame()
-        dpg.run_callbacks(dpg.get_callback_queue())
-        mouse = tuple(dpg.get_mouse_pos(local=False))
-        if mouse != self._mouse:
-            self._mouse = mouse
-            self._last_input = now
-        self.frame_times.append(time.perf_counter() - start)
-        if len(self.frame_times) > 2000:
-            del self.frame_times[:1000]
+        since = now - self._last_render
+        if draw or (self._unshown and since >= LIVE) or since >= STILL:
+            self._last_render, self._unshown = now, False
+            dpg.render_dearpygui_frame()
+            dpg.run_callbacks(dpg.get_callback_queue())
+            mouse = tuple(dpg.get_mouse_pos(local=False))
+            if mouse != self._mouse:
+                self._mouse = mouse
+                self._last_input = now
+            self.frame_times.append(time.perf_counter() - start)
+            if len(self.frame_times) > 2000:
+                del self.frame_times[:1000]
         return time.perf_counter() - start
 
+    def awake(self):
+        return self.fast or time.monotonic() - self._last_input < AWAKE
+
     def run(self):
+        """The editor's loop: up to 60 frames a second while someone works; when nobody
+        does, a frame only when something on screen changed (values are read ~10 times a
+        second) and a few a second to notice input, so an idle editor costs little."""
         while self.running and dpg.is_dearpygui_running():
-            took = self.frame()
-            awake = self.fast or time.monotonic() - self._last_input < AWAKE
-            pause = (FAST if awake else IDLE) - took
+            took = self.frame(draw=self.awake())
+            pause = FAST - took
             if pause > 0:
                 time.sleep(pause)
 

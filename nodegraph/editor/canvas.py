@@ -92,6 +92,7 @@ class Canvas:
         self.comments = {}  # comment id -> dpg node item
         self.comment_shown = {}  # comment id -> (label, pos)
         self._order = []
+        self.changed = False  # set when a frame's drawing changed (the editor then keeps drawing)
         self._cursor = 0
         self._owed = 0.0
         self._offset = None
@@ -363,9 +364,11 @@ class Canvas:
                     if text != view.shown.get(outlet):
                         dpg.set_value(item, text)
                         view.shown[outlet] = text
+                        self.changed = True
         error = node.error
         if error != view.error_shown:
             view.error_shown = error
+            self.changed = True
             if error:
                 dpg.set_value(view.error_text, "⚠ " + (error if len(error) < 300 else error[:299] + "…"))
             dpg.configure_item(view.error_attr, show=bool(error))
@@ -378,6 +381,7 @@ class Canvas:
             shown = ("\n".join(lines), progress)
             if shown != view.info_shown:
                 view.info_shown = shown
+                self.changed = True
                 dpg.set_value(view.info_text, shown[0])
                 dpg.configure_item(view.info_text, show=bool(lines))
                 if progress is not None:
@@ -392,6 +396,7 @@ class Canvas:
                     value = bool(inputs.get(name))
                     if value != view.control_shown.get(name):
                         view.control_shown[name] = value
+                        self.changed = True
                         dpg.set_value(item, value)
 
     # ---- gestures ---------------------------------------------------------------------

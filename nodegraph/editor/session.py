@@ -15,6 +15,7 @@ import time
 from .. import patchfile
 
 RECENT_MAX = 10
+CLOCK_SLACK = 2.0  # seconds
 
 
 def state_dir() -> str:
@@ -95,7 +96,8 @@ def find_recovery(patch_path: str | None):
     if isinstance(pid, int) and pid != os.getpid() and _alive(pid):
         return None
     if patch_path and os.path.exists(patch_path):
-        if os.path.getmtime(patch_path) >= record.get("time", 0):
+        # (a little slack: a file system's clock may run ahead of ours)
+        if os.path.getmtime(patch_path) > record.get("time", 0) + CLOCK_SLACK:
             return None
     return record
 
