@@ -44,6 +44,7 @@ class Editor:
         dpg.create_context()
         dpg.configure_app(manual_callback_management=True)
         self.themes = Themes()
+        widgets.install_commit_handler(self._on_text_left)
         self.rt = Runtime()
         self.path = None
         self.running = True
@@ -190,9 +191,16 @@ class Editor:
             self.fail(str(e))
             ok = False
         else:
+            if value == node.params.get(name) and type(value) is type(node.params.get(name)):
+                return  # Enter, then leaving the field: one edit, not two
             ok = self.set_param(node_id, name, value)
         if not ok:  # the old value stays: show it again
             dpg.set_value(sender, widgets.to_widget(spec, node.params[name], node))
+
+    def _on_text_left(self, sender, item):
+        user_data = dpg.get_item_user_data(item)
+        if isinstance(user_data, tuple) and len(user_data) == 2:
+            self.on_param_widget(item, dpg.get_value(item), user_data)
 
     def on_inlet_control(self, sender, app_data, user_data):
         """A node's record/train/run/clear: a value sent into the inlet, as a link would."""

@@ -75,7 +75,7 @@ class Canvas:
         self.themes = editor.themes
         self.parent = parent
         self.tag = dpg.add_node_editor(parent=parent, callback=self._on_link, delink_callback=self._on_delink,
-                                       width=-1, height=-1, minimap=True,
+                                       width=-1, height=-1, minimap=False,
                                        minimap_location=dpg.mvNodeMiniMap_Location_BottomRight)
         dpg.bind_item_theme(self.tag, self.themes.editor)
         self.graph = None

@@ -54,7 +54,8 @@ class MenuBar:
                 dpg.add_separator()
                 node_type_menus(self._add)
             with dpg.menu(label="View"):
-                dpg.add_menu_item(label="Minimap", check=True, default_value=True,
+                # off by default: it draws every node and link again, each frame
+                dpg.add_menu_item(label="Minimap", check=True, default_value=False,
                                   callback=lambda s, a: dpg.configure_item(ed.canvas.tag, minimap=a))
                 dpg.add_menu_item(label="Tidy up overlapping nodes", callback=lambda: ed.tidy())
             with dpg.menu(label="Help"):

@@ -112,7 +112,7 @@ class Themes:
             dpg.add_theme_color(dpg.mvNodeCol_NodeBackgroundSelected, (62, 64, 72), category=NODES)
             dpg.add_theme_color(dpg.mvNodeCol_NodeOutline, (90, 92, 100), category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_LinkThickness, 2.5, category=NODES)
-            dpg.add_theme_style(dpg.mvNodeStyleVar_NodeCornerRounding, 3, category=NODES)
+            dpg.add_theme_style(dpg.mvNodeStyleVar_NodeCornerRounding, 0, category=NODES)  # Pd's square boxes
             dpg.add_theme_style(dpg.mvNodeStyleVar_PinCircleRadius, 4.5, category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_PinHoverRadius, 12, category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_NodePadding, 8, 5, category=NODES)  # canvas.NODE_PAD
@@ -137,7 +137,7 @@ class Themes:
         # apply from a global theme: imnodes draws its background after item themes pop.
         with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
             dpg.add_theme_style(dpg.mvStyleVar_WindowPadding, 6, 6)
-            dpg.add_theme_style(dpg.mvStyleVar_FrameRounding, 2)
+            dpg.add_theme_style(dpg.mvStyleVar_FrameRounding, 0)  # square corners: fewer triangles to draw
             dpg.add_theme_color(dpg.mvThemeCol_WindowBg, (0, 0, 0, 0))
             dpg.add_theme_color(dpg.mvNodeCol_GridBackground, (0, 0, 0, 0), category=NODES)
             dpg.add_theme_color(dpg.mvNodeCol_GridLine, (0, 0, 0, 0), category=NODES)

@@ -47,7 +47,21 @@ def param_widget(spec, value, parent, callback, user_data, width=110, node=None)
         return dpg.add_checkbox(default_value=value, **common)
     if kind == "choice":
         return dpg.add_combo([str(c) for c in spec.choices], default_value=str(value), width=width, **common)
-    return dpg.add_input_text(default_value=value, width=int(width * 1.4), on_enter=True, **common)
+    item = dpg.add_input_text(default_value=value, width=int(width * 1.4), on_enter=True, **common)
+    if _commit_handlers is not None:
+        dpg.bind_item_handler_registry(item, _commit_handlers)  # Tab or a click elsewhere commits too
+    return item
+
+
+_commit_handlers = None
+
+
+def install_commit_handler(callback):
+    """One shared handler: a text field left after an edit (Tab, a click elsewhere)
+    commits like Enter does. callback(sender, item) gets the text field."""
+    global _commit_handlers
+    with dpg.item_handler_registry() as _commit_handlers:
+        dpg.add_item_deactivated_after_edit_handler(callback=callback)
 
 
 def _speed(spec):

@@ -308,6 +308,16 @@ def params_and_undo(ed, out):
     frames(ed, 2)
     assert ed.rt.graph.nodes[n].params["k"] == 1 and dpg.get_value(slider) == 1
     assert "at most 20" in ed.status.message
+    # a text param commits on Enter, and also when the field is left (Tab, a click elsewhere)
+    p = ed.add_node("print", {}, (40, 300))
+    frames(ed, 2)
+    field = ed.canvas.views[p].params["prefix"]
+    dpg.set_value(field, "hello")
+    steps = len(ed.rt.history.undo_stack)
+    ed._on_text_left(None, field)  # what the shared deactivated-after-edit handler calls
+    ed.on_param_widget(field, "hello", (p, "prefix"))  # Enter fired too: no second step
+    assert ed.rt.graph.nodes[p].params["prefix"] == "hello"
+    assert len(ed.rt.history.undo_stack) == steps + 1
     return {}
 
 
