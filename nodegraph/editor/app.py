@@ -680,7 +680,7 @@ Ctrl+Z undo, Ctrl+Shift+Z redo
 Ctrl+C copy, Ctrl+X cut, Ctrl+V paste (at the mouse), Ctrl+D duplicate
 Ctrl+N new, Ctrl+O open, Ctrl+S save, Ctrl+Shift+S save as
 Right-click the canvas: add nodes by category, paste, help
-Middle-drag (or Alt+drag): move around the canvas
+Middle-drag: move around the canvas
 Filled pins are hot (they compute), hollow pins are cold (they store)"""
 
 

@@ -507,7 +507,8 @@ def recovery_offered(ed, out, path):
     prefixes = sorted(n.params.get("prefix") for n in ed.rt.graph.nodes.values())
     assert prefixes == ["saved", "unsaved"], prefixes
     assert ed.dirty and ed.path == os.path.abspath(path)
-    assert ed.save()is None and not ed.dirty
+    ed.save()
+    assert not ed.dirty
     assert session.find_recovery(path) is None, "saving drops the recovery copy"
     return {"prefixes": prefixes}
 
@@ -542,10 +543,19 @@ def clipboard(ed, out):
     ed.undo()
     frames(ed, 2)
     assert len(ed.rt.graph.nodes) == 4, "a paste is one undo step"
+    # between patches: what was copied pastes into another patch
+    ed.new()
+    if dpg.is_item_shown(ed.dialogs.ask_window):
+        ed.dialogs.answer("Don't save")
+    frames(ed, 2)
+    other = ed.paste(at=(100, 100))
+    frames(ed, 2)
+    assert set(other) == {a, b} and set(ed.rt.graph.nodes) == {a, b}, "the ids are free here: kept"
+    assert len(ed.rt.graph.links) == 1 and view_count(ed) == (2, 1, 0)
     dpg.set_clipboard_text("not a patch")
     _clip = app._clipboard["text"]
     app._clipboard["text"] = ""
-    assert ed.paste() is None and "nothing to paste" in ed.last_error or "no nodes" in ed.last_error
+    assert ed.paste() is None and "no nodes to paste" in ed.last_error
     app._clipboard["text"] = _clip
     return {"ids": ids}
 
@@ -576,6 +586,19 @@ def mouse_and_keys(ed, out):
     # ctrl+z brings it back with its links
     _drive(ed, [("key", "ctrl+z")])
     wait_until(ed, lambda: b in ed.rt.graph.nodes and len(ed.rt.graph.links) >= 2, what="undo by Ctrl+Z")
+    # a box dragged around two nodes selects both; Ctrl+C copies them, Delete deletes them
+    frames(ed, 3)
+    (ax, ay), (aw, ah) = dpg.get_item_rect_min(ed.canvas.views[a].tag), dpg.get_item_rect_size(ed.canvas.views[a].tag)
+    (cx, cy), (cw, ch) = dpg.get_item_rect_min(ed.canvas.views[c].tag), dpg.get_item_rect_size(ed.canvas.views[c].tag)
+    corner0 = (ax - 25, ay - 25)
+    corner1 = (max(ax + aw, cx + cw) + 10, cy + ch + 10)
+    _drive(ed, [("drag", corner0, corner1)])
+    assert sorted(ed.canvas.selection()[0]) == sorted([a, c]), ed.canvas.selection()
+    _drive(ed, [("key", "ctrl+c"), ("key", "Delete")])
+    wait_until(ed, lambda: a not in ed.rt.graph.nodes and c not in ed.rt.graph.nodes, what="box-selected delete")
+    _drive(ed, [("key", "ctrl+z")])
+    wait_until(ed, lambda: a in ed.rt.graph.nodes and c in ed.rt.graph.nodes, what="undo of the delete")
+    assert set(json.loads(dpg.get_clipboard_text())["nodes"]) == {a, c}, "Ctrl+C put them on the clipboard"
     # n at an empty spot, type a name, Enter
     _drive(ed, [("move", (200, 400)), ("key", "n"), ("type", "delay 50"), ("key", "Return")])
     wait_until(ed, lambda: any(n.type_id == "delay" for n in ed.rt.graph.nodes.values()),
