@@ -6,6 +6,7 @@ import os
 import dearpygui.dearpygui as dpg
 
 from .. import registry
+from .objectbox import clamp
 
 
 def by_category():
@@ -110,7 +111,7 @@ class ContextMenu:
                               callback=lambda: self._then(lambda: self.editor.edit_comment(cid)))
             dpg.add_menu_item(label="Delete comment", parent=self.node_items,
                               callback=lambda: self._then(lambda: self.editor.delete_comments([cid])))
-        dpg.set_item_pos(self.window, [int(screen[0]), int(screen[1])])
+        dpg.set_item_pos(self.window, clamp(screen, (200, 260)))
         dpg.show_item(self.window)
 
     def close(self):

@@ -16,6 +16,12 @@ from . import boxtext, fuzzy
 ROWS = 10
 
 
+def clamp(screen, size):
+    """A window's top-left corner at `screen`, moved in so `size` fits in the viewport."""
+    w, h = dpg.get_viewport_client_width(), dpg.get_viewport_client_height()
+    return [int(max(0, min(screen[0], w - size[0]))), int(max(0, min(screen[1], h - size[1])))]
+
+
 class ObjectBox:
     def __init__(self, editor):
         self.editor = editor
@@ -43,7 +49,7 @@ class ObjectBox:
     def open(self, screen, grid):
         """Show the box at a screen point; the node will go to `grid` (canvas coordinates)."""
         self.at = grid
-        dpg.set_item_pos(self.window, [int(screen[0]), int(screen[1])])
+        dpg.set_item_pos(self.window, clamp(screen, (560, 290)))
         dpg.set_value(self.input, "")
         dpg.configure_item(self.error, show=False)
         dpg.show_item(self.window)

@@ -94,3 +94,37 @@ def test_no_display_is_a_clear_error_not_an_abort(tmp_path):
             "try:\n    xdisplay.require_display()\nexcept NodegraphError as e:\n    print('ok', e)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT))
     assert proc.stdout.startswith("ok") and "xvfb-run" in proc.stdout
+
+
+def test_edit_command_opens_the_patch_and_quits_on_ctrl_q(editor_run):
+    """`nodegraph edit PATCH` end to end: the window appears with the patch's name, Ctrl+Q
+    quits cleanly (nothing unsaved: no question, exit 0, no recovery copy left)."""
+    import os
+    import time
+    env = {**os.environ, "DISPLAY": editor_run.display, "NODEGRAPH_STATE_DIR": str(editor_run.tmp / "state")}
+    patch = ROOT / "patches" / "metro-count.json"
+    proc = subprocess.Popen([sys.executable, "-m", "nodegraph", "edit", str(patch)], cwd=str(ROOT), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        title = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            found = subprocess.run(["xdotool", "search", "--name", "metro-count.json"], env=env,
+                                   capture_output=True, text=True)
+            if found.stdout.strip():
+                title = found.stdout.split()[0]
+                break
+            time.sleep(0.2)
+        assert title, "the editor window did not appear"
+        time.sleep(0.5)
+        subprocess.run(["xdotool", "mousemove", "300", "300"], env=env, check=True)
+        time.sleep(0.3)
+        subprocess.run(["xdotool", "key", "ctrl+q"], env=env, check=True)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    recovery = editor_run.tmp / "state" / "recovery"
+    assert not recovery.exists() or not list(recovery.iterdir())
