@@ -8,6 +8,8 @@ the arithmetic scikit-learn does, in the same order, so the outputs are equal
     one(x)   -> classify: (class index, probabilities); regress: values;
                 cluster: (cluster index, squared distances)
     many(X)  -> the same for a batch (cross-validation)
+    batch(X) -> only the first of those (class or cluster indices, or values), for a
+                batch, vectorised where it is cheap to (plots shade a whole grid)
 """
 from __future__ import annotations
 
@@ -69,6 +71,30 @@ class Predictor:
             return tuple(np.array(col) for col in zip(*rows))
         return np.array(rows)
 
+    def batch(self, X):
+        X = np.asarray(X, dtype=np.float64).reshape(-1, self.n_features)
+        return self._batch(self.scale(X))
+
+    def _batch(self, X):
+        rows = [self._one(x) for x in X]
+        if rows and isinstance(rows[0], tuple):
+            return np.array([r[0] for r in rows], dtype=np.int64)
+        return np.array(rows, dtype=np.float64).reshape(len(X), -1)
+
+
+_BLOCK = 1 << 18  # elements in one temporary block of a batched distance computation
+
+
+def _chunks(n, row_size):
+    step = max(1, _BLOCK // max(1, row_size))
+    return ((s, min(n, s + step)) for s in range(0, n, step))
+
+
+def _sq_distances(points, X):
+    """Squared distances from each row of X to every point, as one() computes them per row."""
+    d = points[None, :, :] - X[:, None, :]
+    return np.einsum("bij,bij->bi", d, d)
+
 
 # ---- classifiers: one() -> (index, probabilities) -----------------------------------------
 
@@ -86,6 +112,9 @@ class Classifier(Predictor):
         full = np.zeros(self.n_classes)
         full[self.remap] = proba
         return int(self.remap[index]), full
+
+    def _indices(self, index):
+        return index if self.remap is None else self.remap[index]
 
 
 def _softmax(z):
@@ -112,6 +141,18 @@ class KnnClassifier(Classifier):
         near = np.argpartition(d2, self.k - 1)[:self.k]
         counts = np.bincount(self.y[near], minlength=self.n_classes).astype(np.float64)
         return int(counts.argmax()), counts / self.k
+
+    def _batch(self, X):
+        out = np.empty(len(X), dtype=np.int64)
+        for s, e in _chunks(len(X), self.X.size):
+            d2 = _sq_distances(self.X, X[s:e])
+            if self.k == 1:
+                out[s:e] = self.y[d2.argmin(axis=1)]
+                continue
+            near = self.y[np.argpartition(d2, self.k - 1, axis=1)[:, :self.k]]
+            counts = (near[:, :, None] == np.arange(self.n_classes)).sum(axis=1)
+            out[s:e] = counts.argmax(axis=1)
+        return out
 
 
 class Svm(Classifier):
@@ -159,6 +200,24 @@ class Svm(Classifier):
         index = int(votes.argmax())
         proba = self._proba(dec) if self.has_proba else votes / votes.sum()
         return self._full(index, proba)
+
+    def _batch(self, X):
+        out = np.empty(len(X), dtype=np.int64)
+        for s, e in _chunks(len(X), self.sv.size):
+            B = X[s:e]
+            if self.kernel == "rbf":
+                K = np.exp(-self.gamma * _sq_distances(self.sv, B))
+            elif self.kernel == "linear":
+                K = B @ self.sv.T
+            elif self.kernel == "poly":
+                K = (self.gamma * (B @ self.sv.T) + self.coef0) ** self.degree
+            else:
+                K = np.tanh(self.gamma * (B @ self.sv.T) + self.coef0)
+            dec = K @ self.A.T + self.intercept
+            chosen = np.where(dec > 0, self.pi, self.pj)
+            votes = (chosen[:, :, None] == np.arange(self.k)).sum(axis=1)
+            out[s:e] = votes.argmax(axis=1)
+        return self._indices(out)
 
     def _proba(self, dec):
         f = dec * self.prob_a + self.prob_b
@@ -235,6 +294,22 @@ class Forest(Classifier):
             node = np.where(x[self.feature[node]] <= self.threshold[node], self.left[node], self.right[node])
         return node
 
+    def _batch(self, X):
+        if type(self) is not Forest:
+            return super()._batch(X)
+        out = np.empty(len(X), dtype=np.int64)
+        for s, e in _chunks(len(X), self.n_trees * self.proba.shape[1]):
+            B = X[s:e].astype(np.float32).astype(np.float64)
+            rows = np.arange(len(B))[:, None]
+            node = np.broadcast_to(self.roots, (len(B), self.n_trees))
+            for _ in range(self.depth):
+                node = np.where(B[rows, self.feature[node]] <= self.threshold[node], self.left[node], self.right[node])
+            if self.n_trees == 1:
+                out[s:e] = self.value[node[:, 0]].argmax(axis=1)
+            else:
+                out[s:e] = np.add.reduce(self.proba[node], axis=1).argmax(axis=1)
+        return self._indices(out)
+
     def _one(self, x):
         node = self.leaves(x)
         if self.n_trees == 1:
@@ -294,6 +369,10 @@ class NaiveBayes(Classifier):
         proba = np.exp(jll - logsumexp(jll))
         return self._full(int(jll.argmax()), proba)
 
+    def _batch(self, X):
+        n = self.const - 0.5 * np.sum(((X[:, None, :] - self.theta) ** 2) / self.var, axis=2)
+        return self._indices((self.log_prior + n).argmax(axis=1))
+
 
 class Logistic(Classifier):
     def __init__(self, model):
@@ -307,6 +386,10 @@ class Logistic(Classifier):
             p = float(expit(d[0]))
             return self._full(int(d[0] > 0), np.array([1.0 - p, p]))
         return self._full(int(d.argmax()), _softmax(d))
+
+    def _batch(self, X):
+        d = X @ self.coef.T + self.intercept
+        return self._indices((d[:, 0] > 0).astype(np.int64) if self.binary else d.argmax(axis=1))
 
 
 ACTIVATIONS = {"relu": lambda a: np.maximum(a, 0, out=a), "tanh": lambda a: np.tanh(a, out=a),
@@ -342,12 +425,21 @@ class MlpClassifier(Mlp, Classifier):
             return self._full(int(p > 0.5), np.array([1.0 - p, p]))
         return self._full(int(a.argmax()), _softmax(a))
 
+    def _batch(self, X):
+        a = self.forward(X)
+        if self.output == "logistic":
+            return self._indices((expit(a[:, 0]) > 0.5).astype(np.int64))
+        return self._indices(a.argmax(axis=1))
+
 
 # ---- regressors: one() -> values --------------------------------------------------------------
 
 class MlpRegressor(Mlp):
     def _one(self, x):
         return self.forward(x)
+
+    def _batch(self, X):
+        return self.forward(X)
 
 
 class Linear(Predictor):
@@ -359,6 +451,9 @@ class Linear(Predictor):
     def _one(self, x):
         return x @ self.coef_t + self.intercept
 
+    def _batch(self, X):
+        return X @ self.coef_t + self.intercept
+
 
 class Polynomial(Linear):
     """PolynomialFeatures(degree) then LinearRegression."""
@@ -369,6 +464,9 @@ class Polynomial(Linear):
 
     def _one(self, x):
         return np.prod(x ** self.powers, axis=1) @ self.coef_t + self.intercept
+
+    def _batch(self, X):
+        return np.prod(X[:, None, :] ** self.powers, axis=2) @ self.coef_t + self.intercept
 
 
 class KnnRegressor(Predictor):
@@ -384,6 +482,16 @@ class KnnRegressor(Predictor):
         if self.k == 1:
             return self.Y[d2.argmin()].copy()
         return self.Y[np.argpartition(d2, self.k - 1)[:self.k]].mean(axis=0)
+
+    def _batch(self, X):
+        out = np.empty((len(X), self.Y.shape[1]))
+        for s, e in _chunks(len(X), self.X.size):
+            d2 = _sq_distances(self.X, X[s:e])
+            if self.k == 1:
+                out[s:e] = self.Y[d2.argmin(axis=1)]
+            else:
+                out[s:e] = self.Y[np.argpartition(d2, self.k - 1, axis=1)[:, :self.k]].mean(axis=1)
+        return out
 
 
 class PerOutput(Predictor):
@@ -406,6 +514,11 @@ class PerOutput(Predictor):
         if self.joint is not None:
             return self.joint._one(x)
         return np.concatenate([p._one(x) for p in self.parts])
+
+    def _batch(self, X):
+        if self.joint is not None:
+            return self.joint._batch(X)
+        return np.hstack([p._batch(X) for p in self.parts])
 
 
 def _stack(mlps):
@@ -439,3 +552,7 @@ class KMeans(Predictor):
         d = self.centers - x
         d2 = np.einsum("ij,ij->i", d, d)
         return int(d2.argmin()), d2
+
+    def _batch(self, X):
+        return np.concatenate([_sq_distances(self.centers, X[s:e]).argmin(axis=1)
+                               for s, e in _chunks(len(X), self.centers.size)] or [np.zeros(0, np.int64)])
