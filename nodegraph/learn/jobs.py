@@ -45,7 +45,10 @@ def _train(header, arrays, emit, cancelled):
 
 def cross_validate(spec, X, y, folds, emit=None, cancelled=lambda: False, steps=None):
     """k-fold score: accuracy (classify), RMSE and R² (regress), silhouette (cluster).
-    None if cancelled; {"skipped": reason} when the data is too small."""
+    None if cancelled; {"skipped": reason} when the data is too small. A classifier's score
+    also has its confusion matrix (cross_val_predict's: every example predicted once, by
+    the model of the fold that left it out), rows the true class, columns the predicted,
+    in the class order of spec["classes"] (given as "classes" too, when the spec has it)."""
     task, seed = spec["task"], spec.get("seed", 0)
     if task == "cluster":
         return _cluster_score(spec, X, seed)
@@ -66,6 +69,9 @@ def cross_validate(spec, X, y, folds, emit=None, cancelled=lambda: False, steps=
         splitter = KFold(n_splits=k, shuffle=True, random_state=seed)
     hits, sq, total = 0, [], 0
     truth, preds = [], []
+    if task == "classify":
+        n_classes = int(spec.get("n_classes") or y.max() + 1)
+        confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
     for i, (tr, te) in enumerate(splitter.split(X, y)):
         if cancelled():
             return None
@@ -74,6 +80,7 @@ def cross_validate(spec, X, y, folds, emit=None, cancelled=lambda: False, steps=
         if task == "classify":
             index, _ = p.many(X[te])
             hits += int(np.sum(index == y[te]))
+            np.add.at(confusion, (y[te], index.astype(np.int64)), 1)
         else:
             values = p.many(X[te])
             truth.append(y[te].reshape(len(te), -1))
@@ -82,7 +89,10 @@ def cross_validate(spec, X, y, folds, emit=None, cancelled=lambda: False, steps=
         if emit is not None and steps:
             emit({"event": "progress", "progress": (2 + i) / steps, "stage": f"fold {i + 1} of {k}"}, {})
     if task == "classify":
-        return {"folds": k, "accuracy": hits / total}
+        score = {"folds": k, "accuracy": hits / total, "confusion": confusion.tolist()}
+        if spec.get("classes") is not None:
+            score["classes"] = list(spec["classes"])
+        return score
     from sklearn.metrics import r2_score
 
     truth, preds = np.concatenate(truth), np.concatenate(preds)
