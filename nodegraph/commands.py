@@ -176,6 +176,27 @@ class SetState(Command):
         graph.notify("state", self.node_id)
 
 
+class DeleteExample(SetState):
+    """Delete one of a learner's recorded examples (clicked in plot.dataset); undo restores it.
+
+    The new state is worked out when the edit is done, from the learner as it is then;
+    `take` and `t` (if given) check that the example at `index` is the one meant."""
+
+    label = "delete example"
+
+    def __init__(self, node_id, index, take=None, t=None):
+        super().__init__(node_id, None)
+        self.index, self.take, self.t = index, take, t
+
+    def do(self, graph):
+        if self.state is None:
+            without = getattr(graph.node(self.node_id), "without_example", None)
+            if without is None:
+                raise EditError(f"node '{self.node_id}' has no examples to delete")
+            self.state = without(self.index, self.take, self.t)
+        super().do(graph)
+
+
 class AddComment(Command):
     label = "add comment"
 
@@ -320,5 +341,5 @@ def apply_all(graph, commands):
         cmd.do(graph)
 
 
-__all__ = ["AddNode", "RemoveNode", "Connect", "Disconnect", "SetParam", "Move", "SetState",
+__all__ = ["AddNode", "RemoveNode", "Connect", "Disconnect", "SetParam", "Move", "SetState", "DeleteExample",
            "AddComment", "RemoveComment", "EditComment", "Group", "History", "NodegraphError"]

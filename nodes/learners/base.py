@@ -22,9 +22,10 @@ import math
 import numpy as np
 
 from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param
-from nodegraph.errors import ParamError
+from nodegraph.errors import EditError, ParamError
 from nodegraph.learn import fit as fitting
 from nodegraph.learn import predict
+from nodegraph.learn.snapshot import LearnerSnapshot, frozen
 from nodegraph.learn.worker import trainer
 
 CONTROL_INLETS = (
@@ -38,6 +39,9 @@ STATUS_OUTLETS = (
     Outlet("status", "text", help="what the learner is doing: counts, training progress, score"),
     Outlet("trained", "bang", help="a newly trained model has just started running"),
 )
+MODEL_OUTLET = Outlet("model", "any", help="the examples and the running model, for plots (plot.dataset, "
+                                            "plot.confusion): sent whenever they change")
+PUBLISH_MS = 100.0  # while recording, the plots hear of new examples at most this often
 
 COMMON_PARAMS = (
     Param("scaling", "choice", "minmax", choices=("minmax", "standard", "none"),
@@ -78,10 +82,15 @@ class Learner(Node):
         self._status = "no examples yet"
         self._counts = {}
         self._refit = None  # a loaded model waiting to be refitted
+        self._publish_timer = None
+        self._published = 0
+        self._model_version = 0
+        self._shown_predictor = None
         self._rebuild()
 
     def start(self):
         self._refit_now()
+        self._publish()
 
     def stop(self):
         self._cancel()
@@ -126,6 +135,7 @@ class Learner(Node):
             spec = model["spec"]
             if (spec.get("task"), spec.get("algorithm")) in fitting.INSTANT or self.host is not None:
                 self._refit_now()  # at once; otherwise when the patch starts (nothing runs in `check`)
+        self._publish()
 
     # ---- for subclasses ----------------------------------------------------------------------
 
@@ -229,6 +239,7 @@ class Learner(Node):
             counts = dict(self._counts)  # copy on write: the editor reads it from another thread
             counts[ex["y"]] = counts.get(ex["y"], 0) + 1
             self._counts = counts
+        self._publish(PUBLISH_MS)
 
     def _set_recording(self, on):
         if on and not self._recording:
@@ -422,6 +433,78 @@ class Learner(Node):
         # the class order comes from the examples, as it did when the model was trained
         self._launch(dict(model["spec"], **extra), X, y, len(examples), folds=0, announce=False)
 
+    # ---- the `model` outlet: what the plots draw -------------------------------------------------
+
+    def state_changed(self):
+        super().state_changed()
+        self._publish()
+
+    def outlet_linked(self, outlet):
+        if outlet == "model":
+            self._publish()
+
+    def _publish(self, delay=0.0):
+        """Send a snapshot out of `model` now, or (delay > 0) within `delay` ms if none is due.
+        Nothing is built when nothing listens: the recording path only pays a lookup."""
+        if self.host is None or not (self._out.get("model") or "model" in self.probes):
+            return
+        if delay:
+            if self._publish_timer is None:
+                self._publish_timer = self.schedule(delay, self._send_snapshot)
+            return
+        if self._publish_timer is not None:
+            self._publish_timer.cancel()
+        self._send_snapshot()
+
+    def _send_snapshot(self):
+        self._publish_timer = None
+        self.emit("model", self.snapshot())
+
+    def snapshot(self) -> LearnerSnapshot:
+        """The examples and the running model, frozen (see nodegraph.learn.snapshot)."""
+        examples = self.state["examples"]
+        usable = not self._mixed and self._dim is not None
+        n = len(examples) if usable else 0
+        if self._predictor is not self._shown_predictor:
+            self._shown_predictor = self._predictor
+            self._model_version += 1
+        self._published += 1
+        model = self.state.get("model") or {}
+        score = model.get("score")
+        fields = dict(source=self.id, task=self.task, version=self._published,
+                      X=frozen(self._xs[:n] if n else np.zeros((0, self._dim or 0))),
+                      takes=frozen([ex.get("take", 0) for ex in examples[:n]], np.int64),
+                      times=frozen([ex.get("t", 0.0) for ex in examples[:n]]),
+                      trained=model.get("examples", 0) if self._predictor is not None else 0,
+                      model_version=self._model_version, scaling=self.params["scaling"],
+                      predictor=self._predictor, recording=self._recording,
+                      score=None if score is None else _scalars(score))
+        fields.update(self.snapshot_extra(examples[:n], score))
+        return LearnerSnapshot(**fields)
+
+    def snapshot_extra(self, examples, score) -> dict:
+        """Task-specific snapshot fields (labels, targets, classes, confusion)."""
+        return {}
+
+    def without_example(self, index, take=None, t=None) -> dict:
+        """This learner's state with example `index` (from 0) deleted, for a DeleteExample edit.
+        `take` and `t`, if given, must match it: the click was about that example, not another."""
+        examples = self.state["examples"]
+        if not isinstance(index, int) or not 0 <= index < len(examples):
+            raise EditError(f"'{self.id}' has no example {index} (it has {len(examples)})")
+        ex = examples[index]
+        if (take is not None and ex.get("take") != take) or (t is not None and ex.get("t") != t):
+            raise EditError(f"the examples of '{self.id}' changed since that one was shown: click it again")
+        state = dict(self.state, examples=examples[:index] + examples[index + 1:])
+        model = state.get("model")
+        if model is not None and index < model["examples"]:
+            # the running model is refitted without it; its score was for the old examples
+            state["model"] = {k: v for k, v in model.items() if k != "score"}
+            state["model"]["examples"] = model["examples"] - 1
+            if not state["model"]["examples"]:
+                del state["model"]
+        return state
+
     # ---- what people see ---------------------------------------------------------------------
 
     def _say(self, text):
@@ -450,9 +533,14 @@ class Learner(Node):
             "counts": {str(k): v for k, v in self._counts.items()},
             "model": None if model is None else {"algorithm": model["spec"].get("algorithm"),
                                                  "examples": model["examples"]},
-            "score": None if model is None or "score" not in model else dict(model["score"]),
+            "score": None if model is None or "score" not in model else _scalars(model["score"]),
             "status": self._status,
         }
+
+
+def _scalars(score):
+    """The score's numbers, without the confusion matrix (plot.confusion draws that)."""
+    return {k: v for k, v in score.items() if not isinstance(v, (list, dict))}
 
 
 def _number(v):

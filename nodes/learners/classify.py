@@ -6,8 +6,9 @@ import numpy as np
 from nodegraph import Inlet, NodeError, Outlet, Param, register
 from nodegraph.errors import ParamError
 from nodegraph.learn.fit import CLASSIFIERS
+from nodegraph.learn.snapshot import frozen
 
-from .base import COMMON_PARAMS, CONTROL_INLETS, STATUS_OUTLETS, Learner, label_key, show
+from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner, label_key, show
 
 MLP_PARAMS = (
     Param("hidden_layers", "int", 1, min=1, max=5, help="mlp: number of hidden layers"),
@@ -50,7 +51,7 @@ class Classify(Learner):
     outlets = (Outlet("label", "label", help="the class of each feature vector, while running"),
                Outlet("number", "float", help="the class as a number (Wekinator sends these)"),
                Outlet("probabilities", "vector", help="how likely each class is, in class order"),
-               *STATUS_OUTLETS)
+               *STATUS_OUTLETS, MODEL_OUTLET)
     params = (Param("algorithm", "choice", "knn", choices=CLASSIFIERS, help="how it learns"),
               Param("k", "int", 1, min=1, max=100, help="knn: how many nearest examples vote"),
               Param("kernel", "choice", "rbf", choices=("linear", "rbf", "poly"), help="svm: the kernel"),
@@ -100,6 +101,12 @@ class Classify(Learner):
         self.emit("probabilities", proba)
         self.emit("number", self._numbers[index].item())
         self.emit("label", self._classes[index])
+
+    def snapshot_extra(self, examples, score):
+        extra = {"labels": tuple(ex["y"] for ex in examples), "classes": tuple(self._classes)}
+        if score and "confusion" in score and score.get("classes", self._classes) == self._classes:
+            extra["confusion"] = frozen(score["confusion"], np.int64)
+        return extra
 
     def describe_score(self, score):
         return f"cross-validated accuracy {score['accuracy']:.1%} ({score['folds']} folds)"

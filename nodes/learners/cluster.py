@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nodegraph import Inlet, Outlet, Param, register
 
-from .base import COMMON_PARAMS, CONTROL_INLETS, STATUS_OUTLETS, Learner
+from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner
 
 
 @register("ml.cluster", category="learn")
@@ -23,7 +23,7 @@ class Cluster(Learner):
               *CONTROL_INLETS)
     outlets = (Outlet("cluster", "float", help="the group of each feature vector (0 to k-1), while running"),
                Outlet("distances", "vector", help="squared distance to each group's centre"),
-               *STATUS_OUTLETS)
+               *STATUS_OUTLETS, MODEL_OUTLET)
     params = (Param("k", "int", 3, min=1, max=100, help="how many groups to find"),
               *COMMON_PARAMS)
     options_for = {"kmeans": ("k",)}

@@ -7,7 +7,9 @@ from nodegraph import Inlet, NodeError, Outlet, Param, register
 from nodegraph.errors import ParamError
 from nodegraph.learn.fit import REGRESSORS
 
-from .base import COMMON_PARAMS, CONTROL_INLETS, STATUS_OUTLETS, Learner, _number
+from nodegraph.learn.snapshot import frozen
+
+from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner, _number
 from .classify import MLP_PARAMS
 
 
@@ -35,7 +37,7 @@ class Regress(Learner):
               Inlet("target", "vector", hot=False, help="the output values the next examples should give"),
               *CONTROL_INLETS)
     outlets = (Outlet("values", "vector", help="the output values for each feature vector, while running"),
-               *STATUS_OUTLETS)
+               *STATUS_OUTLETS, MODEL_OUTLET)
     params = (Param("algorithm", "choice", "mlp", choices=REGRESSORS, help="how it learns"),
               Param("models", "choice", "per_output", choices=("per_output", "joint"),
                     help="one model per output value (Wekinator) or one for all"),
@@ -79,6 +81,11 @@ class Regress(Learner):
 
     def run_one(self, x):
         self.emit("values", self._predictor.one(x))
+
+    def snapshot_extra(self, examples, score):
+        if not examples or len({len(ex["y"]) for ex in examples}) > 1:
+            return {}
+        return {"targets": frozen([ex["y"] for ex in examples]).reshape(len(examples), -1)}
 
     def describe_score(self, score):
         r2 = score.get("r2")
