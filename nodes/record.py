@@ -108,15 +108,18 @@ class CsvPlay(Node):
     A bang on `play` starts from the beginning (the first row at once), `stop`
     stops. `speed` 2 plays twice as fast; `loop` starts again after the last row.
     The first column is the time in milliseconds (as csv.record writes it), the
-    others the numbers to send; a first line of column names is skipped. Rows
-    that fall due at the same moment are all sent, in order. `done` bangs at the
-    end of every pass.
+    others the numbers to send; a first line of column names is skipped. A row
+    whose last column is text (a class name such as "setosa") sends that text out
+    of `label` just before its numbers, so a recorded, labelled dataset can teach
+    a learner (link `label` to its `label` inlet). Rows that fall due at the same
+    moment are all sent, in order. `done` bangs at the end of every pass.
     """
 
     inlets = (Inlet("play", "bang", help="start from the beginning"),
               Inlet("stop", "bang", help="stop playing"))
     outlets = (Outlet("values", "vector", help="one row's numbers"),
-               Outlet("done", "bang", help="the last row was sent"))
+               Outlet("done", "bang", help="the last row was sent"),
+               Outlet("label", "label", help="a row's text in its last column (a class name), before its numbers"))
     params = (Param("path", "text", "", help="the CSV file to play"),
               Param("speed", "float", 1.0, min=0.01, max=100.0, help="2 = twice as fast"),
               Param("loop", "bool", False, help="start again after the last row"))
@@ -124,6 +127,7 @@ class CsvPlay(Node):
     def setup(self):
         self._times = []  # ms since the first row
         self._rows = []
+        self._labels = []
         self._i = 0
         self._start = 0.0  # logical time at which the current pass began
         self._timer = None
@@ -134,7 +138,7 @@ class CsvPlay(Node):
             self._halt()
         if "play" in fired:
             self._halt()
-            self._times, self._rows = load(_path(self, self.params["path"], "play"))
+            self._times, self._rows, self._labels = load_labelled(_path(self, self.params["path"], "play"))
             self._i, self._start, self._passes = 0, self.now, 0
             self._tick()
 
@@ -158,6 +162,9 @@ class CsvPlay(Node):
         now = self.now + 1e-6  # a timer fires at its due time give or take rounding
         times, rows, n = self._times, self._rows, len(self._rows)
         while self._i < n and self._due(self._i) <= now:
+            label = self._labels[self._i]
+            if label is not None:
+                self.emit("label", label)
             self.emit("values", rows[self._i])
             self._i += 1
             if self._i == n:
@@ -195,6 +202,12 @@ def _period(times) -> float:
 
 def load(path):
     """(times in ms from the first row, rows as vectors) from a CSV recording; NodeError if unreadable."""
+    times, rows, _ = load_labelled(path)
+    return times, rows
+
+
+def load_labelled(path):
+    """load(), plus each row's label: the text in its last column, or None."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
             lines = list(csv.reader(f))
@@ -203,7 +216,7 @@ def load(path):
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         reason = _why(e) if isinstance(e, OSError) else "it is not a readable CSV text file"
         raise NodeError(f'cannot play "{path}": {reason}') from None
-    times, rows, first = [], [], True
+    times, rows, labels, first = [], [], [], True
     for number, cells in enumerate(lines, 1):
         cells = [c.strip() for c in cells]
         if not any(cells):
@@ -214,6 +227,9 @@ def load(path):
                 float(cells[0])
             except ValueError:
                 continue  # the column names
+        label = None
+        if len(cells) > 2 and cells[-1] and not _is_number(cells[-1]):
+            label, cells = cells[-1], cells[:-1]
         try:
             numbers = [float(c) for c in cells]
         except ValueError:
@@ -228,10 +244,11 @@ def load(path):
             raise NodeError(f'cannot play "{path}": line {number}: the time goes back ({cells[0]} after {times[-1]:g})')
         times.append(t)
         rows.append(np.array(numbers[1:], dtype=np.float64))
+        labels.append(label)
     if not rows:
         raise NodeError(f'cannot play "{path}": it has no rows')
     t0 = times[0]
-    return [t - t0 for t in times], rows
+    return [t - t0 for t in times], rows, labels
 
 
 def _is_number(text) -> bool:
