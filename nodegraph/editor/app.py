@@ -64,6 +64,7 @@ class Editor:
         self._held = set()  # modifier keys down
         self._last_render = 0.0
         self._unshown = False  # something changed that no frame has shown yet
+        self._overlap_check = 0
         self.frame_times = []
         self._build(width, height, title)
         self._set_runtime(self.rt, None)
@@ -241,8 +242,7 @@ class Editor:
         cmds = [RemoveComment(c) for c in cids]
         self.try_do(cmds[0] if len(cmds) == 1 else Group(cmds, "delete"))
 
-    def tidy(self):
-        """Move overlapping nodes and comments down until none overlaps (one undo step)."""
+    def _boxes(self):
         rects = {}
         graph = self.rt.graph
         for item, key in self.canvas.items.items():
@@ -250,8 +250,17 @@ class Editor:
             w, h = dpg.get_item_rect_size(item)
             if pos is not None and w > 0:
                 rects[key] = (pos[0], pos[1], w, h)
+        return rects
+
+    def _hint_overlaps(self):
+        moves = layout.spread(self._boxes(), margin=0)
+        if moves:
+            self.say(f"{len(moves)} boxes sit on top of others: View > Tidy up moves them apart", "warning")
+
+    def tidy(self):
+        """Move overlapping nodes and comments down until none overlaps (one undo step)."""
         cmds = [Move(k[1], p) if k[0] == "node" else EditComment(k[1], pos=p)
-                for k, p in layout.spread(rects).items()]
+                for k, p in layout.spread(self._boxes()).items()]
         if not cmds:
             self.say("nothing overlaps")
             return 0
@@ -375,6 +384,7 @@ class Editor:
         self._set_runtime(rt, os.path.abspath(path))
         self.menubar.set_recent(session.add_recent(path))
         self.say(f"opened {path}: {len(rt.graph.nodes)} nodes, {len(rt.graph.links)} links", "ok")
+        self._overlap_check = 3  # frames: boxes have their sizes once drawn
         return True
 
     def save(self, then=None):
@@ -605,6 +615,10 @@ class Editor:
         if state and not self._opening:
             self.state_dirty = True
         self._opening = False
+        if self._overlap_check:
+            self._overlap_check -= 1
+            if not self._overlap_check:
+                self._hint_overlaps()
         lines = self.console.sync()
         self.canvas.refresh_some(dt)
         self._unshown = self._unshown or bool(touched or lines or self.canvas.changed)

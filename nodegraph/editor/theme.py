@@ -130,15 +130,18 @@ class Themes:
 
     @staticmethod
     def _global():
-        # Under software OpenGL every pixel filled costs (a full-window fill is ~10 ms at
-        # 1024x700 on llvmpipe), so nothing paints the whole window: the viewport's clear
-        # colour is the background, the main window and the canvas are transparent, and the
-        # canvas has no grid lines (they cost as much as a fill). The canvas colours only
-        # apply from a global theme: imnodes draws its background after item themes pop.
+        # Under software OpenGL every pixel filled costs (a fill of a 1024x700 window is
+        # 5-10 ms on llvmpipe), so nothing paints large areas: the windows, panels and canvas
+        # are transparent over the cleared (black) viewport, and the canvas has no grid
+        # lines (they cost about as much as a fill). Dear PyGui 2.3 ignores the viewport's
+        # clear colour here, hence black. The canvas colours only apply from a global
+        # theme: imnodes draws its background after item themes are popped.
         with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
             dpg.add_theme_style(dpg.mvStyleVar_WindowPadding, 6, 6)
             dpg.add_theme_style(dpg.mvStyleVar_FrameRounding, 0)  # square corners: fewer triangles to draw
             dpg.add_theme_color(dpg.mvThemeCol_WindowBg, (0, 0, 0, 0))
+            dpg.add_theme_color(dpg.mvThemeCol_ChildBg, (0, 0, 0, 0))
+            dpg.add_theme_color(dpg.mvThemeCol_Border, (70, 72, 80))
             dpg.add_theme_color(dpg.mvNodeCol_GridBackground, (0, 0, 0, 0), category=NODES)
             dpg.add_theme_color(dpg.mvNodeCol_GridLine, (0, 0, 0, 0), category=NODES)
             dpg.add_theme_color(dpg.mvNodesCol_GridLinePrimary, (0, 0, 0, 0), category=NODES)
@@ -146,7 +149,7 @@ class Themes:
         return theme
 
 
-BACKGROUND = (30, 32, 36, 255)  # the viewport's clear colour: what shows behind everything
+BACKGROUND = (0, 0, 0, 255)  # the viewport's clear colour: what shows behind everything
 
 
 def popup_theme():
@@ -154,4 +157,7 @@ def popup_theme():
     with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
         dpg.add_theme_color(dpg.mvThemeCol_WindowBg, (44, 46, 53, 255))
         dpg.add_theme_color(dpg.mvThemeCol_Border, (110, 114, 125, 255))
+        dpg.add_theme_color(dpg.mvThemeCol_FrameBg, (70, 74, 88))
+        dpg.add_theme_color(dpg.mvThemeCol_Header, (60, 88, 130))
+        dpg.add_theme_color(dpg.mvThemeCol_HeaderHovered, (75, 108, 160))
     return theme
