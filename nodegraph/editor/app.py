@@ -13,14 +13,16 @@ import time
 import dearpygui.dearpygui as dpg
 
 from .. import registry
-from ..commands import (AddComment, AddNode, Disconnect, EditComment, Group, Move, RemoveComment, RemoveNode,
-                        SetParam)
+from ..commands import AddComment, AddNode, Disconnect, EditComment, Group, Move, RemoveComment, RemoveNode, SetParam
 from ..errors import NodegraphError, ParamError
 from ..runtime import Runtime
 from ..types import BANG
-from . import fragment, layout, session, widgets, xdisplay
+from . import layout, session, widgets, xdisplay
 from .canvas import Canvas
+from .clipboard import ClipboardActions
 from .dialogs import Dialogs
+from .files import FileActions
+from .keys import KEYS_HELP, InputActions
 from .menus import ContextMenu, MenuBar
 from .objectbox import ObjectBox
 from .panels import ConsolePanel, HelpPanel, Inspector, StatusBar
@@ -32,13 +34,14 @@ from .theme import BACKGROUND, Themes
 # frame costs 10-30 ms of CPU; on a graphics card about a millisecond.
 FAST, LIVE, STILL = 1 / 60, 1 / 8, 1 / 5
 AWAKE = 1.5  # seconds of full frame rate after the last input
-AUTOSAVE_EVERY = 10.0
 SIDE_WIDTH, CONSOLE_HEIGHT = 320, 150
 
-_clipboard = {"text": ""}  # when the system clipboard is unavailable: shared by this process
 
 
-class Editor:
+class Editor(FileActions, ClipboardActions, InputActions):
+    """The window and the open patch. Gestures on files, the clipboard and the keyboard
+    live in their own modules (files.py, clipboard.py, keys.py) as mixins."""
+
     def __init__(self, width=1280, height=800, title="nodegraph"):
         xdisplay.require_display()
         dpg.create_context()
@@ -55,7 +58,7 @@ class Editor:
         self.saved_marker = None
         self.state_dirty = False
         self._autosaved = None
-        self._next_autosave = time.monotonic() + AUTOSAVE_EVERY
+        self._next_autosave = time.monotonic() + self.AUTOSAVE_EVERY
         self._slow_at = 0.0
         self._title = None
         self._last_frame = time.monotonic()
@@ -268,66 +271,6 @@ class Editor:
         self.say(f"moved {len(cmds)} boxes so none overlaps")
         return len(cmds)
 
-    # ---- clipboard ----------------------------------------------------------------------
-
-    def copy(self):
-        nodes, comments, _ = self.canvas.selection()
-        if not nodes and not comments:
-            self.say("select nodes or comments to copy")
-            return None
-        doc = self.rt.call(fragment.copy_doc, self.rt.graph, nodes, comments)
-        text = fragment.to_text(doc)
-        _clipboard["text"] = text
-        try:
-            dpg.set_clipboard_text(text)
-        except Exception:
-            pass  # the process-wide copy still works within this editor
-        self.say(f"copied {fragment.describe(doc)}")
-        return doc
-
-    def cut(self):
-        if self.copy() is not None:
-            self.delete_selection()
-
-    def paste(self, at=None):
-        text = ""
-        try:
-            text = dpg.get_clipboard_text() or ""
-        except Exception:
-            pass
-        try:
-            doc = fragment.from_text(text)
-        except NodegraphError as e:
-            if not _clipboard["text"] or text == _clipboard["text"]:
-                self.fail(str(e))
-                return None
-            doc = fragment.from_text(_clipboard["text"])
-        if at is None:
-            at = self.mouse_grid() if self.canvas.hovered() else None
-        return self._paste_doc(doc, at, "paste")
-
-    def duplicate(self):
-        nodes, comments, _ = self.canvas.selection()
-        if not nodes and not comments:
-            self.say("select nodes or comments to duplicate")
-            return None
-        doc = self.rt.call(fragment.copy_doc, self.rt.graph, nodes, comments)
-        return self._paste_doc(doc, None, "duplicate")
-
-    def _paste_doc(self, doc, at, label):
-        def apply():
-            cmds, ids = fragment.paste_commands(self.rt.graph, doc, at)
-            self.rt.history.do(Group(cmds, label))
-            return ids
-        try:
-            ids = self.rt.call(apply)
-        except NodegraphError as e:
-            self.fail(f"cannot {label}: {e}")
-            return None
-        self.gesture += 1
-        self.say(f"{label}: {fragment.describe(doc)}")
-        return ids
-
     # ---- comments ------------------------------------------------------------------------
 
     def new_comment(self, at=None):
@@ -341,134 +284,6 @@ class Editor:
             return
         self.dialogs.edit_text("Edit comment", comment.text, lambda text: text != comment.text and self.try_do(
             EditComment(cid, text=text)))
-
-    # ---- files ---------------------------------------------------------------------------
-
-    def guard(self, then, doing="continuing"):
-        """Run `then` unless unsaved changes would be lost; ask first if they would."""
-        if not self.dirty:
-            then()
-            return
-
-        def answer(choice):
-            if choice == "Save":
-                self.save(then=then)
-            elif choice == "Don't save":
-                session.discard_recovery(self.path)
-                then()
-        self.dialogs.ask("Unsaved changes", f"Save the changes to {self.name} before {doing}?",
-                         ["Save", "Don't save", "Cancel"], answer)
-
-    def new(self):
-        self.guard(lambda: self._set_runtime(Runtime(), None), "starting a new patch")
-
-    def open(self, path=None):
-        if path is None:
-            self.guard(lambda: self.dialogs.pick_file("Open patch", self.open_now, start=self.path),
-                       "opening another patch")
-        else:
-            self.guard(lambda: self.open_now(path), "opening another patch")
-
-    def open_now(self, path):
-        """Open a patch file; a file that cannot be read is shown, and the open patch stays."""
-        try:
-            rt = Runtime.open(path)
-        except NodegraphError as e:
-            self.fail(str(e))
-            self.dialogs.message("Cannot open the patch", str(e))
-            return False
-        except Exception as e:  # a node type's own failure while loading: still a message
-            self.fail(f"{path}: {type(e).__name__}: {e}")
-            self.dialogs.message("Cannot open the patch", f"{path}: {type(e).__name__}: {e}")
-            return False
-        self._set_runtime(rt, os.path.abspath(path))
-        self.menubar.set_recent(session.add_recent(path))
-        self.say(f"opened {path}: {len(rt.graph.nodes)} nodes, {len(rt.graph.links)} links", "ok")
-        self._overlap_check = 3  # frames: boxes have their sizes once drawn
-        return True
-
-    def save(self, then=None):
-        if self.path is None:
-            return self.save_as(then=then)
-        if self.save_to(self.path) and then is not None:
-            then()
-
-    def save_as(self, path=None, then=None):
-        if path is None:
-            def chosen(p):
-                if self.save_to(p) and then is not None:
-                    then()
-            self.dialogs.pick_file("Save patch as", chosen, save=True, start=self.path or "untitled.json")
-            return None
-        ok = self.save_to(path)
-        if ok and then is not None:
-            then()
-        return ok
-
-    def save_to(self, path):
-        try:
-            self.rt.save(path)
-        except (OSError, NodegraphError) as e:
-            reason = getattr(e, "strerror", None) or str(e)
-            self.fail(f"cannot save {path}: {reason}")
-            self.dialogs.message("Cannot save", f"{path}: {reason}")
-            return False
-        old = self.path
-        self.path = os.path.abspath(path)
-        session.discard_recovery(old)
-        session.discard_recovery(self.path)
-        self.saved_marker = self._marker()
-        self.state_dirty = False
-        self.gesture += 1  # a later slider drag must not merge into what was saved
-        self.menubar.set_recent(session.add_recent(path))
-        self.say(f"saved {path}", "ok")
-        self._update_title()
-        return True
-
-    def autosave(self, force=False):
-        """Write a recovery copy of unsaved work (offered after a crash)."""
-        if not self.dirty:
-            return False
-        mark = (self._marker(), self.rt.history.revision, self.state_dirty)
-        if mark == self._autosaved and not force:
-            return False
-        try:
-            session.write_recovery(self.path, self.rt.to_doc())
-        except (OSError, NodegraphError) as e:
-            self.say(f"could not write the recovery copy: {e}", "warning")
-            return False
-        self._autosaved = mark
-        return True
-
-    def offer_recovery(self, path):
-        """After a crash: offer the recovery copy of `path` (or of an untitled patch)."""
-        record = session.find_recovery(path)
-        if record is None:
-            return False
-        when = time.strftime("%H:%M on %d %b", time.localtime(record.get("time", 0)))
-        name = os.path.basename(path) if path else "an untitled patch"
-
-        def answer(choice):
-            if choice == "Recover":
-                self.recover(record, path)
-            else:
-                session.discard_recovery(path)
-        self.dialogs.ask("Recover unsaved work?",
-                         f"nodegraph closed without saving {name} (last autosaved at {when}). "
-                         f"Recover the unsaved changes?", ["Recover", "Discard"], answer)
-        return True
-
-    def recover(self, record, path):
-        try:
-            doc = session.check_recovered(record)
-            rt = Runtime()
-            rt.load_doc(doc, "the recovery copy")
-        except NodegraphError as e:
-            self.fail(f"the recovery copy cannot be used: {e}")
-            return False
-        self._set_runtime(rt, os.path.abspath(path) if path else None, dirty=True)
-        self.say("recovered the unsaved changes; save to keep them", "ok")
-        return True
 
     def request_quit(self):
         self.guard(self.quit_now, "quitting")
@@ -519,86 +334,6 @@ class Editor:
         self.inspector.show(node_id)
         dpg.set_value(self.tabs, self.inspector_tab)
 
-    # ---- input ---------------------------------------------------------------------------
-
-    def typing(self):
-        """True while a text field (or a dragged widget) has the keyboard."""
-        item = dpg.get_focused_item()
-        return bool(item) and dpg.does_item_exist(item) and dpg.is_item_active(item)
-
-    def on_key(self, sender, key):
-        self._last_input = time.monotonic()
-        if key in MODIFIER_KEYS:
-            self._held.add(key)
-            return
-        if key >= FIRST_NON_KEY:
-            return  # mouse buttons and modifier flags also arrive here
-        # Modifiers are followed through their own press/release callbacks, which run in
-        # the order the keys went down: by the time a fast Ctrl+Z's callback runs, ImGui
-        # may already have seen Ctrl go up.
-        held = self._held
-        ctrl = bool(held & CTRL_KEYS) or dpg.is_key_down(dpg.mvKey_ModCtrl)
-        shift = bool(held & SHIFT_KEYS) or dpg.is_key_down(dpg.mvKey_ModShift)
-        self.handle_key(key, ctrl, shift)
-
-    def on_key_release(self, sender, key):
-        self._held.discard(key)
-
-    def handle_key(self, key, ctrl=False, shift=False):
-        """One key press (the key handler and tests come here)."""
-        if self.objectbox.is_open:
-            action = {dpg.mvKey_Return: self.objectbox.accept, dpg.mvKey_NumPadEnter: self.objectbox.accept,
-                      dpg.mvKey_Escape: self.objectbox.close, dpg.mvKey_Up: lambda: self.objectbox.move(-1),
-                      dpg.mvKey_Down: lambda: self.objectbox.move(1),
-                      dpg.mvKey_Tab: self.objectbox.complete}.get(key)
-            if action is not None:
-                action()
-            return
-        if self.context.is_open and key == dpg.mvKey_Escape:
-            self.context.close()
-            return
-        if self.dialogs.is_open or self.typing():
-            return
-        action = SHORTCUTS.get((key, ctrl, shift))
-        if action is not None:
-            self.gesture += 1
-            getattr(self, action)()
-
-    def on_mouse_click(self, sender, button):
-        self._last_input = time.monotonic()
-        pos = dpg.get_mouse_pos(local=False)
-        if self.objectbox.is_open and not self.objectbox.contains(pos):
-            self.objectbox.close()
-        if self.context.is_open and not self.context.contains(pos):
-            self.context.close()
-        if button == dpg.mvMouseButton_Right and self.canvas.hovered() and not self.dialogs.is_open:
-            self.context.open(pos, self.canvas.to_grid(pos), self.canvas.item_at(pos))
-
-    def on_mouse_release(self, sender, button):
-        self._last_input = time.monotonic()
-        if button != dpg.mvMouseButton_Left or self.dialogs.is_open:
-            return
-        cmd = self.canvas.moves()
-        if cmd is not None:
-            self.try_do(cmd)
-        self.gesture += 1
-        nodes, _, _ = self.canvas.selection()
-        chosen = nodes[0] if len(nodes) == 1 else None
-        if chosen != self._selected and (chosen is not None or self.canvas.hovered()):
-            self.select(chosen)
-
-    def on_double_click(self, sender, button):
-        if self.dialogs.is_open or self.objectbox.is_open or not self.canvas.hovered():
-            return
-        pos = dpg.get_mouse_pos(local=False)
-        target = self.canvas.item_at(pos)
-        if target is None:
-            self.open_object_box(pos, self.canvas.to_grid(pos))
-        elif target[0] == "comment":
-            self.edit_comment(target[1])
-        else:
-            self.select(target[1])
-
     # ---- the frame loop ------------------------------------------------------------------
 
     def frame(self, draw=True):
@@ -628,7 +363,7 @@ class Editor:
             self.dialogs.tick(now)
             self._update_title()
             if now >= self._next_autosave:
-                self._next_autosave = now + AUTOSAVE_EVERY
+                self._next_autosave = now + self.AUTOSAVE_EVERY
                 self.autosave()
         since = now - self._last_render
         if draw or (self._unshown and since >= LIVE) or since >= STILL:
@@ -667,35 +402,6 @@ class Editor:
             took = self.frame()
             if period - took > 0:
                 time.sleep(period - took)
-
-
-CTRL_KEYS = {dpg.mvKey_LControl, dpg.mvKey_RControl}
-SHIFT_KEYS = {dpg.mvKey_LShift, dpg.mvKey_RShift}
-MODIFIER_KEYS = CTRL_KEYS | SHIFT_KEYS | {dpg.mvKey_LAlt, dpg.mvKey_RAlt, dpg.mvKey_LWin, dpg.mvKey_RWin}
-FIRST_NON_KEY = 641  # ImGuiKey_GamepadStart: gamepad, mouse (656 = left button) and modifier flags follow
-
-SHORTCUTS = {
-    (dpg.mvKey_Z, True, False): "undo", (dpg.mvKey_Z, True, True): "redo", (dpg.mvKey_Y, True, False): "redo",
-    (dpg.mvKey_C, True, False): "copy", (dpg.mvKey_X, True, False): "cut", (dpg.mvKey_V, True, False): "paste",
-    (dpg.mvKey_D, True, False): "duplicate", (dpg.mvKey_S, True, False): "save",
-    (dpg.mvKey_S, True, True): "save_as", (dpg.mvKey_O, True, False): "open", (dpg.mvKey_N, True, False): "new",
-    (dpg.mvKey_Q, True, False): "request_quit",
-    (dpg.mvKey_N, False, False): "open_object_box", (dpg.mvKey_1, True, False): "open_object_box",
-    (dpg.mvKey_C, False, False): "new_comment", (dpg.mvKey_5, True, False): "new_comment",
-    (dpg.mvKey_Delete, False, False): "delete_selection", (dpg.mvKey_Back, False, False): "delete_selection",
-    (dpg.mvKey_F1, False, False): "show_help",
-}
-
-KEYS_HELP = """N, Ctrl+1 or double-click the canvas: a new node by name (Enter makes it)
-C or Ctrl+5: a comment; double-click a comment to edit it
-Drag from an outlet (right side) to an inlet (left side): a link
-Click a link or node, or drag a box around several, then Delete
-Ctrl+Z undo, Ctrl+Shift+Z redo
-Ctrl+C copy, Ctrl+X cut, Ctrl+V paste (at the mouse), Ctrl+D duplicate
-Ctrl+N new, Ctrl+O open, Ctrl+S save, Ctrl+Shift+S save as
-Right-click the canvas: add nodes by category, paste, help
-Middle-drag: move around the canvas
-Filled pins are hot (they compute), hollow pins are cold (they store)"""
 
 
 def main(path=None):

@@ -108,16 +108,22 @@ def check_recovered(record) -> dict:
 
 
 def _alive(pid: int) -> bool:
+    """Is the editor that wrote a recovery copy still running? (A pid may have been reused
+    by an unrelated program since: only a Python process counts.)"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    # a zombie or an unrelated process reusing the number: only trust our own kind
     try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            if f.read().rsplit(b")", 1)[-1].split()[:1] == [b"Z"]:
+                return False  # exited, not yet reaped: a crash
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             cmdline = f.read()
     except OSError:
-        return True
+        return True  # no /proc here: trust the signal check
+    if not cmdline:
+        return True  # between fork and exec: cannot tell yet
     return b"nodegraph" in cmdline or b"python" in cmdline

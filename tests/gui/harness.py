@@ -15,8 +15,9 @@ from pathlib import Path
 
 import dearpygui.dearpygui as dpg
 
-from nodegraph import BANG, Inlet, Node, Outlet, Param, register
+from nodegraph import Inlet, Node, Outlet, Param, register
 from nodegraph.editor import app, session
+from nodegraph.editor import clipboard as clipboard_module
 from nodegraph.editor import widgets
 from nodegraph.editor.canvas import NODE_PAD, PARAMS_ON_NODE
 from nodegraph.errors import NodeError
@@ -134,8 +135,8 @@ def open_examples(ed, out):
 @scenario
 def tidy_up(ed, out):
     """Tidy up moves overlapping boxes apart in one undo step."""
-    a = ed.add_node("metro", {}, (40, 40))
-    b = ed.add_node("print", {}, (60, 70))  # on top of the metro
+    ed.add_node("metro", {}, (40, 40))
+    ed.add_node("print", {}, (60, 70))  # on top of the metro
     ed.new_comment((40, 60))
     dpg.set_value(ed.dialogs.text_input, "a note over both")
     ed.dialogs._on_text_ok()
@@ -553,10 +554,10 @@ def clipboard(ed, out):
     assert set(other) == {a, b} and set(ed.rt.graph.nodes) == {a, b}, "the ids are free here: kept"
     assert len(ed.rt.graph.links) == 1 and view_count(ed) == (2, 1, 0)
     dpg.set_clipboard_text("not a patch")
-    _clip = app._clipboard["text"]
-    app._clipboard["text"] = ""
+    _clip = clipboard_module._clipboard["text"]
+    clipboard_module._clipboard["text"] = ""
     assert ed.paste() is None and "no nodes to paste" in ed.last_error
-    app._clipboard["text"] = _clip
+    clipboard_module._clipboard["text"] = _clip
     return {"ids": ids}
 
 
@@ -588,7 +589,7 @@ def mouse_and_keys(ed, out):
     wait_until(ed, lambda: b in ed.rt.graph.nodes and len(ed.rt.graph.links) >= 2, what="undo by Ctrl+Z")
     # a box dragged around two nodes selects both; Ctrl+C copies them, Delete deletes them
     frames(ed, 3)
-    (ax, ay), (aw, ah) = dpg.get_item_rect_min(ed.canvas.views[a].tag), dpg.get_item_rect_size(ed.canvas.views[a].tag)
+    (ax, ay), (aw, _) = dpg.get_item_rect_min(ed.canvas.views[a].tag), dpg.get_item_rect_size(ed.canvas.views[a].tag)
     (cx, cy), (cw, ch) = dpg.get_item_rect_min(ed.canvas.views[c].tag), dpg.get_item_rect_size(ed.canvas.views[c].tag)
     corner0 = (ax - 25, ay - 25)
     corner1 = (max(ax + aw, cx + cw) + 10, cy + ch + 10)
