@@ -332,7 +332,7 @@ class Learner(Node):
                 return
             self._swap(None, spec, n, ready, notes, announce)
             if folds < 2:
-                self._progress = None
+                self._progress, self._stage = None, ""
                 return
             header["skip_fit"] = True
         elif announce:
