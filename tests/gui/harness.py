@@ -568,6 +568,20 @@ def mouse_and_keys(ed, out):
     b = ed.add_node("print", {}, (380, 60))
     c = ed.add_node("pack", {}, (40, 250))  # clear of the minimap in the bottom-right corner
     frames(ed, 6)
+    # a slider dragged with the mouse: the value follows, the node stays, one undo step
+    s = ed.add_node("slider", {"min": 0, "max": 10}, (380, 250))
+    frames(ed, 4)
+    item = ed.canvas.views[s].params["value"]
+    (x, y), (w, h) = dpg.get_item_rect_min(item), dpg.get_item_rect_size(item)
+    steps = len(ed.rt.history.undo_stack)
+    pos = ed.rt.graph.pos[s]
+    _drive(ed, [("drag", (x + 4, y + h / 2), (x + w - 2, y + h / 2))])
+    wait_until(ed, lambda: ed.rt.graph.nodes[s].params["value"] > 9, what="the slider value to follow the drag")
+    assert ed.rt.graph.pos[s] == pos, "dragging a widget must not move its node"
+    assert len(ed.rt.history.undo_stack) == steps + 1, "a slider drag is one undo step"
+    ed.undo()
+    frames(ed, 2)
+    assert ed.rt.graph.nodes[s].params["value"] == 0
     src = ed.canvas.pin_screen(a, "out", "bang")
     dst = ed.canvas.pin_screen(b, "in", "in")
     bad = ed.canvas.pin_screen(c, "in", "in0")
