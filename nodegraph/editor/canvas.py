@@ -10,6 +10,7 @@ it is now, so events that arrive late, twice or out of order draw the same.
 """
 from __future__ import annotations
 
+import copy
 import math
 import queue
 import re
@@ -22,6 +23,7 @@ from ..node import Node, Placeholder
 from . import values, widgets
 
 NODE_PAD = (8, 5)  # imnodes' NodePadding (set in theme.py): a node's content starts this far inside its box
+_UNSEEN = object()
 REFRESH_PERIOD = 0.1  # seconds between two readings of one node's live values (10 Hz)
 COMMENT_WIDTH = 52  # characters per line of a comment
 PARAMS_ON_NODE = 5  # more settings than this live in the inspector, so a node stays readable
@@ -30,14 +32,14 @@ PARAMS_ON_NODE = 5  # more settings than this live in the inspector, so a node s
 class NodeView:
     """The DPG items that draw one node, and what they show now (to skip unchanged updates)."""
 
-    __slots__ = ("id", "node", "tag", "sig", "inlets", "outlets", "out_text", "out_type", "shown", "params",
+    __slots__ = ("id", "node", "tag", "sig", "inlets", "outlets", "out_text", "out_type", "shown", "params", "param_shown",
                  "controls", "control_shown", "info_attr", "info_text", "progress", "info_shown",
                  "error_attr", "error_text", "error_shown", "has_info", "theme")
 
     def __init__(self, node, tag, sig):
         self.id, self.node, self.tag, self.sig = node.id, node, tag, sig
         self.inlets, self.outlets, self.out_text, self.out_type, self.shown = {}, {}, {}, {}, {}
-        self.params, self.controls, self.control_shown = {}, {}, {}
+        self.params, self.param_shown, self.controls, self.control_shown = {}, {}, {}, {}
         self.info_attr = self.info_text = self.progress = None
         self.info_shown = None
         self.error_attr = self.error_text = None
@@ -106,7 +108,7 @@ class Canvas:
         self._unsubscribe = graph.subscribe(lambda event, *args: self.events.put((graph, event, args)))
         links = set(graph.links)
         for node_id in list(graph.nodes):
-            self._sync_node(node_id, links)
+            self._sync_node(node_id, ())  # links once, below: not once per node
         for link in links:
             self._sync_link(link, links)
         for cid in list(graph.comments):
@@ -389,6 +391,18 @@ class Canvas:
                     dpg.configure_item(view.progress, overlay=f"{progress * 100:.0f}%")
                 dpg.configure_item(view.progress, show=progress is not None)
                 dpg.configure_item(view.info_attr, show=bool(lines) or progress is not None)
+        params = node.params
+        for name, item in view.params.items():
+            # a control may change its own value (a number arriving on a slider's inlet)
+            # without an edit: follow the param itself, not only its events
+            value = params.get(name)
+            if value != view.param_shown.get(name, _UNSEEN) and not dpg.is_item_active(item):
+                view.param_shown[name] = copy.copy(value)
+                spec = node.param_spec(name)
+                shown = widgets.to_widget(spec, value, node)
+                if not same_value(dpg.get_value(item), shown):
+                    dpg.set_value(item, shown)
+                    self.changed = True
         if view.controls:
             inputs = node.inputs
             for name, item in view.controls.items():

@@ -97,6 +97,10 @@ class Inspector:
         node = self.node
         if node is None:
             return
+        for name, item in self.params.items():  # a control may move its own value
+            shown = widgets.to_widget(node.param_spec(name), node.params.get(name), node)
+            if not dpg.is_item_active(item) and not same_value(dpg.get_value(item), shown):
+                dpg.set_value(item, shown)
         try:
             info = node.info()
             lines, progress = values.info_lines(info, width=200, max_lines=40)

@@ -323,6 +323,21 @@ def params_and_undo(ed, out):
 
 
 @scenario
+def controls_follow_their_inlets(ed, out):
+    """A value arriving on a control's inlet moves its widget (no edit, no undo step)."""
+    s = ed.add_node("slider", {"min": 0, "max": 10}, (40, 40))
+    frames(ed, 2)
+    ed.select(s)
+    steps = len(ed.rt.history.undo_stack)
+    ed.rt.send(s, "in", 7.5)
+    item = ed.canvas.views[s].params["value"]
+    wait_until(ed, lambda: abs(dpg.get_value(item) - 7.5) < 1e-6, what="the slider widget to follow")
+    wait_until(ed, lambda: abs(dpg.get_value(ed.inspector.params["value"]) - 7.5) < 1e-6, what="the inspector")
+    assert len(ed.rt.history.undo_stack) == steps
+    return {}
+
+
+@scenario
 def learner_controls(ed, out):
     """Bang inlets get buttons, on/off inlets checkboxes; info shows counts, progress, score."""
     n = ed.add_node("test.learner", {}, (40, 40))

@@ -28,6 +28,10 @@ def test_param_widgets_and_one_undo_step_per_drag(editor_run):
     editor_run("params_and_undo")
 
 
+def test_controls_follow_values_from_their_inlets(editor_run):
+    editor_run("controls_follow_their_inlets")
+
+
 def test_learner_buttons_and_info(editor_run):
     editor_run("learner_controls")
 
