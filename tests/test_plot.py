@@ -37,6 +37,14 @@ def learner_and_plots(rt, type_id="ml.classify", params=None, plots=("plot.datas
     return rt.graph.node("l")
 
 
+def train(rt, node_id="l"):
+    """Train and wait for it; then let logical time pass for the plots' shading, which is
+    computed a few milliseconds (of real time) at a time."""
+    rt.send(node_id, "train", True)
+    wait_idle(rt, node_id)
+    rt.advance(1000)
+
+
 def grid_points(view):
     g = view["grid"]
     xx, yy = np.meshgrid(g["x"], g["y"])
@@ -148,8 +156,7 @@ def test_dataset_shows_examples_while_recording_and_then_the_decision_regions(rt
     assert np.allclose(view["points"], X[:10])
     rt.send("l", "record", False)
     teach(rt, "l", X[10:], y[10:])
-    rt.send("l", "train", True)
-    wait_idle(rt, "l")
+    train(rt)
     view = ds.view()
     assert view["examples"] == 30 and view["trained"] == 30 and view["classes"] == ["a", "b", "c"]
     assert view["labels"] == y and view["color"].tolist() == [["a", "b", "c"].index(c) for c in y]
@@ -165,9 +172,7 @@ def test_dataset_grid_classes_agree_with_the_learners_own_predictions(rt):
     learner_and_plots(rt, params={"algorithm": "svm", "folds": 0})
     X, y = regions(seed=3)
     teach(rt, "l", X, y)
-    rt.send("l", "train", True)
-    wait_idle(rt, "l")
-    rt.advance(50)  # the last slices of the grid
+    train(rt)
     view = rt.graph.node("ds").view()
     said = run_all(rt, "l", grid_points(view), ["label"])["label"]
     assert [view["classes"][i] for i in view["grid"]["z"].ravel()] == said
@@ -191,8 +196,7 @@ def test_the_grid_is_computed_in_slices_and_equals_one_computation(rt):
     X = rng.uniform(size=(1500, 2))
     teach(rt, "l", X, ["a" if x[0] + x[1] < 1 else "b" for x in X])
     rt.do(SetParam("ds", "grid", 64))
-    rt.send("l", "train", True)
-    wait_idle(rt, "l")
+    rt.send("l", "train", True)  # knn: the model runs at once, and its shading begins
     ds = rt.graph.node("ds")
     assert ds.view()["grid"] is None and ds._job is not None  # not all in one go
     rt.advance(10_000)
@@ -210,9 +214,7 @@ def iris_taught(rt):
     names = ["setosa", "versicolor", "virginica"]
     learner_and_plots(rt, params={"algorithm": "knn", "k": 5}, plots=("plot.dataset", "plot.confusion"))
     teach(rt, "l", X, [names[i] for i in y])
-    rt.send("l", "train", True)
-    wait_idle(rt, "l")
-    rt.advance(100)
+    train(rt)
     return X, y
 
 
@@ -286,8 +288,7 @@ def test_regression_surface_is_the_first_output_of_the_model(rt):
     X = np.random.default_rng(1).uniform(size=(20, 2))
     Y = np.column_stack([X[:, 0] + 2 * X[:, 1], X[:, 0] - X[:, 1]])
     teach(rt, "l", X, list(Y), target_inlet="target")
-    rt.send("l", "train", True)
-    wait_idle(rt, "l")
+    train(rt)
     view = rt.graph.node("ds").view()
     assert view["grid"]["kind"] == "value" and np.allclose(view["values"], Y[:, 0])
     P = grid_points(view)
@@ -295,6 +296,7 @@ def test_regression_surface_is_the_first_output_of_the_model(rt):
     lo, hi = view["value_range"]
     assert lo <= min(Y[:, 0].min(), view["grid"]["range"][0]) and hi >= view["grid"]["range"][1]
     rt.do(SetParam("ds", "output", 2))
+    rt.advance(1000)
     assert np.allclose(rt.graph.node("ds").view()["grid"]["z"].ravel(), P[:, 0] - P[:, 1])
 
 
@@ -302,8 +304,7 @@ def test_cluster_points_are_coloured_by_the_group_found(rt):
     learner_and_plots(rt, "ml.cluster", {"k": 3, "folds": 0})
     X, _ = regions()
     teach(rt, "l", X, [None] * len(X), target_inlet=None)
-    rt.send("l", "train", True)
-    wait_idle(rt, "l")
+    train(rt)
     view = rt.graph.node("ds").view()
     groups = run_all(rt, "l", X, ["cluster"])["cluster"]
     assert view["color"].tolist() == [int(g) for g in groups] and view["classes"] == [0, 1, 2]
@@ -316,19 +317,20 @@ def test_deleting_a_clicked_example_is_undoable(rt):
     learner_and_plots(rt, params={"algorithm": "knn", "folds": 3})
     X, y = regions()
     teach(rt, "l", X, y)
-    rt.send("l", "train", True)
-    wait_idle(rt, "l")
+    train(rt)
     ds, clf = rt.graph.node("ds"), rt.graph.node("l")
     before = [dict(ex) for ex in clf.state["examples"]]
     shown = ds.example(12)
     assert shown == {"index": 12, "take": 1, "time": before[12]["t"], "features": before[12]["x"], "label": "b"}
     rt.do(ds.delete_command(12))
+    rt.advance(1000)
     assert len(clf.state["examples"]) == 29 and before[12] not in clf.state["examples"]
     assert clf.state["model"]["examples"] == 29 and "score" not in clf.state["model"]
     view = ds.view()
     assert view["examples"] == 29 and view["trained"] == 29 and view["grid"] is not None
     assert run_all(rt, "l", [X[12]], ["label"])["label"] == ["b"]  # its neighbours still say b
     assert rt.undo()
+    rt.advance(1000)
     assert clf.state["examples"] == before and clf.state["model"]["examples"] == 30
     assert "score" in clf.state["model"] and ds.view()["examples"] == 30
     assert rt.redo()

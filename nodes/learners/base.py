@@ -187,7 +187,15 @@ class Learner(Node):
         if "undo_take" in fired:
             self._undo_take()
         if "record" in fired:
-            self._set_recording(bool(self.inputs["record"]))
+            if self.inputs["record"]:
+                self._set_recording(True)
+            else:
+                if "features" in fired:
+                    # features that come with "record off" (a file's last row, whose end
+                    # switches recording off) are still part of the recording
+                    self._feed(self.inputs["features"])
+                    fired = tuple(name for name in fired if name != "features")
+                self._set_recording(False)
         if "train" in fired:
             self._train()
         if "run" in fired:
