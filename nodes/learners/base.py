@@ -538,7 +538,7 @@ class Learner(Node):
             "stage": self._stage,
             "examples": len(self.state["examples"]),
             "takes": self.state.get("take", 0),
-            "counts": {str(k): v for k, v in self._counts.items()},
+            "counts": {str(k): v for k, v in self._counts.items()} if self.counts_labels else None,
             "model": None if model is None else {"algorithm": model["spec"].get("algorithm"),
                                                  "examples": model["examples"]},
             "score": None if model is None or "score" not in model else _scalars(model["score"]),
