@@ -226,6 +226,7 @@ class GridJob:
         self.x = (np.arange(size) + 0.5) / size * (x1 - x0) + x0
         self.y = (np.arange(size) + 0.5) / size * (y1 - y0) + y0
         self.row = 0
+        self.step = 1  # rows per step, adapted to the model's speed
         self.kind = {"classify": "class", "regress": "value", "cluster": "cluster"}[snap.task]
         self.z = np.zeros((size, size), dtype=np.float64 if self.kind == "value" else np.int64)
         order = {c: i for i, c in enumerate(classes)}
@@ -290,6 +291,7 @@ class Dataset(Plot):
         self._timer = None
         self._base = None  # the view without the live point
         self._live = None
+        self._colors = (None, [])  # (whose labels, class index of each), grown as examples come
         super().setup()
 
     def empty_view(self):
@@ -325,9 +327,11 @@ class Dataset(Plot):
         if snap.n == 0:
             self._plane = None
         elif (refit or plane is None or plane.dim != snap.dim or old is None or old.source != snap.source
-              or snap.model_version != old.model_version or snap.predictor is None or snap.n < plane.n):
-            # a new model, or no model while examples come in: fit the plane to the examples.
-            # While recording more for a running model, the plane stays, and so does the shading.
+              or old.epoch != snap.epoch or snap.model_version != old.model_version
+              or (snap.predictor is None and snap.n >= 1.1 * plane.n + 1)):
+            # a new model, other examples, or (no model yet) a tenth more of them: fit the plane
+            # to the examples. While recording more for a running model, the plane stays, and
+            # so does the shading.
             self._plane = Plane(snap.X, self._names())
         self._base = self._base_view(snap)
         self._start_grid(snap)
@@ -353,9 +357,18 @@ class Dataset(Plot):
         classes = self._classes(snap)
         color, labels, values, value_range = np.full(len(shown), -1, dtype=np.int64), None, None, None
         if snap.task == "classify" and snap.labels is not None:
-            order = {c: i for i, c in enumerate(classes)}
-            labels = [snap.labels[i] for i in shown.tolist()]
-            color = np.array([order[c] for c in labels], dtype=np.int64)
+            key, colors = self._colors
+            if key != (snap.source, snap.epoch, tuple(classes)) or len(colors) > n:
+                colors = []
+                self._colors = ((snap.source, snap.epoch, tuple(classes)), colors)
+            if len(colors) < n:
+                order = {c: i for i, c in enumerate(classes)}
+                colors.extend(order[c] for c in snap.labels[len(colors):n])
+            color = np.array(colors[:n], dtype=np.int64)
+            if len(shown) == n:
+                labels = list(snap.labels)
+            else:
+                labels, color = [snap.labels[i] for i in shown.tolist()], color[shown]
         elif snap.task == "cluster" and snap.predictor is not None and len(X):
             color = snap.predict(X).astype(np.int64)
         elif snap.task == "regress" and snap.targets is not None and len(shown):
@@ -405,10 +418,13 @@ class Dataset(Plot):
         if job is not self._job:
             return
         start = time.perf_counter()
-        step = max(1, 256 // len(job.x))
         try:
             while not job.done and time.perf_counter() - start < SLICE_S:
-                job.rows(step)
+                t = time.perf_counter()
+                job.rows(job.step)
+                # as many rows a step as fit in half a slice, from what the last step took
+                per_row = (time.perf_counter() - t) / job.step
+                job.step = max(1, min(len(job.y), int(SLICE_S / 2 / max(per_row, 1e-9))))
         except Exception as e:  # a model that cannot answer over the plane: no shading, a sentence
             self._job = None
             raise NodeError(f"cannot shade the model's answers: {type(e).__name__}: {e}") from None

@@ -24,6 +24,7 @@ class LearnerSnapshot:
     source: str  # the learner's node id (to address edits such as deleting an example)
     task: str  # "classify", "regress" or "cluster"
     version: int  # grows with every snapshot the learner sends
+    epoch: int  # changes when the examples change other than by new ones added at the end
     X: np.ndarray  # (n, d) the examples' features
     takes: np.ndarray  # (n,) the recording each example came from
     times: np.ndarray  # (n,) logical ms at which each was recorded

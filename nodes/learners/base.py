@@ -86,6 +86,7 @@ class Learner(Node):
         self._published = 0
         self._model_version = 0
         self._shown_predictor = None
+        self._epoch = 0
         self._rebuild()
 
     def start(self):
@@ -142,6 +143,8 @@ class Learner(Node):
     def _rebuild(self):
         """Rebuild caches (feature matrix, counts) from self.state['examples']."""
         examples = self.state["examples"]
+        self._epoch += 1  # the examples changed other than by growing: snapshots start their rows afresh
+        self._rows = ([], [], [])  # takes, times and targets of the examples, for snapshots
         lengths = {len(ex["x"]) for ex in examples}
         self._mixed = len(lengths) > 1
         self._dim = next(iter(lengths)) if len(lengths) == 1 else None
@@ -479,19 +482,24 @@ class Learner(Node):
         self._published += 1
         model = self.state.get("model") or {}
         score = model.get("score")
-        fields = dict(source=self.id, task=self.task, version=self._published,
+        takes, times, ys = self._rows  # grown by what was appended since the last snapshot
+        for ex in examples[len(takes):n]:
+            takes.append(ex.get("take", 0))
+            times.append(ex.get("t", 0.0))
+            ys.append(ex.get("y"))
+        fields = dict(source=self.id, task=self.task, version=self._published, epoch=self._epoch,
                       X=frozen(self._xs[:n] if n else np.zeros((0, self._dim or 0))),
-                      takes=frozen([ex.get("take", 0) for ex in examples[:n]], np.int64),
-                      times=frozen([ex.get("t", 0.0) for ex in examples[:n]]),
+                      takes=frozen(takes[:n], np.int64), times=frozen(times[:n]),
                       trained=model.get("examples", 0) if self._predictor is not None else 0,
                       model_version=self._model_version, scaling=self.params["scaling"],
                       predictor=self._predictor, recording=self._recording,
                       score=None if score is None else _scalars(score))
-        fields.update(self.snapshot_extra(examples[:n], score))
+        fields.update(self.snapshot_extra(ys[:n], score))
         return LearnerSnapshot(**fields)
 
-    def snapshot_extra(self, examples, score) -> dict:
-        """Task-specific snapshot fields (labels, targets, classes, confusion)."""
+    def snapshot_extra(self, ys, score) -> dict:
+        """Task-specific snapshot fields (labels, targets, classes, confusion) from the
+        examples' targets `ys`."""
         return {}
 
     def without_example(self, index, take=None, t=None) -> dict:

@@ -102,8 +102,8 @@ class Classify(Learner):
         self.emit("number", self._numbers[index].item())
         self.emit("label", self._classes[index])
 
-    def snapshot_extra(self, examples, score):
-        extra = {"labels": tuple(ex["y"] for ex in examples), "classes": tuple(self._classes)}
+    def snapshot_extra(self, ys, score):
+        extra = {"labels": tuple(ys), "classes": tuple(self._classes)}
         if score and "confusion" in score and score.get("classes", self._classes) == self._classes:
             extra["confusion"] = frozen(score["confusion"], np.int64)
         return extra

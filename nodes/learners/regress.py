@@ -82,10 +82,10 @@ class Regress(Learner):
     def run_one(self, x):
         self.emit("values", self._predictor.one(x))
 
-    def snapshot_extra(self, examples, score):
-        if not examples or len({len(ex["y"]) for ex in examples}) > 1:
+    def snapshot_extra(self, ys, score):
+        if not ys or len({len(y) for y in ys}) > 1:
             return {}
-        return {"targets": frozen([ex["y"] for ex in examples]).reshape(len(examples), -1)}
+        return {"targets": frozen(ys).reshape(len(ys), -1)}
 
     def describe_score(self, score):
         r2 = score.get("r2")
