@@ -153,7 +153,10 @@ class Scope(Plot):
         p = self.params
         if p["range"] == "fixed" or values is None or not values.size:
             return [p["ymin"], p["ymax"]]
-        lo, hi = float(values.min()), float(values.max())
+        finite = values[np.isfinite(values)]
+        if not finite.size:
+            return [p["ymin"], p["ymax"]]
+        lo, hi = float(finite.min()), float(finite.max())
         pad = 0.05 * (hi - lo) if hi > lo else max(0.5, 0.05 * abs(hi))
         return [lo - pad, hi + pad]
 
@@ -300,7 +303,8 @@ class Dataset(Plot):
                 "take": frozen(np.zeros(0), np.int64), "time": frozen(np.zeros(0)),
                 "features": frozen(np.zeros((0, 0))), "labels": None, "color": frozen(np.zeros(0), np.int64),
                 "values": None, "value_range": None, "classes": [], "grid": None, "live": None,
-                "bounds": [0.0, 1.0, 0.0, 1.0], "examples": 0, "trained": 0, "components": None}
+                "bounds": [0.0, 1.0, 0.0, 1.0], "examples": 0, "trained": 0, "components": None,
+                "feature_names": []}
 
     def stop(self):
         self._stop_job()
@@ -336,6 +340,10 @@ class Dataset(Plot):
         self._base = self._base_view(snap)
         self._start_grid(snap)
         self._show()
+
+    def _feature_names(self, dim):
+        names = self._names()
+        return [names[i] if i < len(names) else f"feature {i + 1}" for i in range(dim)]
 
     def _names(self):
         return [s.strip() for s in self.params["names"].split(",") if s.strip()]
@@ -386,7 +394,8 @@ class Dataset(Plot):
                 "color": frozen(color, np.int64), "values": values, "value_range": value_range,
                 "classes": list(classes), "grid": None, "live": None, "bounds": bounds, "examples": n,
                 "trained": snap.trained,
-                "components": frozen(plane.basis) if plane is not None and plane.pca else None}
+                "components": frozen(plane.basis) if plane is not None and plane.pca else None,
+                "feature_names": self._feature_names(snap.dim)}
 
     # ---- the shading, a few rows at a time --------------------------------------------------
 

@@ -112,6 +112,16 @@ def test_scope_starts_afresh_on_a_new_length_and_on_clear_and_has_a_fixed_range(
     assert "expects a number" in node.error
 
 
+def test_scope_auto_range_ignores_values_that_are_not_numbers(rt):
+    build(rt, {"s": ("plot.scope", {})})
+    rt.start(thread=False)
+    for v in (np.nan, 2.0, np.inf, 4.0):
+        rt.send("s", "in", v)
+        rt.advance(20)
+    lo, hi = rt.graph.node("s").view()["y"]
+    assert 1.0 < lo < 2.0 and 4.0 < hi < 5.0
+
+
 def test_a_view_is_handed_over_whole_to_another_thread(rt):
     """The editor reads view() while the scheduler keeps replacing it: every dict it gets is
     complete and consistent (times and values of the same length)."""
@@ -229,6 +239,7 @@ def test_pca_plane_for_four_features(rt, iris_taught):
     _, _, Vt = np.linalg.svd(Z, full_matrices=False)
     assert np.allclose(np.abs(B), np.abs(Vt[:2]))
     assert np.allclose(view["points"], Z @ B.T)
+    assert view["feature_names"] == ["feature 1", "feature 2", "feature 3", "feature 4"]
     first = int(view["axes"][0].split("(")[1].rstrip("%)"))
     assert 70 <= first <= 75  # iris: the first component carries ~73% of the standardised variance
 
