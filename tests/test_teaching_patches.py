@@ -1,7 +1,6 @@
 """The patches in patches/: each passes `nodegraph check`, runs headless without a node
 error, and does what its comments promise a newcomer."""
 import socket
-import time
 from pathlib import Path
 
 import numpy as np
