@@ -20,7 +20,7 @@ import dearpygui.dearpygui as dpg
 
 from ..commands import Connect, Disconnect, EditComment, Group, Move
 from ..node import Node, Placeholder
-from . import values, widgets
+from . import plots, values, widgets
 
 NODE_PAD = (8, 5)  # imnodes' NodePadding (set in theme.py): a node's content starts this far inside its box
 _UNSEEN = object()
@@ -34,7 +34,7 @@ class NodeView:
 
     __slots__ = ("id", "node", "tag", "sig", "inlets", "outlets", "out_text", "out_type", "shown", "params", "param_shown",
                  "controls", "control_shown", "info_attr", "info_text", "progress", "info_shown",
-                 "error_attr", "error_text", "error_shown", "has_info", "theme")
+                 "error_attr", "error_text", "error_shown", "has_info", "theme", "plot")
 
     def __init__(self, node, tag, sig):
         self.id, self.node, self.tag, self.sig = node.id, node, tag, sig
@@ -46,6 +46,7 @@ class NodeView:
         self.error_shown = None
         self.has_info = type(node).info is not Node.info
         self.theme = None
+        self.plot = None
 
 
 def signature(node):
@@ -123,6 +124,9 @@ class Canvas:
             if dpg.does_item_exist(item):
                 dpg.delete_item(item)
         dpg.delete_item(self.tag, children_only=True)
+        for view in self.views.values():
+            if view.plot is not None:
+                view.plot.delete()
         self.graph = None
         self._reset()
         while not self.events.empty():
@@ -227,7 +231,10 @@ class Canvas:
             return
         label = comment_label(comment.text)
         if item is None:
-            item = dpg.add_node(label=label, pos=[float(comment.pos[0]), float(comment.pos[1])], parent=self.tag)
+            # comments go before every node: drawn first, so they stay underneath
+            first = next(iter(self.items), 0)
+            item = dpg.add_node(label=label, pos=[float(comment.pos[0]), float(comment.pos[1])], parent=self.tag,
+                                before=first if dpg.does_item_exist(first) else 0)
             dpg.bind_item_theme(item, self.themes.comment)
             self.comments[cid] = item
             self.items[item] = ("comment", cid)
@@ -265,13 +272,14 @@ class Canvas:
                 view.inlets[inlet.name] = attr
                 self.attrs[attr] = (node.id, "in", inlet.name)
             rest = list(specs.values())
-            shown, hidden = rest[:PARAMS_ON_NODE], rest[PARAMS_ON_NODE:]
+            limit = 0 if plots.has_view(node) else PARAMS_ON_NODE  # a plot's picture is what matters
+            shown, hidden = rest[:limit], rest[limit:]
             for spec in shown:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
                     self._param(view, spec, attr)
             if hidden:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static):
-                    more = dpg.add_button(label=f"{len(hidden)} more settings...", small=True,
+                    more = dpg.add_button(label=f"{len(hidden)} {'more ' if shown else ''}settings...", small=True,
                                           callback=self._on_more, user_data=node.id)
                     dpg.bind_item_theme(more, themes.link_button)
             for outlet in node.outlets:
@@ -281,6 +289,9 @@ class Canvas:
                 view.outlets[outlet.name] = attr
                 view.out_type[outlet.name] = outlet.type
                 self.attrs[attr] = (node.id, "out", outlet.name)
+            if plots.has_view(node):
+                with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
+                    view.plot = plots.PlotView(self.editor, node, attr)
             if view.has_info:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static, show=False) as attr:
                     view.info_text = dpg.add_text("", wrap=260)
@@ -329,6 +340,8 @@ class Canvas:
         self.items.pop(view.tag, None)
         if dpg.does_item_exist(view.tag):
             dpg.delete_item(view.tag)
+        if view.plot is not None:
+            view.plot.delete()
         del self.views[view.id]
         self._order = None
 
@@ -403,6 +416,8 @@ class Canvas:
                 if not same_value(dpg.get_value(item), shown):
                     dpg.set_value(item, shown)
                     self.changed = True
+        if view.plot is not None and view.plot.refresh(node):
+            self.changed = True
         if view.controls:
             inputs = node.inputs
             for name, item in view.controls.items():

@@ -18,7 +18,7 @@ import dearpygui.dearpygui as dpg
 from nodegraph import Inlet, Node, Outlet, Param, register
 from nodegraph.editor import app, session
 from nodegraph.editor import clipboard as clipboard_module
-from nodegraph.editor import widgets
+from nodegraph.editor import plots, widgets
 from nodegraph.editor.canvas import NODE_PAD, PARAMS_ON_NODE
 from nodegraph.errors import NodeError
 
@@ -176,7 +176,9 @@ def every_type(ed, out):
             if inlet.type in ("bang", "bool") and inlet.name not in view.params:
                 assert inlet.name in view.controls, f"{node_id}: no control for {inlet.type} inlet {inlet.name}"
         shown = [p.name for p in type(node).params if p.name not in widgets.hidden_params(node)]
-        assert set(shown[:PARAMS_ON_NODE]) <= set(view.params), f"{node_id}: params missing on the node"
+        limit = 0 if plots.has_view(node) else PARAMS_ON_NODE
+        assert set(shown[:limit]) <= set(view.params), f"{node_id}: params missing on the node"
+        assert (view.plot is not None) == plots.has_view(node)
         ed.select(node_id)  # the inspector has every param
         assert set(ed.inspector.params) == {p.name for p in type(node).params}, node_id
     ml = [n for n in made if ed.rt.graph.nodes[n].type_id.startswith("ml.")]
@@ -334,6 +336,54 @@ def controls_follow_their_inlets(ed, out):
     wait_until(ed, lambda: abs(dpg.get_value(item) - 7.5) < 1e-6, what="the slider widget to follow")
     wait_until(ed, lambda: abs(dpg.get_value(ed.inspector.params["value"]) - 7.5) < 1e-6, what="the inspector")
     assert len(ed.rt.history.undo_stack) == steps
+    return {}
+
+
+@scenario
+def plot_views(ed, out):
+    """Plot nodes show their picture: a scope's line, a learner's examples; a click on a
+    dot offers to delete that example (undoable)."""
+    import numpy as np
+    from nodegraph.editor import plotdraw
+    scope = ed.add_node("plot.scope", {"range": "fixed", "ymin": 0, "ymax": 1}, (40, 40))
+    learn = ed.add_node("ml.classify", {}, (40, 330))
+    plot = ed.add_node("plot.dataset", {"regions": False}, (380, 300))
+    frames(ed, 3)
+    link = ed.canvas._on_link
+    link(ed.canvas.tag, ed.canvas.link_between(learn, "model", plot, "model"))
+    view = ed.canvas.views[scope]
+    assert view.plot is not None and dpg.get_item_info(view.plot.image)["type"] == "mvAppItemType::mvImage"
+    for _ in range(20):
+        ed.rt.send(scope, "in", 0.5)
+        ed.run_for(0.02)
+    wait_until(ed, lambda: view.plot.version, what="the scope's picture")
+    frames(ed, 3)
+    x, y = dpg.get_item_rect_min(view.plot.image)
+    w, h = plots.SIZE
+    colour = tuple(round(c * 255) for c in plotdraw.PALETTE[0])
+    strip = [pixel(ed, x + w - 3, y + h // 2 + dy) for dy in (-1, 0, 1)]
+    assert any(max(abs(a - b) for a, b in zip(p, colour)) <= 3 for p in strip), (strip, colour)
+    # a learner's examples on the dataset plot
+    for label, centre in (("a", 0.2), ("b", 0.8)):
+        ed.rt.send(learn, "label", label)
+        ed.rt.send(learn, "record", True)
+        for d in (0.0, 0.03, 0.06):
+            ed.rt.send(learn, "features", [centre + d, centre - d])
+        ed.rt.send(learn, "record", False)
+    pv = ed.canvas.views[plot].plot
+    wait_until(ed, lambda: pv.view is not None and len(pv.view["points"]) == 6, what="six dots")
+    node = ed.rt.graph.nodes[learn]
+    before = len(node.state["examples"])
+    sx, sy = plotdraw._to_pixels(pv.view["points"][:1, 0], pv.view["points"][:1, 1], pv.view["bounds"], *plots.SIZE)
+    ix, iy = dpg.get_item_rect_min(pv.image)
+    pv.clicked((ix + float(sx[0]), iy + float(sy[0])))  # what the image's click handler calls
+    assert dpg.is_item_shown(ed.dialogs.ask_window) and "Example" in dpg.get_value(ed.dialogs.ask_text)
+    ed.dialogs.answer("Delete")
+    wait_until(ed, lambda: len(node.state["examples"]) == before - 1, what="the example to go")
+    wait_until(ed, lambda: len(pv.view["points"]) == 5, what="five dots")
+    ed.undo()
+    wait_until(ed, lambda: len(node.state["examples"]) == before, what="undo to bring it back")
+    assert np.isfinite(pv.view["points"]).all()
     return {}
 
 

@@ -32,6 +32,10 @@ def test_controls_follow_values_from_their_inlets(editor_run):
     editor_run("controls_follow_their_inlets")
 
 
+def test_plot_nodes_show_their_picture_and_examples_can_be_deleted(editor_run):
+    editor_run("plot_views")
+
+
 def test_learner_buttons_and_info(editor_run):
     editor_run("learner_controls")
 

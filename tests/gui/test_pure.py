@@ -168,3 +168,44 @@ def test_editor_helpers_import_no_gui():
             "print('dearpygui' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_scope_draws_each_channel_in_its_colour_newest_at_the_right():
+    from nodegraph.editor import plotdraw
+    t = np.linspace(0, 1000, 50)
+    values = np.column_stack([np.full(50, 0.75), np.full(50, 0.25)])
+    img = plotdraw.scope({"t": t, "values": values, "now": 1000.0, "window_ms": 1000.0, "y": [0.0, 1.0]}, 100, 40)
+    assert img.shape == (40, 100, 4) and img.dtype == np.float32
+    row_hi, row_lo = round((1 - 0.75) * 39), round((1 - 0.25) * 39)
+    assert np.allclose(img[row_hi, 5:95, :3], plotdraw.PALETTE[0])
+    assert np.allclose(img[row_lo, 5:95, :3], plotdraw.PALETTE[1])
+    assert np.allclose(img[20, 50, :3], plotdraw.BACK[:3]), "nothing between the lines"
+    empty = plotdraw.scope({"t": np.zeros(0), "values": np.zeros((0, 0)), "y": [-1, 1]}, 10, 10)
+    rows = [r for r in range(10) if np.allclose(empty[r, :, :3], plotdraw.AXIS[:3])]
+    assert rows in ([4], [5]), "the zero line, mid-height, when the range spans 0"
+
+
+def test_dataset_dots_over_the_shaded_regions_and_the_live_point_on_top():
+    from nodegraph.editor import plotdraw
+    view = {"bounds": [0.0, 1.0, 0.0, 1.0], "points": np.array([[0.1, 0.1], [0.9, 0.9]]),
+            "color": np.array([0, 1]), "classes": ["a", "b"], "values": None, "value_range": None,
+            "grid": {"x": np.array([0.25, 0.75]), "y": np.array([0.25, 0.75]), "z": np.array([[0, 0], [1, 1]]),
+                     "kind": "class"},
+            "live": [0.5, 0.5]}
+    img = plotdraw.dataset(view, 101, 101)
+    assert np.allclose(img[90, 10, :3], plotdraw.PALETTE[0]), "point a at the bottom left"
+    assert np.allclose(img[10, 90, :3], plotdraw.PALETTE[1]), "point b at the top right"
+    bottom, top = img[80, 50, :3], img[20, 50, :3]
+    assert bottom[2] > bottom[0] and top[0] > top[2], "class 0 (blue) shades the bottom half, class 1 (orange) the top"
+    assert np.allclose(img[50, 46, :3], 1.0) and np.allclose(img[50, 50, :3], 0.0), "the live point: a white ring"
+    assert plotdraw.nearest_point(view, 10, 90, 101, 101) == 0
+    assert plotdraw.nearest_point(view, 50, 50, 101, 101) is None
+
+
+def test_confusion_cells_green_on_the_diagonal_red_off_it():
+    from nodegraph.editor import plotdraw
+    img = plotdraw.confusion({"matrix": np.array([[9, 1], [0, 10]]), "classes": ["a", "b"]}, 40, 40)
+    assert img[5, 5, 1] > 0.6 and img[5, 5, 0] < 0.5, "right: green"
+    assert img[5, 35, 0] > img[5, 35, 1] and img[5, 35, 0] < 0.35, "a few mix-ups: faint red"
+    assert np.allclose(img[35, 5, :3], plotdraw.BACK[:3]), "none: nothing"
+    assert np.allclose(plotdraw.confusion({"matrix": None}, 4, 4), plotdraw.blank(4, 4))
