@@ -548,6 +548,8 @@ class Program:
 
     def __call__(self, values) -> float:
         """values[i] is $f(i+1); returns a finite float or raises ExprEvalError."""
+        if len(values) < self.inputs:
+            raise ExprEvalError(f"{self.text} uses $f{self.inputs} but has only {len(values)} inputs")
         try:
             result = self._fn(values)
         except ExprEvalError:
