@@ -74,6 +74,27 @@ def cmd_nodes(args):
     return EXIT_OK
 
 
+def cmd_midi_ports(args):
+    from .io import midi
+
+    try:
+        api, inputs, outputs = midi.list_ports()
+    except midi.MidiUnavailable as e:
+        print(f"no MIDI system can be used: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps({"system": midi.api_name(api), "inputs": inputs, "outputs": outputs}, indent=2))
+        return EXIT_OK
+    print(f"MIDI system: {midi.api_name(api)} (NODEGRAPH_MIDI_API=jack|alsa|coremidi|winmm chooses another)")
+    for title, names in (("inputs (for midi.in's port)", inputs), ("outputs (for midi.out's port)", outputs)):
+        print(f"{title}:")
+        for name in names:
+            print(f"  {name}{'   (nodegraph)' if midi.own(name) else ''}")
+        if not names:
+            print("  (none)")
+    return EXIT_OK
+
+
 def cmd_edit(args):
     from .editor import app
 
@@ -105,6 +126,10 @@ def parser():
     nodes.add_argument("type", nargs="*", help="only these types")
     nodes.add_argument("--json", action="store_true")
     nodes.set_defaults(fn=cmd_nodes)
+
+    ports = sub.add_parser("midi-ports", help="list the MIDI ports patches can connect to")
+    ports.add_argument("--json", action="store_true")
+    ports.set_defaults(fn=cmd_midi_ports)
 
     edit = sub.add_parser("edit", help="open the editor")
     edit.add_argument("patch", nargs="?")
