@@ -38,14 +38,15 @@ def build(ed):
     name = ed.add_node("value", {"value": "open"}, (40, 90))
     pad = ed.add_node("xy", {"init": True}, (40, 240))
     learn = ed.add_node("ml.classify", {}, (330, 90))
-    show = ed.add_node("display", {}, (680, 110))
-    status = ed.add_node("print", {"prefix": "learner"}, (680, 300))
+    show = ed.add_node("display", {}, (660, 90))
+    plot = ed.add_node("plot.dataset", {}, (660, 210))
     ed.run_frames(3)
     link = ed.canvas._on_link
     link(ed.canvas.tag, ed.canvas.link_between(pad, "xy", learn, "features"))
     link(ed.canvas.tag, ed.canvas.link_between(name, "out", learn, "label"))
     link(ed.canvas.tag, ed.canvas.link_between(learn, "label", show, "in"))
-    link(ed.canvas.tag, ed.canvas.link_between(learn, "trained", status, "in"))
+    link(ed.canvas.tag, ed.canvas.link_between(learn, "model", plot, "model"))
+    link(ed.canvas.tag, ed.canvas.link_between(pad, "xy", plot, "features"))
     from nodegraph import AddComment
     ed.try_do(AddComment("Teach by example: 1. pick a point and a class name, tick record.  "
                          "2. Press train.  3. Tick run: the display names the class of each new point.", (40, 0)))
