@@ -195,6 +195,7 @@ def write(path, doc):
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
+            os.fchmod(f.fileno(), _mode_for(path))
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -203,6 +204,17 @@ def write(path, doc):
         except OSError:
             pass
         raise
+
+
+def _mode_for(path):
+    """Keep an existing file's permissions; a new file gets what the umask allows
+    (mkstemp's private 0600 would hide a shared patch from its collaborators)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _is_pos(p):

@@ -270,3 +270,19 @@ def test_engine_imports_without_dearpygui():
     code = "import sys, nodegraph, nodes; nodegraph.registry.all_types(); print('dearpygui' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_saving_keeps_permissions_like_an_ordinary_write(tmp_path):
+    rt = load(base_doc())
+    new = tmp_path / "new.json"
+    old_umask = os.umask(0o022)
+    try:
+        rt.save(new)
+    finally:
+        os.umask(old_umask)
+    assert new.stat().st_mode & 0o777 == 0o644
+    shared = tmp_path / "shared.json"
+    shared.write_text("{}")
+    shared.chmod(0o664)
+    rt.save(shared)
+    assert shared.stat().st_mode & 0o777 == 0o664
