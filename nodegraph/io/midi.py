@@ -404,6 +404,7 @@ class Hub:
         self._reader_stop = None
         self._down_since = None  # a MIDI system that failed: retry with growing gaps
         self._down_reason = ""
+        self._jack_used = False
         self._retry_ms = POLL_MS
         self._next_try = 0.0
 
@@ -453,6 +454,9 @@ class Hub:
             return self.api
         if any(p.connected for p in self.ports):
             raise MidiUnavailable(f"{api_name(self.api)} stopped")
+        if self._jack_used and not jack_answers():
+            # once on JACK, wait for it: another system would have other port names
+            raise MidiUnavailable("the JACK server stopped (it reconnects when one runs again)")
         now = time.monotonic() * 1000.0
         if self._down_since is not None and now < self._next_try:
             raise MidiUnavailable(self._down_reason)
@@ -473,6 +477,7 @@ class Hub:
             self._retry_ms = min(RETRY_MAX_MS, self._retry_ms * 2)
             raise
         self.api, self.api_reason = api, why
+        self._jack_used = self._jack_used or api == JACK
         self._down_since, self._retry_ms = None, POLL_MS
         return api
 
@@ -511,7 +516,7 @@ class Hub:
         """Look at every port once: reopen what came back, close what went away."""
         self._names.clear()
         if self.api == JACK and not jack_answers():
-            self._lost(f"not connected: the JACK server stopped (it reconnects when one runs again)")
+            self._lost("not connected: the JACK server stopped (it reconnects when one runs again)")
         for port in list(self.ports):
             if port in self.ports:  # a status callback may have closed another port
                 port.check()
