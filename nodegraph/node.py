@@ -103,6 +103,9 @@ class Node:
     def stop(self):
         """The patch stops or the node is removed: release everything start() took."""
 
+    def outlet_linked(self, outlet):
+        """A new link leaves `outlet` (while running): a node with something to show may send it now."""
+
     def info(self) -> dict:
         """What the editor shows on the node beyond its last values (counts, progress, score).
 

@@ -164,11 +164,8 @@ class Runtime:
             node = self.graph.nodes[args[0]]
             self.scheduler.run_event(node, node.start)
         elif event == "linked":
-            # a node may answer a new listener at once (a learner sends its examples to a new plot)
-            node = self.graph.nodes.get(args[0].src)
-            hook = getattr(node, "outlet_linked", None)
-            if hook is not None:
-                self.scheduler.run_event(node, hook, (args[0].outlet,))
+            node = self.graph.nodes[args[0].src]
+            self.scheduler.run_event(node, node.outlet_linked, (args[0].outlet,))
         elif event == "node_removed":
             node = args[1]
             try:
