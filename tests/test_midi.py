@@ -292,3 +292,17 @@ def test_midi_file_problems_are_sentences_on_the_node(rt, tmp_path):
         rt.do(SetParam("f", "path", path))
         rt.send("f", "play", BANG)
         assert node.error is not None and node.error.startswith(words), node.error
+
+
+def test_without_python_rtmidi_the_library_loads_and_midi_nodes_say_why_they_cannot_connect():
+    """A missing python-rtmidi (or its libasound.so.2) must not take every other node down."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['rtmidi'] = None\n"
+            "import nodes\n"
+            "from nodegraph import AddNode, Runtime\n"
+            "rt = Runtime.manual(); rt.do(AddNode('midi.in', node_id='a')); rt.do(AddNode('math', node_id='m'))\n"
+            "rt.start(thread=False); print(rt.graph.node('a').error); rt.close()\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("not connected: python-rtmidi cannot be loaded")

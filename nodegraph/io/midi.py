@@ -36,7 +36,11 @@ import threading
 import time
 import weakref
 
-import rtmidi
+try:
+    import rtmidi
+except ImportError as e:  # python-rtmidi missing, or the system's libasound.so.2 it links to
+    rtmidi = None
+    _MISSING = f"python-rtmidi cannot be loaded ({e})"
 
 POLL_MS = 1000.0  # how often the hub looks for vanished and returned devices
 READ_INTERVAL = 0.001  # seconds between two drains of the input queues
@@ -46,12 +50,11 @@ JACK_GAP = 0.03  # seconds between two port opens/closes of this process (see ab
 CLIENT = "nodegraph"  # the client name of every port this process opens
 RETRY_MAX_MS = 30000.0  # a MIDI system that cannot be opened is retried ever more rarely
 
-JACK = rtmidi.API_UNIX_JACK
-API_BY_NAME = {"jack": rtmidi.API_UNIX_JACK, "alsa": rtmidi.API_LINUX_ALSA,
-               "coremidi": rtmidi.API_MACOSX_CORE, "winmm": rtmidi.API_WINDOWS_MM}
+JACK = 3  # rtmidi's API numbers (rtmidi.API_UNIX_JACK...), usable without rtmidi loaded
+API_BY_NAME = {"jack": JACK, "alsa": 2, "coremidi": 1, "winmm": 4}
 INPUT, OUTPUT = "input", "output"
 _OWN = re.compile(rf"^{re.escape(CLIENT)}(-\d+)?:")  # JACK names a second client "nodegraph-01"
-_RTMIDI_ERRORS = (rtmidi.RtMidiError, OSError, RuntimeError)
+_RTMIDI_ERRORS = (OSError, RuntimeError) + ((rtmidi.RtMidiError,) if rtmidi is not None else ())
 
 
 class MidiUnavailable(Exception):
@@ -60,8 +63,17 @@ class MidiUnavailable(Exception):
 
 # ---- which MIDI system -----------------------------------------------------------------
 
+def compiled_apis():
+    """The MIDI systems this python-rtmidi can use; MidiUnavailable if it cannot be loaded."""
+    if rtmidi is None:
+        raise MidiUnavailable(_MISSING)
+    return rtmidi.get_compiled_api()
+
+
 def api_name(api) -> str:
-    return rtmidi.get_api_display_name(api) if api is not None else "none"
+    if api is None:
+        return "none"
+    return rtmidi.get_api_display_name(api) if rtmidi is not None else str(api)
 
 
 def jack_socket_path():
@@ -75,7 +87,7 @@ def jack_socket_path():
 def jack_answers() -> bool:
     """Whether a JACK server runs, asked without libjack (which prints to stderr when none does,
     and crashes if ports are closed after such a failed attempt)."""
-    if JACK not in rtmidi.get_compiled_api():
+    if rtmidi is None or JACK not in rtmidi.get_compiled_api():
         return False
     path = jack_socket_path()
     if path is None:
@@ -98,12 +110,12 @@ def choose_api():
         if wanted not in API_BY_NAME:
             raise MidiUnavailable(f"NODEGRAPH_MIDI_API={wanted} is not one of auto, {', '.join(API_BY_NAME)}")
         api = API_BY_NAME[wanted]
-        if api not in rtmidi.get_compiled_api():
+        if api not in compiled_apis():
             raise MidiUnavailable(f"this python-rtmidi cannot use {api_name(api)} (NODEGRAPH_MIDI_API={wanted})")
         return api, "chosen by NODEGRAPH_MIDI_API"
     if jack_answers():
         return JACK, "a JACK server answers"
-    native = [a for a in rtmidi.get_compiled_api() if a not in (JACK, getattr(rtmidi, "API_RTMIDI_DUMMY", -1))]
+    native = [a for a in compiled_apis() if a not in (JACK, getattr(rtmidi, "API_RTMIDI_DUMMY", -1))]
     if native:
         return native[0], "the system's own (no JACK server answers)"
     return rtmidi.API_UNSPECIFIED, "rtmidi's default"
@@ -192,6 +204,7 @@ def gate(api):
 
 def make(api, kind):
     """A new rtmidi object (no port open yet); MidiUnavailable with the reason if it cannot be."""
+    compiled_apis()
     if api == JACK and not jack_answers():
         raise MidiUnavailable("the JACK server is not running")
     try:
@@ -466,7 +479,7 @@ class Hub:
                 for kind in (INPUT, OUTPUT):  # proves the system opens, and keeps it for listing
                     self._listers.setdefault(kind, make(api, kind))
             except MidiUnavailable as e:
-                if api != JACK and JACK in rtmidi.get_compiled_api() and jack_socket_path():
+                if api != JACK and JACK in compiled_apis() and jack_socket_path():
                     raise MidiUnavailable(f"no JACK server runs, and {e}") from None
                 raise
         except MidiUnavailable as e:
