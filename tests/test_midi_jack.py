@@ -127,7 +127,7 @@ def pump(rt, until, timeout=5.0, what="the patch"):
     """Let the patch handle what arrives until `until()` holds (real I/O: a bounded wait)."""
     deadline = time.monotonic() + timeout
     while not until():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what() if callable(what) else what}"
         if rt is not None:
             rt.poll(0.001)
         else:
@@ -382,7 +382,9 @@ def test_the_mapping_patch_learns_three_knobs_to_eight_synth_controls(live, peer
         live.do(SetParam("record", "value", True))
         for _ in range(3):
             turn(knob_values)
-        pump(live, lambda: len(live.graph.node(learner).state["examples"]) == 9 * (k + 1))
+        pump(live, lambda: len(live.graph.node(learner).state["examples"]) >= 9 * (k + 1),
+             what=lambda: f"9 examples more (status: {live.graph.node(learner).info()['status']}; "
+                          f"knobs: {[live.graph.node(n).info() for n in ins]})")
         live.do(SetParam("record", "value", False))
     examples = live.graph.node(learner).state["examples"]
     assert {tuple(ex["y"]) for ex in examples} == {tuple(t) for t in poses.values()}
