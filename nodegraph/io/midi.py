@@ -46,7 +46,7 @@ POLL_MS = 1000.0  # how often the hub looks for vanished and returned devices
 READ_INTERVAL = 0.001  # seconds between two drains of the input queues
 MAX_BURST = 512  # messages taken from one queue per drain
 QUEUE_SIZE = 8192  # rtmidi's per-port queue, between two drains
-JACK_GAP = 0.03  # seconds between two port opens/closes of this process (see above)
+JACK_GAP = 0.06  # seconds between two port opens/closes of this process (see above; 30 ms was not enough under load)
 CLIENT = "nodegraph"  # the client name of every port this process opens
 RETRY_MAX_MS = 30000.0  # a MIDI system that cannot be opened is retried ever more rarely
 
