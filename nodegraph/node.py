@@ -113,6 +113,11 @@ class Node:
         """
         return {}
 
+    def relevant_params(self) -> list:
+        """Names of the params that matter now (e.g. only the chosen algorithm's options).
+        The editor shows only these on the node; the inspector shows the others apart."""
+        return [p.name for p in type(self).params]
+
     def get_state(self) -> dict:
         """What to save with the patch, as plain JSON."""
         return self.state

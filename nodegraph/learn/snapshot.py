@@ -55,6 +55,21 @@ class LearnerSnapshot:
             raise ValueError("no model is running")
         return self.predictor.batch(X)
 
+    def __str__(self):
+        """A readable line for the editor: "150 examples · 3 classes · knn"."""
+        parts = [f"{self.n} example{'s' if self.n != 1 else ''}"]
+        if self.task == "classify":
+            classes = len(self.classes) or len(set(self.labels or ()))
+            parts.append(f"{classes} class{'es' if classes != 1 else ''}")
+        elif self.task == "regress" and self.targets is not None and self.targets.ndim == 2:
+            parts.append(f"{self.targets.shape[1]} output{'s' if self.targets.shape[1] != 1 else ''}")
+        if self.predictor is not None:
+            algo = getattr(self.predictor, "model", {}).get("algorithm")
+            parts.append(algo or "trained")
+        else:
+            parts.append("no model")
+        return " · ".join(parts)
+
     def __repr__(self):
         model = f", model of {self.trained}" if self.predictor is not None else ""
         return f"<{self.task} '{self.source}': {self.n} examples{model}>"

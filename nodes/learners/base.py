@@ -537,12 +537,24 @@ class Learner(Node):
             return f"{n} examples ({parts})"
         return f"{n} examples"
 
+    def relevant_params(self):
+        """The chosen algorithm's options and the params every algorithm uses (options_for)."""
+        names = super().relevant_params()
+        algo = self.params.get("algorithm")
+        if algo is None or not self.options_for:
+            return names
+        options = {name for names_ in self.options_for.values() for name in names_}
+        mine = set(self.options_for.get(algo, ()))
+        return [name for name in names if name not in options or name in mine]
+
     def info(self):
         model = self.state.get("model")
-        return {
+        training = self._job is not None
+        info = {
             "mode": "recording" if self._recording else "running" if self._running else "idle",
-            "training": self._job is not None,
-            "progress": self._progress,
+            "training": training,
+            # a bar only while a job reports how far it is (a fit alone says nothing until it ends)
+            "progress": self._progress if training and self._job_kind != "refit" and self._progress else None,
             "stage": self._stage,
             "examples": len(self.state["examples"]),
             "takes": self.state.get("take", 0),
@@ -551,7 +563,59 @@ class Learner(Node):
                                                  "examples": model["examples"]},
             "score": None if model is None or "score" not in model else _scalars(model["score"]),
             "status": self._status,
+            "show": ("text", "counts", "progress"),  # on the node; the inspector shows everything
         }
+        info["text"] = self.info_text(info)
+        return info
+
+    needs_training = True  # False: examples are used as they are (ml.gesture)
+    PROBLEMS = ("cannot", "could not", "training failed", "no examples to", "no score")
+
+    def info_text(self, info) -> str:
+        """What the learner is doing now, in a few short lines: mode, model, score, a problem."""
+        lines = []
+        if self._recording:
+            target = self.inputs.get(self.target) if self.target else None
+            lines.append(f"● recording take {self.state.get('take', 0)}" + (
+                f" as {_target_text(target)}" if target is not None else ""))
+        else:
+            lines.append("▶ running" if self._running else "■ stopped")
+        model = info.get("model")
+        algo = (model or {}).get("algorithm") or self.params.get("algorithm", "")
+        if self._job is not None and self._job_kind == "refit":
+            lines.append(f"restoring the saved model ({algo})…")
+        elif self._job is not None and self._predictor is None and self._job_kind == "train":
+            lines.append(f"training {algo}" + (f": {self._stage}" if self._stage and self._stage != "starting" else "…"))
+        elif self._job is not None:
+            lines.append("scoring (cross-validation)…")
+        if self.needs_training and self._predictor is not None and model:
+            lines.append(f"model: {algo}, learned {model['examples']} examples")
+        elif self.needs_training and self._job is None:
+            lines.append("no model yet: record examples, then train" if info.get("examples")
+                         else "no examples yet: record some")
+        if not self.counts_labels and info.get("examples"):
+            lines.append(f"{info['examples']} examples in {len({ex.get('take') for ex in self.state['examples']})} takes")
+        score = info.get("score")
+        if score and self._job is None:
+            try:
+                text = f"no score: {score['skipped']}" if "skipped" in score else self.describe_score(score)
+            except (KeyError, TypeError, ValueError):
+                text = ""
+            if text:
+                lines.append(text)
+        status = self._status or ""
+        if status.startswith(self.PROBLEMS) and status not in lines:
+            lines.append("⚠ " + status)
+        return "\n".join(lines)
+
+
+def _target_text(target):
+    if isinstance(target, np.ndarray):
+        target = target.tolist()
+    if isinstance(target, list):
+        return "[" + " ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in target[:6]) + \
+            (" …]" if len(target) > 6 else "]")
+    return show(target)
 
 
 def _scalars(score):

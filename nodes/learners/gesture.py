@@ -43,6 +43,7 @@ class Gesture(Learner):
 
     task = "gesture"
     target = "label"
+    needs_training = False  # the examples themselves are matched
     counts_labels = True
     inlets = (Inlet("features", "vector", help="one frame of the movement (e.g. x, y of the mouse)"),
               Inlet("label", "label", hot=False, help="the gesture the next recording is an example of"),
@@ -254,4 +255,5 @@ class Gesture(Learner):
         info["downsample"] = self._factor
         info["score"] = dict(self.state["score"]) if "score" in self.state else None
         info["model"] = None
+        info["text"] = self.info_text(info)
         return info

@@ -1,0 +1,53 @@
+"""What the editor shows of a learner: the params its algorithm uses, a readable state, its snapshot."""
+from nodegraph import AddNode, SetParam
+
+from .learners_util import teach, wait_idle
+
+
+def test_only_the_chosen_algorithms_options_are_relevant(rt):
+    rt.do(AddNode("ml.classify", {}, node_id="clf"))
+    node = rt.graph.node("clf")
+    assert node.relevant_params() == ["algorithm", "k", "scaling", "seed", "folds"]
+    rt.do(SetParam("clf", "algorithm", "svm"))
+    names = node.relevant_params()
+    assert {"kernel", "C", "degree"} <= set(names) and "k" not in names and "trees" not in names
+    assert {"scaling", "seed", "folds"} <= set(names), "what every algorithm uses stays"
+    rt.do(AddNode("ml.regress", {"algorithm": "polynomial"}, node_id="reg"))
+    assert "degree" in rt.graph.node("reg").relevant_params()
+    assert "hidden_units" not in rt.graph.node("reg").relevant_params()
+    rt.do(AddNode("ml.cluster", {}, node_id="km"))  # no algorithm to choose: every param matters
+    assert rt.graph.node("km").relevant_params() == [p.name for p in type(rt.graph.node("km")).params]
+    rt.do(AddNode("metro", {}, node_id="m"))
+    assert rt.graph.node("m").relevant_params() == [p.name for p in type(rt.graph.node("m")).params]
+
+
+def test_the_info_text_says_what_the_learner_does_now(rt):
+    rt.do(AddNode("ml.classify", {"folds": 2}, node_id="clf"))
+    node = rt.graph.node("clf")
+    info = node.info()
+    assert "no examples yet" in info["text"] and info["progress"] is None
+    assert info["show"] == ("text", "counts", "progress")
+    rt.send("clf", "label", "a")
+    rt.send("clf", "record", True)
+    assert node.info()["text"].startswith("● recording take 1 as 'a'")
+    teach(rt, "clf", [[0.0, 0.1], [0.1, 0.0]], ["a", "a"])
+    teach(rt, "clf", [[0.9, 1.0], [1.0, 0.9]], ["b", "b"])
+    assert "no model yet: record examples, then train" in node.info()["text"]
+    rt.send("clf", "train", True)
+    wait_idle(rt, "clf")
+    rt.send("clf", "run", True)
+    info = node.info()
+    lines = info["text"].splitlines()
+    assert lines[0] == "▶ running" and "model: knn, learned 4 examples" in lines
+    assert any("accuracy 100.0%" in line for line in lines), lines
+    assert info["progress"] is None and not info["training"], "no bar once the work is done"
+    assert str(node.snapshot()) == "4 examples · 2 classes · knn"
+
+
+def test_a_problem_shows_in_the_text(rt):
+    rt.do(AddNode("ml.classify", {}, node_id="clf"))
+    teach(rt, "clf", [[0.0], [0.1]], ["a", "a"])
+    rt.send("clf", "train", True)
+    text = rt.graph.node("clf").info()["text"]
+    assert "⚠ cannot train: all examples are of one class" in text, text
+    assert str(rt.graph.node("clf").snapshot()) == "2 examples · 1 class · no model"
