@@ -8,6 +8,7 @@ of the open patch: the patch plays while it is edited.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 
 import dearpygui.dearpygui as dpg
@@ -35,6 +36,8 @@ from .theme import BACKGROUND, Themes
 FAST, LIVE, STILL = 1 / 60, 1 / 8, 1 / 5
 AWAKE = 1.5  # seconds of full frame rate after the last input
 SIDE_WIDTH, CONSOLE_HEIGHT = 320, 150
+FIT_MARGIN = 24  # grid pixels left around a patch that is fitted into view
+SHOT_LARGEST, SHOT_SMALLEST = (2400, 1500), (900, 560)  # screenshots sized to the patch stay within these
 
 
 
@@ -271,6 +274,78 @@ class Editor(FileActions, ClipboardActions, InputActions):
         self.say(f"moved {len(cmds)} boxes so none overlaps")
         return len(cmds)
 
+    # ---- seeing the whole patch ------------------------------------------------------------
+
+    def content_box(self):
+        """(left, top, right, bottom) on the grid around every node and comment as drawn, or None."""
+        rects = list(self._boxes().values())
+        if not rects:
+            return None
+        return (min(r[0] for r in rects), min(r[1] for r in rects),
+                max(r[0] + r[2] for r in rects), max(r[1] + r[3] for r in rects))
+
+    def visible_box(self):
+        """(left, top, right, bottom) on the grid of the part of the canvas in view."""
+        cx, cy = dpg.get_item_pos(self.canvas_parent)  # a child window's pos is on the screen
+        cw, ch = dpg.get_item_rect_size(self.canvas_parent)
+        x0, y0 = self.canvas.to_grid((cx, cy))
+        return (x0, y0, x0 + cw, y0 + ch)
+
+    def size_to_show(self, box, margin=FIT_MARGIN):
+        """The window size at which the canvas shows `box` (grid) as it is panned now."""
+        _, _, vx1, vy1 = self.visible_box()
+        return (int(dpg.get_viewport_width() + box[2] + margin - vx1),
+                int(dpg.get_viewport_height() + box[3] + margin - vy1))
+
+    def fit_window(self, largest, smallest=None, box=None):
+        """Size the window so the whole patch is in view: it grows (up to `largest`), and
+        shrinks too if `smallest` is given (down to it). True if everything fits."""
+        box = box or self.content_box()
+        if box is None:
+            return True
+        want = self.size_to_show(box)
+        now = (dpg.get_viewport_width(), dpg.get_viewport_height())
+        size = []
+        for i in range(2):
+            v = want[i] if smallest is not None else max(want[i], now[i])
+            if smallest is not None:
+                v = max(v, smallest[i])
+            size.append(int(min(v, largest[i])))
+        if size[0] != now[0]:
+            dpg.set_viewport_width(size[0])
+        if size[1] != now[1]:
+            dpg.set_viewport_height(size[1])
+        return want[0] <= largest[0] and want[1] <= largest[1]
+
+    def screen_limit(self):
+        screen = xdisplay.screen_size()
+        return (screen[0], screen[1] - 40) if screen else (dpg.get_viewport_width(), dpg.get_viewport_height())
+
+    def show_all(self):
+        """View > Show all: bring every node and comment into view. The patch moves so its
+        top-left corner is in view (one undo step) and the window grows up to the screen;
+        what still does not fit is on the minimap."""
+        box = self.content_box()
+        if box is None:
+            self.say("the patch is empty")
+            return
+        vis = self.visible_box()
+        if box[0] < vis[0] or box[1] < vis[1] or box[2] > vis[2] or box[3] > vis[3]:
+            dx, dy = vis[0] + FIT_MARGIN - box[0], vis[1] + FIT_MARGIN - box[1]
+            graph = self.rt.graph
+            cmds = [Move(n, (float(x + dx), float(y + dy))) for n, (x, y) in graph.pos.items()]
+            cmds += [EditComment(c, pos=(float(cm.pos[0] + dx), float(cm.pos[1] + dy)))
+                     for c, cm in graph.comments.items()]
+            if cmds and (dx or dy):
+                self.try_do(Group(cmds, "show all"))
+                box = (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
+        if self.fit_window(self.screen_limit(), box=box):
+            self.say("the whole patch is in view")
+        else:
+            self.menubar.set_minimap(True)
+            self.say("the patch is larger than the screen: the minimap (bottom right) shows all of it; "
+                     "drag with the middle mouse button to pan", "warning")
+
     # ---- comments ------------------------------------------------------------------------
 
     def new_comment(self, at=None):
@@ -410,7 +485,10 @@ def main(path=None):
     try:
         if path:
             if os.path.exists(path):
-                editor.open_now(path)
+                if editor.open_now(path):
+                    editor.run_frames(2)  # boxes have their sizes once drawn
+                    if not editor.fit_window(editor.screen_limit()):
+                        editor.menubar.set_minimap(True)
                 editor.offer_recovery(path)
             else:
                 editor.path = os.path.abspath(path)
@@ -425,30 +503,52 @@ def main(path=None):
     return 0
 
 
-def screenshot(path, output, width=1280, height=800, seconds=1.0):
-    """`nodegraph screenshot PATCH -o FILE.png`: the editor with the patch playing, as a PNG."""
-    if xdisplay.have_display():
+def screenshot(path, output, width=None, height=None, seconds=1.0):
+    """`nodegraph screenshot PATCH -o FILE.png`: the editor with the patch playing, as a PNG.
+    Without a width or height, the window is sized to show the whole patch (within
+    SHOT_LARGEST). It draws on a private virtual screen when Xvfb is installed (big
+    enough for any such window), else on the display."""
+    if xdisplay.have_display() and not shutil.which("Xvfb"):
         return _screenshot(path, output, width, height, seconds)
-    with xdisplay.PrivateXvfb(max(width, 1280), max(height, 800)):
+    w = max(width or 0, SHOT_LARGEST[0] if width is None else 0, 1280)
+    h = max(height or 0, SHOT_LARGEST[1] if height is None else 0, 800)
+    with xdisplay.PrivateXvfb(w, h):
         return _screenshot(path, output, width, height, seconds)
 
 
 def _screenshot(path, output, width, height, seconds):
-    editor = Editor(width, height)
+    editor = Editor(width or 1280, height or 800)
     try:
         editor.fast = True
         if not editor.open_now(path):
             raise NodegraphError(editor.last_error or f"cannot open {path}")
         editor.run_for(seconds)
-        output = os.path.abspath(output)
-        if os.path.exists(output):
-            os.unlink(output)
-        dpg.output_frame_buffer(file=output)
-        for _ in range(3):
-            editor.frame()
-        if not os.path.exists(output):
-            raise NodegraphError(f"the screenshot was not written to {output}")
+        if width is None or height is None:
+            fit_shot(editor, width, height)
+        write_png(editor, output)
     finally:
         editor.close()
     print(f"wrote {output}")
     return 0
+
+
+def fit_shot(editor, width=None, height=None):
+    """Size the window to the whole patch for a screenshot (a given width or height stays)."""
+    editor.fit_window(SHOT_LARGEST, SHOT_SMALLEST)
+    if width is not None:
+        dpg.set_viewport_width(width)
+    if height is not None:
+        dpg.set_viewport_height(height)
+    editor.run_frames(3)  # the panels follow the new size
+
+
+def write_png(editor, output):
+    output = os.path.abspath(output)
+    if os.path.exists(output):
+        os.unlink(output)
+    dpg.output_frame_buffer(file=output)
+    for _ in range(3):
+        editor.frame()
+    if not os.path.exists(output):
+        raise NodegraphError(f"the screenshot was not written to {output}")
+    return output

@@ -53,7 +53,19 @@ def signature(node):
     """What decides a node's drawing beyond its values: when it changes, redraw the node."""
     return (type(node), getattr(node, "missing_type", None),
             tuple((i.name, i.type, i.hot) for i in node.inlets),
-            tuple((o.name, o.type) for o in node.outlets))
+            tuple((o.name, o.type) for o in node.outlets),
+            tuple(relevant_params(node)))
+
+
+def relevant_params(node):
+    """The params that matter with the node's current settings (Node.relevant_params);
+    all of them if the node's own answer fails."""
+    names = [p.name for p in type(node).params]
+    try:
+        chosen = set(node.relevant_params())
+    except Exception:  # a node's hook must not stop the editor
+        return names
+    return [n for n in names if n in chosen]
 
 
 def title(node) -> str:
@@ -271,7 +283,8 @@ class Canvas:
                 dpg.bind_item_theme(attr, themes.pins[inlet.type])
                 view.inlets[inlet.name] = attr
                 self.attrs[attr] = (node.id, "in", inlet.name)
-            rest = list(specs.values())
+            relevant = set(relevant_params(node))
+            rest = [spec for spec in specs.values() if spec.name in relevant]  # the others: in the inspector
             limit = 0 if plots.has_view(node) else PARAMS_ON_NODE  # a plot's picture is what matters
             shown, hidden = rest[:limit], rest[limit:]
             for spec in shown:
@@ -369,11 +382,21 @@ class Canvas:
     def refresh(self, view):
         node = view.node
         last = node.last
+        info = None
+        if view.has_info:
+            try:
+                info = node.info()
+            except Exception as e:
+                info = e
         if last:
             for outlet, item in view.out_text.items():
                 if outlet in last and view.out_type[outlet] != "bang":
                     try:
-                        text = f"{outlet}: {values.short(last[outlet])}"
+                        value = last[outlet]
+                        if isinstance(info, dict) and outlet in info and values.short(info[outlet]) == values.short(value):
+                            text = outlet  # the info below says it already
+                        else:
+                            text = f"{outlet}: {values.short(value)}"
                     except Exception:  # a value we cannot describe must not stop the view
                         text = outlet
                     if text != view.shown.get(outlet):
@@ -390,7 +413,9 @@ class Canvas:
             self._set_theme(view)
         if view.has_info:
             try:
-                lines, progress = values.info_lines(node.info(), skip=node.params)
+                if isinstance(info, Exception):
+                    raise info
+                lines, progress = values.info_lines(info, skip=node.params)
             except Exception as e:
                 lines, progress = [f"info failed: {type(e).__name__}"], None
             shown = ("\n".join(lines), progress)

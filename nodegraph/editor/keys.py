@@ -101,7 +101,7 @@ SHORTCUTS = {
     (dpg.mvKey_N, False, False): "open_object_box", (dpg.mvKey_1, True, False): "open_object_box",
     (dpg.mvKey_C, False, False): "new_comment", (dpg.mvKey_5, True, False): "new_comment",
     (dpg.mvKey_Delete, False, False): "delete_selection", (dpg.mvKey_Back, False, False): "delete_selection",
-    (dpg.mvKey_F1, False, False): "show_help",
+    (dpg.mvKey_F1, False, False): "show_help", (dpg.mvKey_Home, False, False): "show_all",
 }
 
 KEYS_HELP = """N, Ctrl+1 or double-click the canvas: a new node by name (Enter makes it)
@@ -112,5 +112,5 @@ Ctrl+Z undo, Ctrl+Shift+Z redo
 Ctrl+C copy, Ctrl+X cut, Ctrl+V paste (at the mouse), Ctrl+D duplicate
 Ctrl+N new, Ctrl+O open, Ctrl+S save, Ctrl+Shift+S save as
 Right-click the canvas: add nodes by category, paste, help
-Middle-drag: move around the canvas
+Middle-drag: move around the canvas; Home: show the whole patch
 Filled pins are hot (they compute), hollow pins are cold (they store)"""

@@ -56,13 +56,18 @@ class MenuBar:
                 node_type_menus(self._add)
             with dpg.menu(label="View"):
                 # off by default: it draws every node and link again, each frame
-                dpg.add_menu_item(label="Minimap", check=True, default_value=False,
-                                  callback=lambda s, a: dpg.configure_item(ed.canvas.tag, minimap=a))
+                dpg.add_menu_item(label="Show all", shortcut="Home", callback=lambda: ed.show_all())
+                self.minimap = dpg.add_menu_item(label="Minimap", check=True, default_value=False,
+                                                 callback=lambda s, a: self.set_minimap(a))
                 dpg.add_menu_item(label="Tidy up overlapping nodes", callback=lambda: ed.tidy())
             with dpg.menu(label="Help"):
                 dpg.add_menu_item(label="Node reference", shortcut="F1", callback=lambda: ed.show_help())
                 dpg.add_menu_item(label="Keyboard and mouse", callback=lambda: ed.show_keys())
         self.set_recent([])
+
+    def set_minimap(self, on):
+        dpg.set_value(self.minimap, bool(on))
+        dpg.configure_item(self.editor.canvas.tag, minimap=bool(on))
 
     def _add(self, sender, app_data, user_data):
         self.editor.add_node(user_data, {}, self.editor.canvas.visible_center())
@@ -134,6 +139,10 @@ class ContextMenu:
 
     def _paste(self):
         self._then(lambda: self.editor.paste(self.grid))
+
+    def set_minimap(self, on):
+        dpg.set_value(self.minimap, bool(on))
+        dpg.configure_item(self.editor.canvas.tag, minimap=bool(on))
 
     def _add(self, sender, app_data, user_data):
         self._then(lambda: self.editor.add_node(user_data, {}, self.grid))

@@ -9,7 +9,7 @@ import dearpygui.dearpygui as dpg
 from .. import registry
 from ..node import Placeholder
 from . import values, widgets
-from .canvas import same_value, signature
+from .canvas import relevant_params, same_value, signature
 
 CONSOLE_KEEP = 300
 
@@ -54,13 +54,18 @@ class Inspector:
             if not isinstance(node, Placeholder) and type(node).params:
                 dpg.add_separator()
                 dpg.add_text("Settings")
-                for spec in type(node).params:
-                    self.params[spec.name] = widgets.param_widget(
-                        spec, node.params[spec.name], dpg.last_container(),
-                        self.editor.on_param_widget, (node.id, spec.name), width=150, node=node)
-                    if spec.help:
-                        t = dpg.add_text("    " + spec.help, wrap=280)
-                        dpg.bind_item_theme(t, themes.dim_text)
+                relevant = set(relevant_params(node))
+                used = [spec for spec in type(node).params if spec.name in relevant]
+                unused = [spec for spec in type(node).params if spec.name not in relevant]
+                for spec in used:
+                    self._param(node, spec)
+                if unused:
+                    # kept editable (to prepare another choice), but apart and greyed
+                    dpg.add_spacer(height=4)
+                    t = dpg.add_text("Not used with the settings above:", wrap=280)
+                    dpg.bind_item_theme(t, themes.dim_text)
+                    for spec in unused:
+                        self._param(node, spec, dim=True)
             for title, ports in (("Inlets", node.inlets), ("Outlets", node.outlets)):
                 if ports:
                     dpg.add_separator()
@@ -76,6 +81,17 @@ class Inspector:
                          f"nodegraph does not know the type '{node.missing_type}'. The node keeps its "
                          f"settings and links and is saved back unchanged.", wrap=280)
         self.refresh()
+
+    def _param(self, node, spec, dim=False):
+        themes = self.editor.themes
+        item = self.params[spec.name] = widgets.param_widget(
+            spec, node.params[spec.name], dpg.last_container(),
+            self.editor.on_param_widget, (node.id, spec.name), width=150, node=node)
+        if dim:
+            dpg.bind_item_theme(item, themes.dim_text)
+        if spec.help:
+            t = dpg.add_text("    " + spec.help, wrap=280)
+            dpg.bind_item_theme(t, themes.dim_text)
 
     def sync(self, touched):
         node = self.node
@@ -103,7 +119,7 @@ class Inspector:
                 dpg.set_value(item, shown)
         try:
             info = node.info()
-            lines, progress = values.info_lines(info, width=200, max_lines=40)
+            lines, progress = values.info_lines(info, width=200, max_lines=40, everything=True)
         except Exception:
             info, lines, progress = {}, [], None
         if progress is not None:

@@ -18,6 +18,9 @@ PALETTE = np.array([  # distinct on a dark background, as in most plotting tools
     (0.75, 0.85, 0.30), (0.30, 0.85, 0.85)], dtype=np.float32)
 
 
+DOT, LIVE = 3, 6  # radii in pixels: an example's dot, the live input's target
+
+
 def blank(w, h):
     img = np.empty((h, w, 4), dtype=np.float32)
     img[:] = BACK
@@ -123,13 +126,20 @@ def dataset(view, w, h):
             colours = ramp((np.asarray(values, dtype=np.float64) - lo) / ((hi - lo) or 1.0))
         else:
             colours = class_colour(np.asarray(view.get("color", np.zeros(len(points))), dtype=int))
-        dots(img, px, py, np.zeros((len(px), 3)), radius=3)  # a dark rim
-        dots(img, px, py, colours, radius=2)
+        dots(img, px, py, np.zeros((len(px), 3)), radius=DOT + 1)  # a dark rim
+        dots(img, px, py, colours, radius=DOT)
     live = view.get("live")
     if live is not None:
         px, py = _to_pixels([live[0]], [live[1]], bounds, w, h)
-        dots(img, px, py, [(1.0, 1.0, 1.0)], radius=4)
-        dots(img, px, py, [(0.0, 0.0, 0.0)], radius=2)
+        cx, cy = int(np.rint(px[0])), int(np.rint(py[0]))
+        # a faint cross-hair through the whole picture, so the eye finds the point at once
+        if 0 <= cy < h:
+            img[cy, :, :3] = img[cy, :, :3] * 0.55 + 0.45
+        if 0 <= cx < w:
+            img[:, cx, :3] = img[:, cx, :3] * 0.55 + 0.45
+        dots(img, px, py, [(1.0, 1.0, 1.0)], radius=LIVE)
+        dots(img, px, py, [(0.0, 0.0, 0.0)], radius=LIVE - 2)
+        dots(img, px, py, [(1.0, 1.0, 1.0)], radius=1)
     return img
 
 

@@ -1,6 +1,9 @@
 """Short texts for live values and node info: what fits on a node and reads at a glance."""
 from __future__ import annotations
 
+import re
+import textwrap
+
 import numpy as np
 
 from ..types import BANG
@@ -37,6 +40,11 @@ def short(v, width: int = WIDTH) -> str:
         return _cut("{" + ", ".join(f"{k}: {short(x, 8)}" for k, x in list(v.items())[:4]) + "}", width)
     if hasattr(v, "type") and hasattr(v, "bytes"):  # a mido message
         return _cut(str(v), width)
+    if type(v).__str__ is not object.__str__:  # a value that says what it is (a learner's snapshot)
+        try:
+            return _cut(str(v).replace("\n", " "), max(width, 32))
+        except Exception:
+            pass
     return _cut(type(v).__name__, width)
 
 
@@ -54,38 +62,53 @@ def _cut(text: str, width: int) -> str:
 
 HIDDEN = {"value", "count"}  # raw data a view may draw; as text they only repeat "text"
 KEEP_ZERO = {"count", "examples", "received", "sent", "value"}  # a zero here is news; elsewhere noise
-MAX_LINES = 6
+MAX_LINES = 8
+TEXT_LINES = 5
 FIRST = ("text", "mode", "counts", "score", "status", "training")  # what a glance should catch first
 
 
-def info_lines(info: dict, width: int = 34, skip=(), max_lines: int = MAX_LINES):
+def wrap(line: str, width: int) -> list:
+    """A line wrapped to `width` characters, never inside brackets ("(5 folds)" stays whole)."""
+    kept = re.sub(r"\([^()]{1,24}\)", lambda m: m.group(0).replace(" ", "\u00a0"), line)
+    return [part.replace("\u00a0", " ") for part in textwrap.wrap(kept, width, subsequent_indent="  ")] or [""]
+
+
+def info_lines(info: dict, width: int = 34, skip=(), max_lines: int = MAX_LINES, everything: bool = False):
     """(lines of text, progress in 0..1 or None) for a node's info() dict.
 
-    Known keys read naturally: text as is, examples per label, progress as a bar, the
-    score; any other plain value as "key: value", so new node types show something
-    without the editor knowing them. Empty values, zero counters and keys in `skip`
-    (the node's params, already shown as widgets) are left out.
+    Known keys read naturally: text as is (wrapped), examples per label, progress as
+    a bar, the score; any other plain value as "key: value", so new node types show
+    something without the editor knowing them. Empty values, zero counters and keys in
+    `skip` (the node's params, already shown as widgets) are left out. A node may
+    name the keys worth showing on it in info["show"]; `everything` (the inspector)
+    shows the rest too.
     """
     lines, progress = [], None
     if not isinstance(info, dict):
         return lines, progress
     counts = info.get("counts")
-    order = sorted(info, key=lambda k: FIRST.index(k) if k in FIRST else len(FIRST))
+    chosen = info.get("show")
+    keys = [k for k in info if k != "show" and (everything or not isinstance(chosen, (list, tuple)) or k in chosen)]
+    order = sorted(keys, key=lambda k: FIRST.index(k) if k in FIRST else len(FIRST))
     for key in order:
         value = info[key]
         if key in skip or value is None or value is False or (isinstance(value, (str, list, tuple, dict)) and not value
                                                               and key != "counts"):
             continue
         if key == "text":
-            for line in str(value).splitlines()[:3]:
-                lines.append(_cut(line, width))
+            text_lines = []
+            for line in str(value).splitlines():
+                text_lines.extend(wrap(line, width))
+            lines.extend(text_lines[:TEXT_LINES] if not everything else text_lines)
         elif key == "progress":
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 progress = min(1.0, max(0.0, float(value)))
         elif key == "counts" and isinstance(value, dict):
             total = sum(v for v in value.values() if isinstance(v, (int, float)))
-            body = "  ".join(f"{k}: {short(v, 8)}" for k, v in list(value.items())[:6])
-            lines.append(_cut(f"examples {short(total)}" + (f" ({body})" if body else ""), width))
+            body = " · ".join(f"{k}: {short(v, 8)}" for k, v in list(value.items())[:8])
+            more = " …" if len(value) > 8 else ""
+            text = f"{short(total)} examples" + (f" ({body}{more})" if body else "")
+            lines.extend(wrap(text, width)[:3])
         elif key == "examples" and isinstance(counts, dict):
             continue  # the counts line says it, per label
         elif key in HIDDEN and "text" in info:

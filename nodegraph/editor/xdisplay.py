@@ -21,6 +21,33 @@ def have_display() -> bool:
     return os.path.exists(f"/tmp/.X11-unix/X{number}") or host == "localhost"
 
 
+def screen_size():
+    """(width, height) of the X screen the editor draws on, or None if it cannot be asked
+    (no libX11, another windowing system): the largest a window should grow to."""
+    import ctypes
+    import ctypes.util
+    name = ctypes.util.find_library("X11")
+    if not name or not have_display():
+        return None
+    try:
+        x11 = ctypes.CDLL(name)
+        x11.XOpenDisplay.restype = ctypes.c_void_p
+        x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        x11.XDefaultScreen.argtypes = [ctypes.c_void_p]
+        x11.XDisplayWidth.argtypes = x11.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        display = x11.XOpenDisplay(None)
+        if not display:
+            return None
+        try:
+            screen = x11.XDefaultScreen(display)
+            return int(x11.XDisplayWidth(display, screen)), int(x11.XDisplayHeight(display, screen))
+        finally:
+            x11.XCloseDisplay(display)
+    except (OSError, AttributeError):
+        return None
+
+
 def require_display(what="the editor"):
     if not have_display():
         raise NodegraphError(f"{what} needs a screen, and DISPLAY is not set or not reachable. "

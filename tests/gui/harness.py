@@ -158,6 +158,94 @@ def tidy_up(ed, out):
 
 
 @scenario
+def relevant_params(ed, out):
+    """A learner shows the options of its algorithm only, and follows a change of algorithm;
+    the inspector keeps every param, the unused ones apart (greyed)."""
+    n = ed.add_node("ml.classify", {}, (40, 40))
+    frames(ed, 3)
+    view = ed.canvas.views[n]
+    node = ed.rt.graph.nodes[n]
+    assert "k" in view.params and not {"kernel", "C", "trees", "hidden_units"} & set(view.params), list(view.params)
+    ed.select(n)
+    frames(ed, 2)
+    assert set(ed.inspector.params) == {p.name for p in type(node).params}
+    assert dpg.get_item_theme(ed.inspector.params["kernel"]) == ed.themes.dim_text
+    assert dpg.get_item_theme(ed.inspector.params["k"]) != ed.themes.dim_text
+    ed.on_param_widget(view.params["algorithm"], "svm", (n, "algorithm"))  # the combo on the node
+    frames(ed, 3)
+    view = ed.canvas.views[n]
+    assert {"kernel", "C"} <= set(view.params) and "k" not in view.params, list(view.params)
+    assert dpg.get_item_theme(ed.inspector.params["k"]) == ed.themes.dim_text
+    assert dpg.get_item_theme(ed.inspector.params["kernel"]) != ed.themes.dim_text
+    assert set(ed.inspector.params) == {p.name for p in type(node).params}
+    before = set(view.params)
+    ed.undo()
+    frames(ed, 3)
+    view = ed.canvas.views[n]
+    assert node.params["algorithm"] == "knn" and "k" in view.params and "kernel" not in view.params
+    return {"svm": sorted(before)}
+
+
+def _inside_canvas(ed):
+    """The boxes (screen rectangles) not wholly inside the canvas's visible area."""
+    cx, cy = dpg.get_item_pos(ed.canvas_parent)
+    cw, ch = dpg.get_item_rect_size(ed.canvas_parent)
+    outside = []
+    for item, key in ed.canvas.items.items():
+        rx, ry = dpg.get_item_rect_min(item)
+        w, h = dpg.get_item_rect_size(item)
+        left, top = rx - NODE_PAD[0], ry - NODE_PAD[1]
+        if left < cx or top < cy or left + w > cx + cw or top + h > cy + ch:
+            outside.append(key)
+    return outside
+
+
+@scenario
+def fit_to_patch(ed, out):
+    """A screenshot's window is sized to the whole patch (grown or shrunk); View > Show all
+    brings a patch that lies off the canvas into view in one undo step."""
+    far = ed.add_node("metro", {}, (1400, 900))
+    ed.add_node("print", {}, (40, 40))
+    ed.new_comment((700, 1000))
+    dpg.set_value(ed.dialogs.text_input, "a note far down")
+    ed.dialogs._on_text_ok()
+    frames(ed, 4)
+    assert _inside_canvas(ed), "the patch starts larger than the window"
+    app.fit_shot(ed)
+    w, h = dpg.get_viewport_width(), dpg.get_viewport_height()
+    assert w > 960 and h > 680 and w <= app.SHOT_LARGEST[0] and h <= app.SHOT_LARGEST[1], (w, h)
+    assert not _inside_canvas(ed), f"still cut off: {_inside_canvas(ed)} at {w}x{h}"
+    x, y = ed.rt.graph.pos[far]
+    right = ed.canvas.to_screen((x, y))[0] + dpg.get_item_rect_size(ed.canvas.views[far].tag)[0]
+    canvas_right = dpg.get_item_pos(ed.canvas_parent)[0] + dpg.get_item_rect_size(ed.canvas_parent)[0]
+    assert canvas_right - right < 3 * app.FIT_MARGIN, "no wide empty margin either"
+    # a small patch: a small screenshot (down to the smallest size)
+    ed.delete_nodes([far])
+    for cid in list(ed.rt.graph.comments):
+        ed.delete_comments([cid])
+    frames(ed, 3)
+    app.fit_shot(ed)
+    assert (dpg.get_viewport_width(), dpg.get_viewport_height()) == app.SHOT_SMALLEST
+    # View > Show all: nodes off to the top left come back into view, the window grows
+    dpg.set_viewport_width(700)
+    dpg.set_viewport_height(500)
+    a = ed.add_node("metro", {}, (-300, -200))
+    b = ed.add_node("print", {}, (250, 150))
+    frames(ed, 4)
+    before = dict(ed.rt.graph.pos)
+    assert _inside_canvas(ed)
+    ed.show_all()
+    frames(ed, 4)
+    assert not _inside_canvas(ed), _inside_canvas(ed)
+    pa, pb = ed.rt.graph.pos[a], ed.rt.graph.pos[b]
+    assert (pb[0] - pa[0], pb[1] - pa[1]) == (550, 350), "moved together, shape kept"
+    ed.undo()
+    frames(ed, 2)
+    assert dict(ed.rt.graph.pos) == before, "one undo step"
+    return {"size": [w, h]}
+
+
+@scenario
 def every_type(ed, out):
     """Every registered node type can be made from the Add menu's callback and is drawn."""
     from nodegraph import registry
@@ -175,9 +263,12 @@ def every_type(ed, out):
         for inlet in node.inlets:
             if inlet.type in ("bang", "bool") and inlet.name not in view.params:
                 assert inlet.name in view.controls, f"{node_id}: no control for {inlet.type} inlet {inlet.name}"
-        shown = [p.name for p in type(node).params if p.name not in widgets.hidden_params(node)]
+        relevant = set(node.relevant_params())
+        shown = [p.name for p in type(node).params if p.name not in widgets.hidden_params(node)
+                 and (p.name in relevant or p.name in node.inlet_map)]
         limit = 0 if plots.has_view(node) else PARAMS_ON_NODE
         assert set(shown[:limit]) <= set(view.params), f"{node_id}: params missing on the node"
+        assert set(view.params) <= relevant | set(node.inlet_map), f"{node_id}: a param that does not matter now"
         assert (view.plot is not None) == plots.has_view(node)
         ed.select(node_id)  # the inspector has every param
         assert set(ed.inspector.params) == {p.name for p in type(node).params}, node_id
@@ -352,14 +443,14 @@ def plot_views(ed, out):
     link = ed.canvas._on_link
     link(ed.canvas.tag, ed.canvas.link_between(learn, "model", plot, "model"))
     view = ed.canvas.views[scope]
-    assert view.plot is not None and dpg.get_item_info(view.plot.image)["type"] == "mvAppItemType::mvImage"
+    assert view.plot is not None and dpg.get_item_info(view.plot.image)["type"] == "mvAppItemType::mvDrawImage"
     for _ in range(20):
         ed.rt.send(scope, "in", 0.5)
         ed.run_for(0.02)
     wait_until(ed, lambda: view.plot.version, what="the scope's picture")
     frames(ed, 3)
-    x, y = dpg.get_item_rect_min(view.plot.image)
-    w, h = plots.SIZE
+    x, y = view.plot.picture_origin()
+    w, h = view.plot.size
     colour = tuple(round(c * 255) for c in plotdraw.PALETTE[0])
     strip = [pixel(ed, x + w - 3, y + h // 2 + dy) for dy in (-1, 0, 1)]
     assert any(max(abs(a - b) for a, b in zip(p, colour)) <= 3 for p in strip), (strip, colour)
@@ -374,9 +465,9 @@ def plot_views(ed, out):
     wait_until(ed, lambda: pv.view is not None and len(pv.view["points"]) == 6, what="six dots")
     node = ed.rt.graph.nodes[learn]
     before = len(node.state["examples"])
-    sx, sy = plotdraw._to_pixels(pv.view["points"][:1, 0], pv.view["points"][:1, 1], pv.view["bounds"], *plots.SIZE)
-    ix, iy = dpg.get_item_rect_min(pv.image)
-    pv.clicked((ix + float(sx[0]), iy + float(sy[0])))  # what the image's click handler calls
+    sx, sy = plotdraw._to_pixels(pv.view["points"][:1, 0], pv.view["points"][:1, 1], pv.view["bounds"], *pv.size)
+    ix, iy = pv.picture_origin()
+    pv.clicked((ix + float(sx[0]), iy + float(sy[0])))  # what the picture's click handler calls
     assert dpg.is_item_shown(ed.dialogs.ask_window) and "Example" in dpg.get_value(ed.dialogs.ask_text)
     ed.dialogs.answer("Delete")
     wait_until(ed, lambda: len(node.state["examples"]) == before - 1, what="the example to go")
@@ -405,7 +496,7 @@ def learner_controls(ed, out):
     wait_until(ed, lambda: "train" in node.bangs and node.counts.get("b") == 1, what="the learner to train")
     wait_until(ed, lambda: "score" in dpg.get_value(view.info_text), what="the info to show the score")
     text = dpg.get_value(view.info_text)
-    assert "examples 3" in text and "a: 2" in text and "score: 0.93" in text, text
+    assert "3 examples" in text and "a: 2" in text and "score: 0.93" in text, text
     assert dpg.is_item_shown(view.progress) and dpg.get_value(view.progress) == 1.0
     assert dpg.get_value(view.controls["record"]) is True
     ed.on_inlet_control(view.controls["clear"], None, (n, "clear"))

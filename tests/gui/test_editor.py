@@ -36,6 +36,31 @@ def test_plot_nodes_show_their_picture_and_examples_can_be_deleted(editor_run):
     editor_run("plot_views")
 
 
+def test_learners_show_only_the_params_their_algorithm_uses(editor_run):
+    assert "kernel" in editor_run("relevant_params")["svm"]
+
+
+def test_screenshot_window_fits_the_patch_and_show_all(editor_run):
+    editor_run("fit_to_patch")
+
+
+def test_screenshot_without_a_size_shows_the_whole_patch(editor_run):
+    out = editor_run.tmp / "whole.png"
+    code = ("import sys; from nodegraph.editor import app\n"
+            "app.screenshot(sys.argv[1], sys.argv[2], seconds=0.3)\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(ROOT / "patches" / "iris.json"), str(out)],
+                          capture_output=True, text=True, timeout=90, cwd=str(ROOT),
+                          env={**__import__("os").environ, "DISPLAY": editor_run.display})
+    assert proc.returncode == 0, proc.stderr
+    data = out.read_bytes()
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    patch = json.loads((ROOT / "patches" / "iris.json").read_text())
+    right = max(n["pos"][0] for n in patch["nodes"].values())
+    bottom = max(n["pos"][1] for n in patch["nodes"].values())
+    assert width > right + 320 and height > bottom + 150, (width, height, right, bottom)
+    assert width <= 2400 and height <= 1500
+
+
 def test_learner_buttons_and_info(editor_run):
     editor_run("learner_controls")
 

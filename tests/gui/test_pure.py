@@ -105,7 +105,7 @@ def test_info_lines_read_naturally_and_skip_noise():
     lines, progress = values.info_lines({
         "mode": "recording", "training": True, "progress": 0.4, "examples": 12, "takes": 0,
         "counts": {"a": 5, "b": 7}, "score": {"accuracy": 0.93}, "status": "ok", "classes": []})
-    assert lines[:4] == ["mode: recording", "examples 12 (a: 5  b: 7)", "score: accuracy 0.93", "status: ok"]
+    assert lines[:4] == ["mode: recording", "12 examples (a: 5 · b: 7)", "score: accuracy 0.93", "status: ok"]
     assert "training" in lines and not any("takes" in l or "classes" in l for l in lines)
     assert progress == 0.4
     assert values.info_lines({"text": "0.500", "count": 3, "value": 0.5}) == (["0.500"], None)
@@ -113,6 +113,13 @@ def test_info_lines_read_naturally_and_skip_noise():
     many = values.info_lines({f"k{i}": i + 1 for i in range(20)})[0]
     assert len(many) == values.MAX_LINES and "more in the inspector" in many[-1]
     assert values.info_lines("not a dict") == ([], None)
+    # a node may choose what shows on it; the inspector (everything) shows the rest too
+    chosen = {"text": "▶ running\ncross-validated accuracy 95.3% (5 folds)", "counts": {"a": 1}, "takes": 4,
+              "show": ("text", "counts")}
+    lines = values.info_lines(chosen)[0]
+    assert lines[0] == "▶ running" and lines[-2].strip() == "(5 folds)" and lines[-1].startswith("1 examples")
+    assert not any("takes" in line or "show" in line for line in lines)
+    assert any("takes: 4" in line for line in values.info_lines(chosen, everything=True)[0])
 
 
 def test_recent_files_and_recovery(tmp_path, monkeypatch):
@@ -197,7 +204,8 @@ def test_dataset_dots_over_the_shaded_regions_and_the_live_point_on_top():
     assert np.allclose(img[10, 90, :3], plotdraw.PALETTE[1]), "point b at the top right"
     bottom, top = img[80, 50, :3], img[20, 50, :3]
     assert bottom[2] > bottom[0] and top[0] > top[2], "class 0 (blue) shades the bottom half, class 1 (orange) the top"
-    assert np.allclose(img[50, 46, :3], 1.0) and np.allclose(img[50, 50, :3], 0.0), "the live point: a white ring"
+    assert np.allclose(img[50, 44, :3], 1.0) and np.allclose(img[50, 47, :3], 0.0), "the live point: a white ring"
+    assert img[50, 5, 0] > 0.4 and img[5, 50, 0] > 0.4, "a cross-hair through it"
     assert plotdraw.nearest_point(view, 10, 90, 101, 101) == 0
     assert plotdraw.nearest_point(view, 50, 50, 101, 101) is None
 
