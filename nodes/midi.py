@@ -66,8 +66,10 @@ def show_bytes(data) -> str:
 
 
 class PortNode(Node):
-    """What midi.in, midi.learn and midi.out share: a port that opens at start, reconnects on
-    its own, and shows "not connected" as the node's error while it is not."""
+    """What midi.in, midi.learn and midi.out share: a port that opens at start and reconnects
+    on its own. A device named in `port` that is not there is the node's error; having
+    nothing to connect to yet (no device plugged in for an empty port, no MIDI system)
+    is shown in its status and logged, as Pd and Max do."""
 
     kind = midi.INPUT
     PORT_PARAMS = ("port", "virtual", "use_port")
@@ -121,9 +123,12 @@ class PortNode(Node):
             what = "opened the virtual port" if port.virtual else "connected to"
             self.log(f"{what} '{port.name}'" + (f" ({port.note})" if port.note else ""),
                      "warning" if port.note and "matches" in port.note else "info")
-        else:
+        elif port.missing:
             self._shown = port.problem
             self.host.fail(self, port.problem)
+        else:
+            self._clear_problem()
+            self.log(port.problem, "warning")
 
     def _clear_problem(self):
         if self._shown is not None and self.error == self._shown:
@@ -462,8 +467,8 @@ class MidiOut(PortNode):
             return  # not running (nodegraph check, or a stopped patch)
         if not port.send(data):
             self._counts["dropped"] += 1
-            if not quiet:
-                raise NodeError(port.problem or "not connected")
+            if port.missing and not quiet:
+                raise NodeError(port.problem)
             return
         self._counts["sent"] += 1
 

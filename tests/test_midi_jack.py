@@ -356,7 +356,7 @@ def test_the_mapping_patch_learns_three_knobs_to_eight_synth_controls(live, peer
         if node["type"] == "midi.in":
             node["params"]["port"] = p.full("knobs")
         elif node["type"] == "midi.out":
-            node["params"]["port"] = p.full("synth")
+            node["params"].update(port=p.full("synth"), virtual=False)
     live.load_doc(doc, "midi-mapping.json")
     ins = sorted(n for n, v in doc["nodes"].items() if v["type"] == "midi.in")
     ccs = [doc["nodes"][n]["params"]["cc"] for n in ins]

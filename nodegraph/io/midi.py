@@ -262,8 +262,11 @@ class Port:
 
     Scheduler thread only, except `drain` (the reader thread). `name` is what it is
     connected to (or the virtual port's name) while open, else None and `problem`
-    says why. `on_status()` is called on the scheduler thread after either changes,
-    `on_message(data)` for each message that arrives (inputs).
+    says why; `missing` then tells whether a device the person named is not there
+    (worth an error on the node) or there is just nothing to connect to yet (no
+    device plugged in for an empty name, no MIDI system running). `on_status()` is
+    called on the scheduler thread after any of these change, `on_message(data)`
+    for each message that arrives (inputs).
     """
 
     def __init__(self, hub, kind, node, wanted, virtual, on_status, on_message=None, ignore=(True, True, True)):
@@ -273,6 +276,7 @@ class Port:
         self.ignore = ignore  # (sysex, timing, active sensing) for rtmidi to drop
         self.name = None
         self.problem = "not connected yet"
+        self.missing = False
         self.note = None  # what to tell the person about the choice (an ambiguous name...)
         self._obj = None
         self._api = None
@@ -316,7 +320,7 @@ class Port:
             self._drop(f"not connected: {e}")
             return
         if gone:
-            self._drop(f"not connected: '{self.name}' went away (it reconnects when it is back)")
+            self._drop(f"not connected: '{self.name}' went away (it reconnects when it is back)", bool(self.wanted))
 
     def _connect(self):
         hub = self.hub
@@ -338,7 +342,7 @@ class Port:
                 names = hub.names(self.kind)
                 name, note = choose(names, self.wanted, self.kind)
                 if name is None:
-                    self._set(None, f"not connected: {note}", None)
+                    self._set(None, f"not connected: {note}", None, bool(self.wanted))
                     return
                 obj = make(api, self.kind)
                 try:
@@ -358,7 +362,7 @@ class Port:
         hub.changed(self)
         self._set(name, None, note)
 
-    def _drop(self, problem=None):
+    def _drop(self, problem=None, missing=False):
         with self._lock:
             obj, api = self._obj, self._api
             self._obj = None
@@ -367,12 +371,12 @@ class Port:
             self.hub.changed(self)
             release(obj, api)
         if problem is not None:
-            self._set(None, problem, None)
+            self._set(None, problem, None, missing)
 
-    def _set(self, name, problem, note):
-        if (name, problem, note) == (self.name, self.problem, self.note):
+    def _set(self, name, problem, note, missing=False):
+        if (name, problem, note, missing) == (self.name, self.problem, self.note, self.missing):
             return
-        self.name, self.problem, self.note = name, problem, note
+        self.name, self.problem, self.note, self.missing = name, problem, note, missing
         if self.on_status is not None:
             self.on_status()
 
