@@ -16,7 +16,7 @@ from pathlib import Path
 import dearpygui.dearpygui as dpg
 
 from nodegraph import Inlet, Node, Outlet, Param, register
-from nodegraph.editor import app, session
+from nodegraph.editor import app, layout, session
 from nodegraph.editor import clipboard as clipboard_module
 from nodegraph.editor import plots, widgets
 from nodegraph.editor.canvas import NODE_PAD, PARAMS_ON_NODE
@@ -129,7 +129,19 @@ def open_examples(ed, out):
             assert dpg.get_item_rect_size(view.tag)[0] > 0, f"{path.name}: node {node_id} not drawn"
         assert not ed.dirty, f"{path.name}: opening a patch must not mark it changed"
         report[path.name] = graph_count(ed)
+        if path.name in LAID_OUT:
+            ed.run_for(0.3)  # values, learners' words and plots have come: boxes at their size
+            moves = layout.spread(ed._boxes(), margin=4)
+            assert not moves, f"{path.name}: boxes overlap: {sorted(map(str, moves))}"
+            box = ed.content_box()
+            assert box[2] <= 1700 and box[3] <= 1150, f"{path.name}: spread over {box}: hard to see at once"
     return report
+
+
+# the teaching patches, laid out for the editor's boxes as they are drawn now
+LAID_OUT = {"hello.json", "mouse-classifier.json", "xy-to-synth.json", "gesture.json", "iris.json",
+            "cafeteria.json", "metro-count.json", "wekinator-classifier.json", "wekinator-regression.json",
+            "wekinator-gesture.json"}
 
 
 @scenario
