@@ -389,12 +389,20 @@ class MidiOut(PortNode):
         self._counts = {"sent": 0, "dropped": 0}
 
     def stop(self):
+        self._release_notes()
+        super().stop()
+
+    def param_changed(self, name, old):
+        if name in self.PORT_PARAMS:
+            self._release_notes()  # on the port they were played on
+        super().param_changed(name, old)
+
+    def _release_notes(self):
         for (ch, note), timer in list(self._held.items()):
             if timer is not None:
                 timer.cancel()
             self._send([0x80 | ch, note, 0], quiet=True)
         self._held.clear()
-        super().stop()
 
     def process(self, fired):
         if "message" in fired:
@@ -489,7 +497,7 @@ class MidiFilePlayer(Node):
     """
 
     inlets = (Inlet("play", "any", help="bang or 1: play from the start; 0: stop"),
-              Inlet("tempo", "float", hot=False, help="speed: 1 as written, 2 twice as fast"))
+              Inlet("tempo", "float", help="speed from now on: 1 as written, 2 twice as fast"))
     outlets = (Outlet("message", "midi", help="the file's messages, at their time"),
                Outlet("end", "bang", help="the file has ended (each time, when looping)"))
     params = (Param("path", "text", "", help="the .mid file (relative paths start at the patch's folder)"),

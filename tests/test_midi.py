@@ -309,3 +309,17 @@ def test_without_python_rtmidi_the_library_loads_and_midi_nodes_say_why_they_can
     error, status, warnings = run.stdout.split(" | ")
     assert error == "None"  # the machine lacks something: a status and a console line, not a node error
     assert status.startswith("not connected: python-rtmidi cannot be loaded") and status in warnings
+
+
+def test_midi_file_tempo_inlet_changes_the_speed_while_it_plays(song_rt):
+    rt = song_rt
+    build(rt, {"f": ("midi.file", {"path": "song.mid"})})
+    seen = played(rt)
+    rt.start(thread=False)
+    rt.send("f", "play", BANG)
+    rt.advance(250)
+    rt.send("f", "tempo", 2.0)  # the 250 ms left to the chord take 125
+    rt.advance(2000)
+    assert [t for t, _ in seen][:2] == [0.0, 375.0]
+    rt.send("f", "tempo", 1000.0)
+    assert "outside 0.01–100" in rt.graph.node("f").error

@@ -527,3 +527,15 @@ def test_a_jack_server_that_stops_and_returns_is_survived_and_reconnected(jack, 
             os.kill(pid, 15)
     assert proc.returncode == 0, "".join(lines)
     assert not any("ALSA" in line for line in lines), "".join(lines)
+
+
+def test_notes_still_on_are_switched_off_when_the_port_changes(live, peer):
+    p = peer()
+    synth, other = p.input("synth"), p.input("other")
+    build(live, {"out": ("midi.out", {"port": p.full("synth")})})
+    live.start(thread=False)
+    live.send("out", "note", "C4")
+    live.do(SetParam("out", "port", p.full("other")))
+    assert receive(synth, 2, live) == [[0x90, 60, 100], [0x80, 60, 0]]
+    live.send("out", "note", "D4")
+    assert receive(other, 1, live) == [[0x90, 62, 100]]
