@@ -163,8 +163,9 @@ class MidiIn(PortNode):
     of message, one `channel` (0: all), one `cc` number or one `note` (-1: all).
     Outlets: `value` is a CC value or velocity as 0–1, `note` and `velocity`
     (0–127; a note off sends velocity 0) come from notes, `message` sends the
-    whole message. A device missing or unplugged shows "not connected"; the
-    patch keeps running and it reconnects when the device is back. Messages
+    whole message. A device missing or unplugged shows "not connected" (in
+    red when `port` names it); the patch keeps running and it reconnects
+    when the device is back. Malformed messages are counted. Messages
     from another node (a midi.file) on the inlet go through the same filters;
     switch `use_port` off to use only those.
     """
