@@ -393,7 +393,7 @@ class Canvas:
                 if outlet in last and view.out_type[outlet] != "bang":
                     try:
                         value = last[outlet]
-                        if isinstance(info, dict) and outlet in info and values.short(info[outlet]) == values.short(value):
+                        if isinstance(info, dict) and outlet in info and values.same_reading(info[outlet], value):
                             text = outlet  # the info below says it already
                         else:
                             text = f"{outlet}: {values.short(value)}"

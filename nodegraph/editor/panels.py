@@ -23,7 +23,7 @@ class Inspector:
         self.node = None
         self.sig = None
         self.params = {}
-        self.info_text = self.error_text = None
+        self.info_text = self.error_text = self.detail_text = None
         self._shown = None
         self.show(None)
 
@@ -51,6 +51,8 @@ class Inspector:
             self.error_text = dpg.add_text("", wrap=280, show=False)
             dpg.bind_item_theme(self.error_text, themes.error_text)
             self.info_text = dpg.add_text("", wrap=280, show=False)
+            self.detail_text = dpg.add_text("", wrap=280, show=False)
+            dpg.bind_item_theme(self.detail_text, themes.dim_text)
             if not isinstance(node, Placeholder) and type(node).params:
                 dpg.add_separator()
                 dpg.add_text("Settings")
@@ -119,14 +121,18 @@ class Inspector:
                 dpg.set_value(item, shown)
         try:
             info = node.info()
-            lines, progress = values.info_lines(info, width=200, max_lines=40, everything=True)
+            # what the node shows on itself first, then (dimmed) the rest of its info
+            lines, progress = values.info_lines(info, width=200, max_lines=40)
+            chosen = info.get("show") if isinstance(info, dict) else None
+            rest = {k: v for k, v in info.items() if k not in chosen} if isinstance(chosen, (list, tuple)) else {}
+            details = values.info_lines(rest, width=200, max_lines=40, everything=True)[0]
         except Exception:
-            info, lines, progress = {}, [], None
+            info, lines, progress, details = {}, [], None, []
         if progress is not None:
             lines.append(f"progress {progress * 100:.0f}%")
         outs = [f"{k}: {values.short(v, 60)}" for k, v in list(node.last.items())
                 if not (isinstance(info, dict) and k in info)]  # the info said it already
-        shown = (node.error, "\n".join(lines + outs))
+        shown = (node.error, "\n".join(lines + outs), "\n".join(details))
         if shown == self._shown:
             return
         self._shown = shown
@@ -134,6 +140,8 @@ class Inspector:
         dpg.configure_item(self.error_text, show=bool(node.error))
         dpg.set_value(self.info_text, shown[1])
         dpg.configure_item(self.info_text, show=bool(shown[1]))
+        dpg.set_value(self.detail_text, shown[2])
+        dpg.configure_item(self.detail_text, show=bool(shown[2]))
 
 
 class HelpPanel:

@@ -48,6 +48,18 @@ def short(v, width: int = WIDTH) -> str:
     return _cut(type(v).__name__, width)
 
 
+def same_reading(a, b) -> bool:
+    """Would a person read `a` and `b` as the same value (an info key repeating an outlet,
+    perhaps rounded)?"""
+    if short(a) == short(b):
+        return True
+    try:
+        x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return x.shape == y.shape and x.size > 0 and bool(np.allclose(x, y, rtol=1e-3, atol=1e-6))
+
+
 def _num(x: float) -> str:
     if x != x or x in (float("inf"), float("-inf")):
         return str(x)

@@ -555,7 +555,7 @@ class Learner(Node):
             "training": training,
             # a bar only while a job reports how far it is (a fit alone says nothing until it ends)
             "progress": self._progress if training and self._job_kind != "refit" and self._progress else None,
-            "stage": self._stage,
+            "stage": self._stage if training and self._progress else "",
             "examples": len(self.state["examples"]),
             "takes": self.state.get("take", 0),
             "counts": {str(k): v for k, v in self._counts.items()} if self.counts_labels else None,
