@@ -50,7 +50,9 @@ def test_empty_means_the_first_port_that_is_not_midi_through_nor_ours():
     name, note = midi.choose(NAMES, "", "input")
     assert name == "nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0" and "first available" in note
     name, note = midi.choose(["nodegraph:knobs"], "", "output")
-    assert name is None and note == "no MIDI output to connect to (there are: 'nodegraph:knobs')"
+    assert name is None and note == ("no MIDI output to connect to: 'nodegraph:knobs' are nodegraph's own or "
+                                     "Midi Through, not taken unless named in port")
+    assert midi.choose([], "")[1] == "no MIDI input to connect to (there are none)"
 
 
 def test_no_match_lists_what_there_is():

@@ -143,7 +143,10 @@ def choose(names, wanted, kind=INPUT):
     if not wanted:
         usable = [n for n in theirs if not n.startswith("Midi Through")]
         if not usable:
-            return None, f"no MIDI {kind} to connect to{_listing(names)}"
+            if not names:
+                return None, f"no MIDI {kind} to connect to (there are none)"
+            return None, (f"no MIDI {kind} to connect to: {_quoted(names)} are nodegraph's own or "
+                          f"Midi Through, not taken unless named in port")
         return usable[0], f"the first available {kind} is '{usable[0]}'"
     if wanted in names:
         return wanted, None
@@ -152,16 +155,16 @@ def choose(names, wanted, kind=INPUT):
     if not matches:
         return None, f"no MIDI {kind} matches '{wanted}'{_listing(names)}"
     if len(matches) > 1:
-        shown = ", ".join(f"'{m}'" for m in matches[:6]) + (", ..." if len(matches) > 6 else "")
-        return matches[0], f"'{wanted}' matches {len(matches)} ports ({shown}): using '{matches[0]}'"
+        return matches[0], f"'{wanted}' matches {len(matches)} ports ({_quoted(matches, 6)}): using '{matches[0]}'"
     return matches[0], None
 
 
+def _quoted(names, most=8):
+    return ", ".join(f"'{n}'" for n in names[:most]) + (", ..." if len(names) > most else "")
+
+
 def _listing(names):
-    if not names:
-        return " (there are none)"
-    shown = ", ".join(f"'{n}'" for n in names[:8]) + (", ..." if len(names) > 8 else "")
-    return f" (there are: {shown})"
+    return f" (there are: {_quoted(names)})" if names else " (there are none)"
 
 
 def port_label(text) -> str:
