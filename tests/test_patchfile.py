@@ -10,10 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nodegraph import AddComment, AddNode, Connect, Runtime, patchfile
+from nodegraph.clock import ManualClock
 from nodegraph.errors import PatchError
 
 PATCHES = Path(__file__).parent.parent / "patches"
 EXAMPLE = PATCHES / "metro-count.json"
+FROZEN_V1 = Path(__file__).parent / "fixtures" / "v1-metro-count.json"  # never edited: migrations are tested on it
 
 
 def load(doc):
@@ -99,7 +101,7 @@ def test_migration_hook_upgrades_older_versions(monkeypatch):
         return doc
     monkeypatch.setattr(patchfile, "VERSION", 2)
     monkeypatch.setitem(patchfile.MIGRATIONS, 1, v1_to_v2)
-    frozen = json.loads(EXAMPLE.read_text())
+    frozen = json.loads(FROZEN_V1.read_text())
     doc = patchfile.check_doc(frozen)
     assert doc["version"] == 2
     assert doc["nodes"]["tick"]["pos"] == [80, 240]
@@ -286,3 +288,13 @@ def test_saving_keeps_permissions_like_an_ordinary_write(tmp_path):
     shared.chmod(0o664)
     rt.save(shared)
     assert shared.stat().st_mode & 0o777 == 0o664
+
+
+def test_frozen_version_1_file_still_loads_and_runs():
+    rt = Runtime.open(FROZEN_V1, clock=ManualClock())
+    counts = []
+    rt.graph.node("sum").watch("out", counts.append)
+    rt.start(thread=False)
+    rt.advance(600)
+    rt.close()
+    assert counts == [1.0, 2.0, 3.0]
