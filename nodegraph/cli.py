@@ -138,8 +138,8 @@ def parser():
     shot = sub.add_parser("screenshot", help="render a patch in the editor to a PNG")
     shot.add_argument("patch")
     shot.add_argument("-o", "--output", required=True)
-    shot.add_argument("--width", type=int, default=1280)
-    shot.add_argument("--height", type=int, default=800)
+    shot.add_argument("--width", type=int, default=None, help="window width (default: fit the patch)")
+    shot.add_argument("--height", type=int, default=None, help="window height (default: fit the patch)")
     shot.set_defaults(fn=cmd_screenshot)
     return p
 
