@@ -173,6 +173,16 @@ def iris(ed):
     ed.rt.send("play", "stop", BANG)
 
 
+def metro_count(ed):
+    ed.run_for(1.2)  # a few counts in the console
+
+
+def midi_mapping(ed):
+    wait(ed, idle(ed, "mapping"), 60, "the model to be restored")
+    ed.run_for(0.3)
+    return "mapping"
+
+
 def cafeteria(ed):
     ed.run_for(12.0)  # sixty meals: the weights settle near the true prices
 
@@ -256,7 +266,8 @@ def wekinator_gesture(ed):
 
 
 TEACHING = {"hello": hello, "mouse-classifier": mouse_classifier, "xy-to-synth": xy_to_synth,
-            "gesture": gesture, "iris": iris, "cafeteria": cafeteria,
+            "gesture": gesture, "iris": iris, "cafeteria": cafeteria, "metro-count": metro_count,
+            "midi-mapping": midi_mapping,
             "wekinator-classifier": wekinator_classifier, "wekinator-regression": wekinator_regression,
             "wekinator-gesture": wekinator_gesture}
 
