@@ -3,10 +3,8 @@ process (Dear PyGui aborts its process outright when something is wrong with the
 display, so the test process itself never imports it)."""
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,31 +16,10 @@ SCREEN = (1280, 800)
 
 @pytest.fixture(scope="session")
 def display():
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        pytest.fail("Xvfb is not installed (scripts/install-system.sh installs it): the editor tests need it")
-    read, write = os.pipe()
-    proc = subprocess.Popen([exe, "-displayfd", str(write), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-                             "-nolisten", "tcp"], pass_fds=(write,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    number = b""
-    deadline = time.monotonic() + 15
-    while not number.endswith(b"\n") and time.monotonic() < deadline:
-        chunk = os.read(read, 16)
-        if not chunk:
-            break
-        number += chunk
-    os.close(read)
-    if not number.strip():
-        proc.kill()
-        pytest.fail("Xvfb did not start")
-    yield f":{number.decode().strip()}"
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    """A private Xvfb on a free display number (the editor's own; raises if Xvfb is missing)."""
+    from nodegraph.editor.xdisplay import PrivateXvfb
+    with PrivateXvfb(*SCREEN):
+        yield os.environ["DISPLAY"]
 
 
 @pytest.fixture
