@@ -32,7 +32,7 @@ class Param:
         """Return `value` in its canonical form, or raise ParamError saying why not."""
         kind = self.kind
         if kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
                 raise ParamError(f"expects a number, got {_show(value)}")
             value = float(value)
         elif kind == "int":
@@ -51,7 +51,7 @@ class Param:
                 raise ParamError(f"expects one of {', '.join(map(str, self.choices))}; got {_show(value)}")
         elif kind == "vector":
             if not isinstance(value, (list, tuple)) or not all(
-                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in value):
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and _finite(x) for x in value):
                 raise ParamError(f"expects a list of numbers, got {_show(value)}")
             value = [float(x) for x in value]
         elif kind == "json":
@@ -96,6 +96,14 @@ def check_json(value, depth=0):
             check_json(x, depth + 1)
         return value
     raise ParamError(f"holds {type(value).__name__}, which is not plain JSON data")
+
+
+def _finite(x):
+    """A float param can hold it: finite, and (a whole number) not beyond any float."""
+    try:
+        return math.isfinite(x)
+    except OverflowError:
+        return False
 
 
 def _num(x):

@@ -49,7 +49,10 @@ def _to_float(v):
     if type(v) is float:
         return v
     if isinstance(v, (int, float, np.number)) and not isinstance(v, np.complexfloating):
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:  # a whole number beyond any float
+            raise CoercionError(f"expects a number, got a whole number too large to be one ({describe(v)})") from None
     if isinstance(v, np.ndarray) and v.size == 1:
         return float(v.reshape(-1)[0])
     raise CoercionError(f"expects a number, got {describe(v)}")
@@ -67,11 +70,11 @@ def _to_vector(v):
     if type(v) is np.ndarray and v.dtype == np.float64 and v.ndim == 1:
         return v
     if isinstance(v, (bool, int, float, np.number)):
-        return np.array([float(v)])
+        return np.array([_to_float(v)])
     if isinstance(v, (list, tuple, np.ndarray)):
         try:
             a = np.asarray(v, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise CoercionError(f"expects a list of numbers, got {describe(v)}") from None
         return a
     raise CoercionError(f"expects a vector, got {describe(v)}")

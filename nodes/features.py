@@ -274,6 +274,8 @@ class Normalize(Node):
                                 f"reset it or unfreeze it to learn again")
             self._forget()
         if not self.params["freeze"]:
+            if not np.isfinite(v).all():  # it would be learned, saved, and JSON has no nan or inf
+                raise NodeError("got a value that is not a number (nan or infinity): not learned")
             self._learn(v)
         elif not self._n:
             raise NodeError("is frozen before learning any range; unfreeze it to learn")

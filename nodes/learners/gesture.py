@@ -221,22 +221,22 @@ class Gesture(Learner):
         header = {"kind": "gesture_score", "width": self.params["match_width"]}
         self._progress, self._stage = 0.0, "scoring"
         self._say(f"ready: {self._summary()}; scoring...")
-        box = {}
 
         def on_event(h, a):
             if self.host is None:
                 return
-            event = h.get("event")
+            # the job id comes with the event: a fast job may answer before submit() returns
+            event, job_id = h.get("event"), h.get("id")
             if event == "progress":
-                self.post(self._job_progress, box["id"], h["progress"], h.get("stage", ""))
+                self.post(self._job_progress, job_id, h["progress"], h.get("stage", ""))
             elif event == "score":
-                self.post(self._job_score, box["id"], h["score"])
+                self.post(self._job_score, job_id, h["score"])
             elif event == "error":
-                self.post(self._job_error, box["id"], h.get("message", "scoring failed"))
+                self.post(self._job_error, job_id, h.get("message", "scoring failed"))
             elif event == "done":
-                self.post(self._job_done, box["id"])
+                self.post(self._job_done, job_id)
 
-        self._job = box["id"] = trainer().submit(header, arrays, on_event)
+        self._job = trainer().submit(header, arrays, on_event)
         self._job_kind = "score"
 
     def _job_score(self, job_id, score):
