@@ -254,7 +254,8 @@ class Noise(Node):
         p, size = self.params, self.params["size"]
         n = None if size == 1 else size
         if p["distribution"] == "uniform":
-            out = self._rng.uniform(p["low"], p["high"], n)
+            low, high = sorted((p["low"], p["high"]))  # numpy refuses a reversed range
+            out = self._rng.uniform(low, high, n)
         else:
             out = self._rng.normal(p["mean"], p["std"], n)
         if n is None:

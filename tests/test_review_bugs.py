@@ -91,3 +91,12 @@ def test_gesture_scoring_that_answers_at_once_is_not_lost(rt, monkeypatch):
     rt.poll(0)
     assert node._job is None  # the "done" event reached the node
     assert node.info()["score"]["folds"] == 4
+
+
+def test_noise_with_low_above_high_draws_between_them(rt):
+    build(rt, {"u": ("noise", {"low": 2.0, "high": 1.0, "size": 50})})
+    seen = []
+    rt.graph.node("u").watch("vector", seen.append)
+    rt.send("u", "bang", BANG)  # numpy raised "high - low < 0" before the fix
+    assert rt.graph.node("u").error is None
+    assert seen and ((seen[0] >= 1.0) & (seen[0] <= 2.0)).all()
