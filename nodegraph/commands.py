@@ -197,6 +197,39 @@ class DeleteExample(SetState):
         super().do(graph)
 
 
+class RecordedTake(Command):
+    """A take a learner recorded (record on, then off). It is already done when it enters
+    the history (History.record); undo deletes that take's examples, redo puts them back.
+
+    Both are worked out from the learner as it is at that moment (its without_take and
+    with_take), so what happened since (training, another take under way) is kept and
+    the model stays consistent with the examples, as with DeleteExample."""
+
+    label = "record take"
+
+    def __init__(self, node_id, take, count):
+        self.node_id, self.take, self.count = node_id, take, count
+        self.memo = None
+
+    def do(self, graph):
+        if self.memo is None:
+            return  # recorded as it happened: there is nothing to do again
+        self._apply(graph, graph.node(self.node_id).with_take(self.memo))
+
+    def undo(self, graph):
+        node = graph.node(self.node_id)
+        without = getattr(node, "without_take", None)
+        if without is None:
+            raise EditError(f"node '{self.node_id}' has no takes to undo")
+        state, self.memo = without(self.take)
+        self._apply(graph, state)
+
+    def _apply(self, graph, state):
+        node = graph.node(self.node_id)
+        node.set_state(node.validate_state(copy.deepcopy(state)))
+        graph.notify("state", self.node_id)
+
+
 class AddComment(Command):
     label = "add comment"
 
@@ -294,6 +327,17 @@ class History:
             del self.undo_stack[:-self.limit]
         return cmd
 
+    def record(self, cmd: Command):
+        """Add a command that has already been applied (a take a learner just recorded)."""
+        self.revision += 1
+        if self._open:
+            self._open[-1].commands.append(cmd)
+            return cmd
+        self.undo_stack.append(cmd)
+        self.redo_stack.clear()
+        del self.undo_stack[:-self.limit]
+        return cmd
+
     @contextmanager
     def group(self, label="edit"):
         group = Group(label=label)
@@ -341,5 +385,5 @@ def apply_all(graph, commands):
         cmd.do(graph)
 
 
-__all__ = ["AddNode", "RemoveNode", "Connect", "Disconnect", "SetParam", "Move", "SetState", "DeleteExample",
+__all__ = ["AddNode", "RemoveNode", "Connect", "Disconnect", "SetParam", "Move", "SetState", "DeleteExample", "RecordedTake",
            "AddComment", "RemoveComment", "EditComment", "Group", "History", "NodegraphError"]

@@ -11,7 +11,7 @@ import threading
 
 from . import patchfile
 from .clock import ManualClock
-from .commands import History
+from .commands import History, RecordedTake
 from .console import Console
 from .graph import Graph
 from .scheduler import Scheduler
@@ -158,6 +158,12 @@ class Runtime:
         self.scheduler.poll(timeout)
 
     def _follow(self, event, *args):
+        if event == "take":
+            # a learner finished a take (on the scheduler thread, where the history lives):
+            # it becomes an undo step like any edit
+            node_id, take, count = args
+            self.history.record(RecordedTake(node_id, take, count))
+            return
         if not self.running:
             return
         if event == "node_added":

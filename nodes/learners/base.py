@@ -17,6 +17,7 @@ keeps running until the new one is swapped in on the scheduler thread.
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -265,9 +266,13 @@ class Learner(Node):
             self._say(f"recording take {self.state['take']}")
         elif not on and self._recording:
             self._recording = False
-            added = len(self.state["examples"]) - self._take_start
+            take = self.state["take"]
+            # counted, not len - start: an undo during the take may have changed what came before
+            added = sum(1 for ex in self.state["examples"] if ex.get("take") == take)
             self.state_changed()
-            self._say(f"recorded {added} examples in take {self.state['take']}; {self._summary()}")
+            self._say(f"recorded {added} examples in take {take}; {self._summary()}")
+            if added and self.host is not None:
+                self.host.notify("take", self.id, take, added)  # the runtime makes it an undo step
 
     def _set_running(self, on):
         self._running = on
@@ -521,6 +526,40 @@ class Learner(Node):
                 del state["model"]
         return state
 
+    def without_take(self, take):
+        """(this learner's state without the examples of `take`, a memo for with_take), for
+        undoing that take. The running model is refitted without them (its score was for the
+        old examples); the take counter goes back if it was the last take."""
+        examples = self.state["examples"]
+        removed = [(i, ex) for i, ex in enumerate(examples) if ex.get("take") == take]
+        state = dict(self.state, examples=[ex for ex in examples if ex.get("take") != take])
+        model = self.state.get("model")
+        memo = {"take": take, "removed": removed, "model": copy.deepcopy(model), "trimmed": model}
+        if model is not None:
+            known = sum(1 for i, _ in removed if i < model["examples"])
+            if known:
+                trimmed = {k: v for k, v in model.items() if k != "score"}
+                trimmed["examples"] = model["examples"] - known
+                memo["trimmed"] = trimmed if trimmed["examples"] else None
+                state["model"] = memo["trimmed"]
+                if state["model"] is None:
+                    del state["model"]
+        if state.get("take") == take:
+            state["take"] = take - 1
+        return state, memo
+
+    def with_take(self, memo) -> dict:
+        """This learner's state with the examples without_take removed put back where they were."""
+        examples = list(self.state["examples"])
+        for i, ex in memo["removed"]:  # in ascending order, so each lands where it was
+            examples.insert(min(i, len(examples)), ex)
+        state = dict(self.state, examples=examples, take=max(self.state.get("take", 0), memo["take"]))
+        if _same_model(self.state.get("model"), memo["trimmed"]):  # not trained since: the old model again
+            state["model"] = memo["model"]
+            if state["model"] is None:
+                state.pop("model", None)
+        return state
+
     # ---- what people see ---------------------------------------------------------------------
 
     def _say(self, text):
@@ -607,6 +646,13 @@ class Learner(Node):
         if status.startswith(self.PROBLEMS) and status not in lines:
             lines.append("⚠ " + status)
         return "\n".join(lines)
+
+
+def _same_model(a, b):
+    """The same model as far as a redo can tell (a refit adds fields to the spec)."""
+    if a is None or b is None:
+        return a is b
+    return a["examples"] == b["examples"] and a["spec"].get("algorithm") == b["spec"].get("algorithm")
 
 
 def _target_text(target):
