@@ -210,6 +210,8 @@ class Scheduler:
             if timer.cancelled:
                 continue
             self._logical = timer.when
+            if timer.node is not None:
+                timer.node.runs += 1  # a metro's tick is a run too (the editor's message-rate meter)
             try:
                 self.run_event(timer.node, timer.fn, timer.args)
             finally:
@@ -238,10 +240,14 @@ class Scheduler:
                     pass
             else:
                 node, callback = key.data
+                if node is not None:
+                    node.runs += 1
                 self.run_event(node, callback)
         inbox = self._inbox
         while inbox:
             node, fn, args = inbox.popleft()
+            if node is not None and fn != self.deliver:  # a delivered value counts when it runs the node
+                node.runs += 1
             self.run_event(node, fn, args)
 
     def _wake(self):

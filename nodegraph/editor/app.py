@@ -14,7 +14,8 @@ import time
 import dearpygui.dearpygui as dpg
 
 from .. import registry
-from ..commands import AddComment, AddNode, Disconnect, EditComment, Group, Move, RemoveComment, RemoveNode, SetParam
+from ..commands import (AddComment, AddNode, Disconnect, EditComment, Group, Move, RecordedTake, RemoveComment,
+                        RemoveNode, SetParam)
 from ..errors import NodegraphError, ParamError
 from ..runtime import Runtime
 from ..types import BANG
@@ -221,10 +222,22 @@ class Editor(FileActions, ClipboardActions, InputActions):
         except NodegraphError as e:
             self.fail(str(e))
 
+    def _announce_takes(self):
+        takes, self.canvas.takes = self.canvas.takes, []
+        for node_id, take, count in takes:
+            message = f"recorded take {take} on {node_id} ({count} example{'s' if count != 1 else ''}) — Ctrl+Z undoes it"
+            self.say(message)
+            self.rt.console.write(message)
+
     def undo(self):
         self.gesture += 1
         if not self.rt.undo():
             self.say("nothing to undo")
+            return
+        redo = self.rt.history.redo_stack
+        cmd = redo[-1] if redo else None
+        if isinstance(cmd, RecordedTake):
+            self.say(f"undid take {cmd.take} on {cmd.node_id}: its {cmd.count} examples are gone (Ctrl+Shift+Z brings them back)")
 
     def redo(self):
         self.gesture += 1
@@ -424,6 +437,8 @@ class Editor(FileActions, ClipboardActions, InputActions):
             self.inspector.sync(touched)
         if state and not self._opening:
             self.state_dirty = True
+        if self.canvas.takes:
+            self._announce_takes()
         self._opening = False
         if self._overlap_check:
             self._overlap_check -= 1

@@ -15,6 +15,7 @@ import math
 import queue
 import re
 import textwrap
+import time
 
 import dearpygui.dearpygui as dpg
 
@@ -27,6 +28,7 @@ _UNSEEN = object()
 REFRESH_PERIOD = 0.1  # seconds between two readings of one node's live values (10 Hz)
 COMMENT_WIDTH = 52  # characters per line of a comment
 PARAMS_ON_NODE = 5  # more settings than this live in the inspector, so a node stays readable
+RATE_PERIOD = 1.0  # seconds of runs a message-rate reading counts (it changes at most this often)
 
 
 class NodeView:
@@ -34,7 +36,8 @@ class NodeView:
 
     __slots__ = ("id", "node", "tag", "sig", "inlets", "outlets", "out_text", "out_type", "shown", "params", "param_shown",
                  "controls", "control_shown", "info_attr", "info_text", "progress", "info_shown",
-                 "error_attr", "error_text", "error_shown", "has_info", "theme", "plot")
+                 "error_attr", "error_text", "error_shown", "has_info", "theme", "plot",
+                 "title", "rate_t", "rate_runs", "rate_shown")
 
     def __init__(self, node, tag, sig):
         self.id, self.node, self.tag, self.sig = node.id, node, tag, sig
@@ -47,6 +50,8 @@ class NodeView:
         self.has_info = type(node).info is not Node.info
         self.theme = None
         self.plot = None
+        self.title = title(node)
+        self.rate_t, self.rate_runs, self.rate_shown = time.monotonic(), node.runs, ""
 
 
 def signature(node):
@@ -77,6 +82,17 @@ def title(node) -> str:
     return f"{node.id}  ({node.type_id})"
 
 
+def rate_text(per_second: float) -> str:
+    """A message rate as a node shows it after its title: "" when it did not run."""
+    if per_second <= 0:
+        return ""
+    if per_second < 9.5:
+        return f"{per_second:.1f}/s" if per_second < 0.95 else f"{per_second:.0f}/s"
+    if per_second < 999.5:
+        return f"{round(per_second)}/s"
+    return f"{per_second / 1000:.1f}k/s"
+
+
 def comment_label(text: str) -> str:
     lines = []
     for para in (text or " ").splitlines() or [" "]:
@@ -96,6 +112,7 @@ class Canvas:
         self.graph = None
         self._unsubscribe = None
         self.events = queue.SimpleQueue()
+        self.show_rates = True
         self._reset()
 
     def _reset(self):
@@ -111,6 +128,7 @@ class Canvas:
         self._cursor = 0
         self._owed = 0.0
         self._offset = None
+        self.takes = []  # (node id, take, examples) of takes recorded since the editor last looked
 
     # ---- following a graph ------------------------------------------------------------
 
@@ -158,7 +176,9 @@ class Canvas:
             if graph is not self.graph:
                 continue  # from a patch that was closed
             state = state or event == "state"
-            if event in ("node_added", "node_removed", "param", "state", "error"):
+            if event == "take":
+                self.takes.append(args)
+            elif event in ("node_added", "node_removed", "param", "state", "error"):
                 nodes[args[0]] = True
             elif event in ("linked", "unlinked"):
                 links.add(args[0])
@@ -379,9 +399,33 @@ class Canvas:
             self.refresh(order[self._cursor])
             self._cursor += 1
 
+    def set_show_rates(self, on):
+        """View > Show message rates: each node's runs per second after its title."""
+        self.show_rates = bool(on)
+        now = time.monotonic()
+        for view in self.views.values():
+            view.rate_t, view.rate_runs = now, view.node.runs
+            if view.rate_shown:
+                view.rate_shown = ""
+                dpg.set_item_label(view.tag, view.title)
+        self.changed = True
+
+    def _refresh_rate(self, view, now):
+        runs = view.node.runs
+        text = rate_text((runs - view.rate_runs) / (now - view.rate_t))
+        view.rate_t, view.rate_runs = now, runs
+        if text != view.rate_shown:  # most readings repeat the last: no call into Dear PyGui
+            view.rate_shown = text
+            dpg.set_item_label(view.tag, f"{view.title}   {text}" if text else view.title)
+            self.changed = True
+
     def refresh(self, view):
         node = view.node
         last = node.last
+        if self.show_rates:
+            now = time.monotonic()
+            if now - view.rate_t >= RATE_PERIOD:
+                self._refresh_rate(view, now)
         info = None
         if view.has_info:
             try:

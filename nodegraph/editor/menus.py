@@ -60,6 +60,9 @@ class MenuBar:
                 self.minimap = dpg.add_menu_item(label="Minimap", check=True, default_value=False,
                                                  callback=lambda s, a: self.set_minimap(a))
                 dpg.add_menu_item(label="Tidy up overlapping nodes", callback=lambda: ed.tidy())
+                # runs per second after each node's title, read with the live values
+                self.rates = dpg.add_menu_item(label="Show message rates", check=True, default_value=True,
+                                               callback=lambda s, a: self.set_rates(a))
             with dpg.menu(label="Help"):
                 dpg.add_menu_item(label="Node reference", shortcut="F1", callback=lambda: ed.show_help())
                 dpg.add_menu_item(label="Keyboard and mouse", callback=lambda: ed.show_keys())
@@ -68,6 +71,10 @@ class MenuBar:
     def set_minimap(self, on):
         dpg.set_value(self.minimap, bool(on))
         dpg.configure_item(self.editor.canvas.tag, minimap=bool(on))
+
+    def set_rates(self, on):
+        dpg.set_value(self.rates, bool(on))
+        self.editor.canvas.set_show_rates(on)
 
     def _add(self, sender, app_data, user_data):
         self.editor.add_node(user_data, {}, self.editor.canvas.visible_center())

@@ -839,6 +839,53 @@ def _drive(ed, plan, step=0.02):
     frames(ed, 4)
 
 
+@scenario
+def message_rates(ed, out):
+    """A metro at 100 ms shows about 10/s after its title; View > Show message rates hides it."""
+    m = ed.add_node("metro", {"interval": 100, "autostart": True}, (40, 40))
+    idle = ed.add_node("print", {}, (40, 200))
+    ed.rt.send(m, "on", True)
+    frames(ed, 2)
+    view, quiet = ed.canvas.views[m], ed.canvas.views[idle]
+    ed.run_for(2.6)
+    label = dpg.get_item_label(view.tag)
+    assert label.startswith(view.title) and label.endswith("/s"), label
+    rate = float(label.rsplit(" ", 1)[1][:-2])
+    assert 8 <= rate <= 12, label
+    assert dpg.get_item_label(quiet.tag) == quiet.title  # a node that does not run shows nothing
+    ed.menubar.set_rates(False)
+    ed.run_for(1.3)
+    assert dpg.get_item_label(view.tag) == view.title
+    ed.menubar.set_rates(True)
+    ed.run_for(1.3)
+    assert dpg.get_item_label(view.tag).endswith("/s")
+    return {"label": label}
+
+
+@scenario
+def take_is_undone(ed, out):
+    """A finished take is announced with how to undo it; Ctrl+Z removes its examples, redo brings them back."""
+    clf = ed.add_node("ml.classify", {"algorithm": "knn", "folds": 0}, (40, 40))
+    frames(ed, 2)
+    node = ed.rt.graph.nodes[clf]
+    for take, xs in enumerate(([0.1, 0.2], [0.5, 0.6, 0.7]), 1):
+        ed.rt.send(clf, "label", f"c{take}")
+        ed.rt.send(clf, "record", True)
+        for x in xs:
+            ed.rt.send(clf, "features", [x, x])
+        ed.rt.send(clf, "record", False)
+    message = f"recorded take 2 on {clf} (3 examples) — Ctrl+Z undoes it"
+    wait_until(ed, lambda: ed.status.message == message, what="the take to be announced")
+    assert message in ed.rt.console.texts()
+    assert ed.dirty
+    ed.undo()
+    assert [ex["y"] for ex in ed.rt.call(lambda: list(node.state["examples"]))] == ["c1", "c1"]
+    assert "undid take 2" in ed.status.message
+    ed.redo()
+    assert len(ed.rt.call(lambda: list(node.state["examples"]))) == 5
+    return {"status": message}
+
+
 def main():
     name, out, *args = sys.argv[1:]
     ed = app.Editor(960, 680)
