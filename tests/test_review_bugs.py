@@ -100,3 +100,27 @@ def test_noise_with_low_above_high_draws_between_them(rt):
     rt.send("u", "bang", BANG)  # numpy raised "high - low < 0" before the fix
     assert rt.graph.node("u").error is None
     assert seen and ((seen[0] >= 1.0) & (seen[0] <= 2.0)).all()
+
+
+def test_training_that_answers_at_once_is_not_lost(rt, monkeypatch):
+    """The same race in the shared learner base (classify, regress, cluster)."""
+    from nodes.learners import base
+
+    monkeypatch.setattr(base, "trainer", lambda: _EagerTrainer())
+    rt.do(AddNode("ml.classify", {"folds": 2}, node_id="c"))
+    rt.send("c", "label", "b")
+    rt.send("c", "record", True)
+    for i in range(8):
+        rt.send("c", "label", "a" if i % 2 else "b")
+        rt.send("c", "features", np.array([float(i % 2), 0.5]))
+    rt.send("c", "record", False)
+    node = rt.graph.node("c")
+    rt.send("c", "train", True)
+    rt.poll(0)
+    assert node._job is None and node.state["model"]["examples"] == 8
+    assert node.error is None and node.info()["score"]["folds"] == 2  # the score event was not lost
+    rt.send("c", "run", True)
+    out = []
+    node.watch("label", out.append)
+    rt.send("c", "features", np.array([1.0, 0.5]))
+    assert out == ["a"]

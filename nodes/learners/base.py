@@ -353,30 +353,29 @@ class Learner(Node):
             header["skip_fit"] = True
         elif announce:
             self._say(f"training {spec.get('algorithm')} on {n} examples...")
-        box = {}
-
         def on_event(h, a):  # on the trainer's thread: keep it short, hand over to the scheduler
             host = self.host
             if host is None:
                 return
-            event = h.get("event")
+            # the job id comes with the event: a fast job may answer before submit() returns
+            event, job_id = h.get("event"), h.get("id")
             if event == "model":
                 try:
                     ready = predict.make(a["model"])  # built here, off the real-time thread
                 except Exception as e:
-                    self.post(self._job_error, box["id"], f"{type(e).__name__}: {e}")
+                    self.post(self._job_error, job_id, f"{type(e).__name__}: {e}")
                     return
-                self.post(self._swap, box["id"], spec, n, ready, h.get("notes", []), announce)
+                self.post(self._swap, job_id, spec, n, ready, h.get("notes", []), announce)
             elif event == "progress":
-                self.post(self._job_progress, box["id"], h["progress"], h.get("stage", ""))
+                self.post(self._job_progress, job_id, h["progress"], h.get("stage", ""))
             elif event == "score":
-                self.post(self._job_score, box["id"], h["score"])
+                self.post(self._job_score, job_id, h["score"])
             elif event == "error":
-                self.post(self._job_error, box["id"], h.get("message", "training failed"))
+                self.post(self._job_error, job_id, h.get("message", "training failed"))
             elif event == "done":
-                self.post(self._job_done, box["id"])
+                self.post(self._job_done, job_id)
 
-        self._job = box["id"] = trainer().submit(header, arrays, on_event)
+        self._job = trainer().submit(header, arrays, on_event)
         self._job_kind = "train" if announce else "refit"
 
     def _swap(self, job_id, spec, n, predictor, notes, announce):
