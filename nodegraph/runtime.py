@@ -143,6 +143,7 @@ class Runtime:
                 node.stop()
             except Exception as e:
                 self.scheduler.fail(node, e)
+        self.scheduler.clear_timers()  # a node that forgot its own must not fire after a restart
         self.running = False
 
     def close(self):

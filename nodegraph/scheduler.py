@@ -217,6 +217,9 @@ class Scheduler:
             finally:
                 self._logical = None
 
+    def clear_timers(self):
+        self._timers.clear()
+
     def advance(self, ms):
         """Manual clock only: move time forward by `ms`, running timers on the way."""
         if not self.clock.manual:

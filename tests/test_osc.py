@@ -447,3 +447,19 @@ def test_changing_the_address_keeps_the_port_open(rt, port, send):
     wait_for(rt, lambda: values)
     settle(rt)
     assert [v[0] for v in values] == [2.0]
+
+
+def test_messages_from_the_socket_count_as_runs_for_the_rate_meter(rt, port, send):
+    listening(rt, port)
+    for i in range(5):
+        send(_floats("/wek/inputs", float(i)))
+    node = rt.graph.node("in")
+    wait_for(rt, lambda: node.runs >= 5)
+    assert node.runs == 5
+
+
+def _floats(address, *values):
+    b = OscMessageBuilder(address)
+    for v in values:
+        b.add_arg(v, "f")
+    return b.build().dgram

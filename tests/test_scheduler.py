@@ -240,3 +240,22 @@ def test_threaded_runtime_posts_from_other_threads():
         r.send("m", "a", 41)
         assert done.wait(5)
         assert got == [(42.0, "nodegraph-scheduler")]
+
+
+def test_stopping_drops_pending_timers(rt):
+    from nodegraph import Node, Outlet, register
+
+    @register("test.forgetful", category="test")
+    class Forgetful(Node):
+        """Schedules a bang and never cancels it (a test node)."""
+        outlets = (Outlet("out", "bang"),)
+
+        def start(self):
+            self.schedule(100, self.emit, "out", BANG)
+
+    rt.do(AddNode("test.forgetful", node_id="f"))
+    out = tap(rt, "f", "out")
+    rt.start(thread=False)
+    rt.stop()
+    rt.advance(500)
+    assert out == []

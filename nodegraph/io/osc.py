@@ -348,6 +348,7 @@ class Server:
                 counts["unmatched"] += 1
                 continue
             for listener in listeners:
+                listener.node.runs += 1  # the editor's rate meter counts what a socket brings too
                 try:
                     listener.callback(address, args)
                 except Exception as e:  # one node's failure stays with that node
