@@ -353,30 +353,38 @@ class Learner(Node):
             header["skip_fit"] = True
         elif announce:
             self._say(f"training {spec.get('algorithm')} on {n} examples...")
-        def on_event(h, a):  # on the trainer's thread: keep it short, hand over to the scheduler
-            host = self.host
-            if host is None:
+        def on_model(job_id, h, a):
+            try:
+                ready = predict.make(a["model"])  # built here, off the real-time thread
+            except Exception as e:
+                self.post(self._job_error, job_id, f"{type(e).__name__}: {e}")
+                return
+            self.post(self._swap, job_id, spec, n, ready, h.get("notes", []), announce)
+
+        on_event = self._job_events("training failed", on_model)
+        self._job = trainer().submit(header, arrays, on_event)
+        self._job_kind = "train" if announce else "refit"
+
+    def _job_events(self, failure, on_model=None):
+        """The callback a trainer job reports through. It runs on the trainer's thread, so it
+        only hands each event over to the scheduler thread."""
+
+        def on_event(h, a):
+            if self.host is None:
                 return
             # the job id comes with the event: a fast job may answer before submit() returns
             event, job_id = h.get("event"), h.get("id")
-            if event == "model":
-                try:
-                    ready = predict.make(a["model"])  # built here, off the real-time thread
-                except Exception as e:
-                    self.post(self._job_error, job_id, f"{type(e).__name__}: {e}")
-                    return
-                self.post(self._swap, job_id, spec, n, ready, h.get("notes", []), announce)
+            if event == "model" and on_model is not None:
+                on_model(job_id, h, a)
             elif event == "progress":
                 self.post(self._job_progress, job_id, h["progress"], h.get("stage", ""))
             elif event == "score":
                 self.post(self._job_score, job_id, h["score"])
             elif event == "error":
-                self.post(self._job_error, job_id, h.get("message", "training failed"))
+                self.post(self._job_error, job_id, h.get("message", failure))
             elif event == "done":
                 self.post(self._job_done, job_id)
-
-        self._job = trainer().submit(header, arrays, on_event)
-        self._job_kind = "train" if announce else "refit"
+        return on_event
 
     def _swap(self, job_id, spec, n, predictor, notes, announce):
         if job_id is not None and job_id != self._job:

@@ -222,20 +222,7 @@ class Gesture(Learner):
         self._progress, self._stage = 0.0, "scoring"
         self._say(f"ready: {self._summary()}; scoring...")
 
-        def on_event(h, a):
-            if self.host is None:
-                return
-            # the job id comes with the event: a fast job may answer before submit() returns
-            event, job_id = h.get("event"), h.get("id")
-            if event == "progress":
-                self.post(self._job_progress, job_id, h["progress"], h.get("stage", ""))
-            elif event == "score":
-                self.post(self._job_score, job_id, h["score"])
-            elif event == "error":
-                self.post(self._job_error, job_id, h.get("message", "scoring failed"))
-            elif event == "done":
-                self.post(self._job_done, job_id)
-
+        on_event = self._job_events("scoring failed")
         self._job = trainer().submit(header, arrays, on_event)
         self._job_kind = "score"
 
