@@ -32,6 +32,22 @@ def numeric(v):
     raise NodeError(f"expects a number or a list of numbers, got {describe(v)}")
 
 
+def remembered_input(node, fired):
+    """The value on `in` for a node that remembers past values (setup() forgets them):
+    `reset` forgets, and so does a value of another shape than those remembered.
+    None when `in` did not fire."""
+    if "reset" in fired:
+        node.setup()
+    if "in" not in fired:
+        return None
+    x = numeric(node.inputs["in"])
+    kind = (True, 1) if isinstance(x, float) else (False, x.size)
+    if kind != node._kind:
+        node.setup()
+        node._kind = kind
+    return x
+
+
 def as_output(a, like):
     """Send back the kind that came in: a float for a float, a vector for a vector."""
     return float(a[0]) if isinstance(like, float) else a
@@ -125,15 +141,9 @@ class Smooth(Node):
             self.setup()
 
     def process(self, fired):
-        if "reset" in fired:
-            self.setup()
-        if "in" not in fired:
+        x = remembered_input(self, fired)
+        if x is None:
             return
-        x = numeric(self.inputs["in"])
-        kind = (True, 1) if isinstance(x, float) else (False, x.size)
-        if kind != self._kind:
-            self.setup()
-            self._kind = kind
         if self.params["mode"] == "one-pole":
             a = self.params["amount"]
             self._y = x if self._y is None else a * self._y + (1.0 - a) * x
@@ -141,7 +151,7 @@ class Smooth(Node):
             return
         n = self.params["n"]
         if self._buf is None:
-            self._buf = np.empty((n, kind[1]))
+            self._buf = np.empty((n, self._kind[1]))
         self._buf[self._count % n] = x
         self._count += 1
         mean = self._buf[:min(self._count, n)].mean(axis=0)
@@ -216,17 +226,12 @@ class Window(Node):
         self.setup()
 
     def process(self, fired):
-        if "reset" in fired:
-            self.setup()
-        if "in" not in fired:
-            return
-        x = numeric(self.inputs["in"])
-        kind = (True, 1) if isinstance(x, float) else (False, x.size)
         n = self.params["n"]
-        if kind != self._kind:
-            self.setup()
-            self._kind = kind
-            self._buf = np.empty((n, kind[1]))
+        x = remembered_input(self, fired)
+        if x is None:
+            return
+        if self._buf is None:
+            self._buf = np.empty((n, self._kind[1]))
         self._buf[self._count % n] = x
         self._count += 1
         recent = self._buf[:min(self._count, n)]
