@@ -160,8 +160,10 @@ class SetState(Command):
 
     label = "change data"
 
-    def __init__(self, node_id, state, old=None):
+    def __init__(self, node_id, state, old=None, label=None):
         self.node_id, self.state, self.old = node_id, state, old
+        if label:
+            self.label = label
 
     def do(self, graph):
         node = graph.node(self.node_id)

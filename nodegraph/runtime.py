@@ -11,7 +11,7 @@ import threading
 
 from . import patchfile
 from .clock import ManualClock
-from .commands import History, RecordedTake
+from .commands import History, RecordedTake, SetState
 from .console import Console
 from .graph import Graph
 from .scheduler import Scheduler
@@ -164,6 +164,10 @@ class Runtime:
             # it becomes an undo step like any edit
             node_id, take, count = args
             self.history.record(RecordedTake(node_id, take, count))
+            return
+        if event == "cleared":
+            node_id, before, after = args
+            self.history.record(SetState(node_id, after, old=before, label="clear examples"))
             return
         if not self.running:
             return

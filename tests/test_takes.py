@@ -144,3 +144,31 @@ def test_takes_from_the_scheduler_thread_are_undone_from_another(tmp_path):
         assert rt.call(lambda: list(node.state["examples"])) == []
     finally:
         rt.close()
+
+
+def test_clear_is_one_undo_step_that_brings_back_the_examples_and_the_model():
+    """An accidental clear must not cost the training data: Ctrl+Z restores it, model included."""
+    import numpy as np
+    from nodegraph import BANG, AddNode, Runtime
+    rt = Runtime.manual()
+    rt.do(AddNode("ml.classify", {"folds": 0}, node_id="c"))
+    for label, x in (("a", 0.1), ("b", 0.9)):
+        rt.send("c", "label", label)
+        rt.send("c", "record", True)
+        for i in range(3):
+            rt.send("c", "features", np.array([x, x + 0.01 * i]))
+        rt.send("c", "record", False)
+    rt.send("c", "train", BANG)
+    rt.send("c", "run", True)
+    out = []
+    rt.graph.node("c").watch("label", out.append)
+    before = rt.to_doc()["nodes"]["c"]["state"]
+    rt.send("c", "clear", BANG)
+    assert rt.graph.node("c").state["examples"] == []
+    assert any("Ctrl+Z" in t for t in rt.console.texts())
+    assert rt.undo()
+    assert rt.to_doc()["nodes"]["c"]["state"] == before
+    rt.send("c", "features", np.array([0.85, 0.9]))
+    assert out == ["b"]  # the model is back, not only the examples
+    assert rt.redo() and rt.graph.node("c").state["examples"] == []
+    rt.close()

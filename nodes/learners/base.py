@@ -283,12 +283,17 @@ class Learner(Node):
             self._say(("running; " if on else "stopped; ") + self._summary())
 
     def _clear(self):
+        before = copy.deepcopy(self.state) if self.state["examples"] else None
         self._cancel()
         self.state = {"examples": [], "take": self.state.get("take", 0)}
         self._predictor = None
         self._refit = None
         self._rebuild()
         self.state_changed()
+        if before is not None and self.host is not None:
+            # the runtime makes it an undo step: a slip of the mouse must not cost the examples
+            self.host.notify("cleared", self.id, before, copy.deepcopy(self.state))
+            self.log(f"cleared {len(before['examples'])} examples (Ctrl+Z brings them back)")
         self._say("cleared: no examples, no model")
 
     def _undo_take(self):
