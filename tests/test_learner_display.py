@@ -10,7 +10,11 @@ def test_only_the_chosen_algorithms_options_are_relevant(rt):
     assert node.relevant_params() == ["algorithm", "k", "scaling", "seed", "folds"]
     rt.do(SetParam("clf", "algorithm", "svm"))
     names = node.relevant_params()
-    assert {"kernel", "C", "degree"} <= set(names) and "k" not in names and "trees" not in names
+    assert {"kernel", "C"} <= set(names) and "k" not in names and "trees" not in names
+    assert "degree" not in names, "the default rbf kernel has no degree"
+    rt.do(SetParam("clf", "kernel", "poly"))
+    names = node.relevant_params()
+    assert "degree" in names
     assert {"scaling", "seed", "folds"} <= set(names), "what every algorithm uses stays"
     rt.do(AddNode("ml.regress", {"algorithm": "polynomial"}, node_id="reg"))
     assert "degree" in rt.graph.node("reg").relevant_params()

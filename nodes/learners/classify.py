@@ -69,6 +69,12 @@ class Classify(Learner):
         self._numbers = np.zeros(0)
         super().setup()
 
+    def relevant_params(self):
+        names = super().relevant_params()
+        if self.params["kernel"] != "poly":  # only the polynomial kernel has a degree
+            names = [n for n in names if n != "degree"]
+        return names
+
     def check_example(self, ex, where):
         super().check_example(ex, where)
         y = ex.get("y")
