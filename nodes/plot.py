@@ -48,6 +48,10 @@ class Plot(Node):
 
 # ---- plot.scope -------------------------------------------------------------------------------
 
+def split_names(text):
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
 @register("plot.scope", category="plot")
 class Scope(Plot):
     """Shows numbers or vectors over time, scrolling (a scope for control data).
@@ -66,7 +70,8 @@ class Scope(Plot):
               Param("range", "choice", "auto", choices=("auto", "fixed"),
                     help="auto: fit the values in; fixed: from ymin to ymax"),
               Param("ymin", "float", 0.0, min=-1e12, max=1e12, help="fixed range: the bottom"),
-              Param("ymax", "float", 1.0, min=-1e12, max=1e12, help="fixed range: the top"))
+              Param("ymax", "float", 1.0, min=-1e12, max=1e12, help="fixed range: the top"),
+              Param("names", "text", "", help="names of the lines, e.g. \"x, y\" (else 1, 2 ...)"))
 
     def setup(self):
         self._forget()
@@ -76,7 +81,8 @@ class Scope(Plot):
 
     def empty_view(self):
         return {"kind": self.kind, "version": 0, "t": frozen(np.zeros(0)), "values": frozen(np.zeros((0, 0))),
-                "channels": 0, "now": 0.0, "window_ms": self.params["window_ms"], "y": self._y_range(None)}
+                "channels": 0, "now": 0.0, "window_ms": self.params["window_ms"], "y": self._y_range(None),
+                "names": split_names(self.params["names"])}
 
     def _forget(self):
         cap = 2 * self.params["points"] + 16
@@ -147,7 +153,7 @@ class Scope(Plot):
         values = self._v[s:e] if self._v is not None else np.zeros((0, 0))
         self._publish({"t": frozen(self._t[s:e]), "values": frozen(values), "channels": values.shape[1],
                        "now": float(self.now), "window_ms": self.params["window_ms"],
-                       "y": self._y_range(values)})
+                       "y": self._y_range(values), "names": split_names(self.params["names"])})
 
     def _y_range(self, values):
         p = self.params
@@ -346,7 +352,7 @@ class Dataset(Plot):
         return [names[i] if i < len(names) else f"feature {i + 1}" for i in range(dim)]
 
     def _names(self):
-        return [s.strip() for s in self.params["names"].split(",") if s.strip()]
+        return split_names(self.params["names"])
 
     def _classes(self, snap):
         if snap.task == "classify":

@@ -400,3 +400,10 @@ def test_plot_dataset_refuses_what_is_not_a_snapshot(rt):
     rt.send("ds", "model", 1.0)
     assert "learner's `model` outlet" in rt.graph.node("ds").error
     assert rt.graph.node("ds").info()["text"].startswith("link a learner")
+
+
+def test_scope_names_its_lines(rt):
+    build(rt, {"s": ("plot.scope", {"names": "x, y"})})
+    rt.send("s", "in", np.array([0.1, 0.2]))
+    rt.advance(50)
+    assert rt.graph.node("s").view()["names"] == ["x", "y"]

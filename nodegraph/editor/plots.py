@@ -175,7 +175,9 @@ def layout_scope(view):
         if channels == 1:
             entries = [(plotdraw.class_colour(0), f"latest {num(latest[0])}")]
         else:
-            entries = [(plotdraw.class_colour(i), f"{i + 1}: {num(latest[i])}") for i in range(min(channels, 10))]
+            names = view.get("names") or []
+            entries = [(plotdraw.class_colour(i), f"{names[i] if i < len(names) else i + 1}: {num(latest[i])}")
+                       for i in range(min(channels, 10))]
             if channels > 10:
                 entries.append(((0.5, 0.5, 0.5), f"… {channels - 10} more"))
         y = legend(lay, entries, left, y, w)
