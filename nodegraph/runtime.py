@@ -26,6 +26,7 @@ class Runtime:
         self.history = History(self.graph)
         self.path = None
         self.running = False
+        self._replaying = False
         self.graph.subscribe(self._follow)
 
     @classmethod
@@ -70,10 +71,22 @@ class Runtime:
         return self.call(self.history.do, cmd, merge)
 
     def undo(self) -> bool:
-        return self.call(self.history.undo)
+        return self.call(self._replay, self.history.undo)
 
     def redo(self) -> bool:
-        return self.call(self.history.redo)
+        return self.call(self._replay, self.history.redo)
+
+    def _replay(self, step):
+        """Undo or redo, with the cascade it starts. A take that this ends (undoing a toggle
+        wired to a learner's record) is a by-product of replaying the history, not a new
+        step in it: recording it would wipe the redo stack. Its examples stay."""
+        self._replaying = True
+        try:
+            done = step()
+            self.scheduler._cascade()
+            return done
+        finally:
+            self._replaying = False
 
     def call(self, fn, *args):
         """Run fn(*args) on the scheduler thread, then the cascade it started; return its result."""
@@ -159,6 +172,8 @@ class Runtime:
         self.scheduler.poll(timeout)
 
     def _follow(self, event, *args):
+        if event in ("take", "cleared") and self._replaying:
+            return
         if event == "take":
             # a learner finished a take (on the scheduler thread, where the history lives):
             # it becomes an undo step like any edit

@@ -172,3 +172,34 @@ def test_clear_is_one_undo_step_that_brings_back_the_examples_and_the_model():
     assert out == ["b"]  # the model is back, not only the examples
     assert rt.redo() and rt.graph.node("c").state["examples"] == []
     rt.close()
+
+
+def test_undoing_a_record_toggle_past_its_take_keeps_the_redo_history():
+    """A toggle wired to record: undoing the toggle restarts recording and undoing again ends
+    that take. That take comes from replaying the history, so it must not wipe the redo stack."""
+    import numpy as np
+    from nodegraph import AddNode, Connect, Runtime, SetParam
+    rt = Runtime.manual()
+    rt.do(AddNode("ml.classify", {"folds": 0}, node_id="c"))
+    rt.do(AddNode("toggle", {}, node_id="rec"))
+    rt.do(Connect("rec", "out", "c", "record"))
+    rt.send("c", "label", "a")
+    rt.do(SetParam("rec", "value", True))
+    for i in range(3):
+        rt.send("c", "features", np.array([0.1 * i, 0.5]))
+    rt.do(SetParam("rec", "value", False))  # the take ends: an undo step of its own
+    node = rt.graph.node("c")
+    assert len(node.state["examples"]) == 3
+    steps = len(rt.history.undo_stack)
+    rt.undo()                                # the take goes
+    assert node.state["examples"] == []
+    rt.undo()                                # the toggle goes back on: recording again
+    rt.send("c", "features", np.array([0.9, 0.5]))
+    rt.undo()                                # the toggle goes off: that take ends during the undo
+    assert len(rt.history.redo_stack) == 3, "replaying the history did not add to it"
+    assert len(rt.history.undo_stack) == steps - 3
+    assert len(node.state["examples"]) == 1  # and what was recorded meanwhile is kept
+    for _ in range(3):
+        assert rt.redo()
+    assert len(node.state["examples"]) >= 3
+    rt.close()
