@@ -6,7 +6,6 @@ import json
 import signal
 import sys
 import threading
-import time
 
 from .errors import NodegraphError
 
@@ -45,6 +44,7 @@ def cmd_check(args):
 
 def cmd_nodes(args):
     from . import registry
+    from .params import range_text
 
     described = [cls().describe() for cls in registry.all_types().values()]
     if args.type:
@@ -64,11 +64,8 @@ def cmd_nodes(args):
                 cold = "" if p.get("hot", True) else ", cold"
                 print(f"    {kind[:-1]} {p['name']} ({p['type']}{cold}){'  ' + p['help'] if p['help'] else ''}")
         for p in d["params"]:
-            extra = ""
-            if "choices" in p:
-                extra = " one of " + "|".join(map(str, p["choices"]))
-            elif "min" in p or "max" in p:
-                extra = f" {p.get('min', '')}..{p.get('max', '')}"
+            allowed = range_text(p)
+            extra = f": {allowed}" if allowed else ""
             print(f"    param {p['name']} ({p['kind']}{extra}) = {json.dumps(p['default'])}")
         print()
     return EXIT_OK

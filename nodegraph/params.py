@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import ParamError
 
@@ -73,6 +73,15 @@ class Param:
         if self.help:
             d["help"] = self.help
         return d
+
+
+def range_text(d: dict) -> str:
+    """A described param's allowed values for people: "a | b | c", "0 .. 1", or ""."""
+    if "choices" in d:
+        return " | ".join(map(str, d["choices"]))
+    if "min" in d or "max" in d:
+        return f"{_num(d['min']) if 'min' in d else ''} .. {_num(d['max']) if 'max' in d else ''}"
+    return ""
 
 
 def check_json(value, depth=0):

@@ -8,6 +8,7 @@ import dearpygui.dearpygui as dpg
 
 from .. import registry
 from ..node import Placeholder
+from ..params import range_text
 from . import values, widgets
 from .canvas import relevant_params, same_value, signature
 
@@ -192,11 +193,8 @@ class HelpPanel:
             if desc["params"]:
                 dpg.add_text("Settings")
                 for p in desc["params"]:
-                    extra = ""
-                    if "choices" in p:
-                        extra = ": " + " | ".join(map(str, p["choices"]))
-                    elif "min" in p or "max" in p:
-                        extra = f": {p.get('min', '')} .. {p.get('max', '')}"
+                    allowed = range_text(p)
+                    extra = f": {allowed}" if allowed else ""
                     line = f"  {p['name']} ({p['kind']}{extra}), default {p['default']!r}"
                     if p.get("help"):
                         line += f"\n    {p['help']}"

@@ -67,7 +67,7 @@ def cross_validate(spec, X, y, folds, emit=None, cancelled=lambda: False, steps=
         if k < 2:
             return {"skipped": "cross-validation needs at least 2 examples"}
         splitter = KFold(n_splits=k, shuffle=True, random_state=seed)
-    hits, sq, total = 0, [], 0
+    hits, total = 0, 0
     truth, preds = [], []
     if task == "classify":
         n_classes = int(spec.get("n_classes") or y.max() + 1)
