@@ -220,13 +220,7 @@ class Canvas:
         self.refresh(view)
 
     def _sync_params(self, view):
-        node = view.node
-        for name, item in view.params.items():
-            spec = node.param_spec(name)
-            widgets.update_range(item, spec, node)
-            shown = widgets.to_widget(spec, node.params.get(name), node)
-            if not dpg.is_item_active(item) and not same_value(dpg.get_value(item), shown):
-                dpg.set_value(item, shown)
+        widgets.show_params(view.params, view.node, ranges=True)
 
     def _sync_pos(self, node_id):
         view = self.views.get(node_id)
@@ -482,7 +476,7 @@ class Canvas:
                 view.param_shown[name] = copy.copy(value)
                 spec = node.param_spec(name)
                 shown = widgets.to_widget(spec, value, node)
-                if not same_value(dpg.get_value(item), shown):
+                if not widgets.same_value(dpg.get_value(item), shown):
                     dpg.set_value(item, shown)
                     self.changed = True
         if view.plot is not None and view.plot.refresh(node):
@@ -598,13 +592,6 @@ class Canvas:
         return self.to_grid((rx + w * 0.4, ry + h * 0.4))
 
 
-def same_value(shown, value):
-    """A widget showing `value` already? (Dear PyGui keeps floats in single precision.)"""
-    if isinstance(value, list) and isinstance(shown, (list, tuple)):
-        return all(same_value(a, b) for a, b in zip(shown, value))
-    if isinstance(value, float) and isinstance(shown, (int, float)) and not isinstance(shown, bool):
-        return math.isclose(shown, value, rel_tol=1e-6, abs_tol=1e-9)
-    return shown == value
 
 
 def _same_pos(a, b):

@@ -10,7 +10,7 @@ from .. import registry
 from ..node import Placeholder
 from ..params import range_text
 from . import values, widgets
-from .canvas import relevant_params, same_value, signature
+from .canvas import relevant_params, signature
 
 CONSOLE_KEEP = 300
 
@@ -105,21 +105,14 @@ class Inspector:
             self.show(node.id if current is not None else None)
             return
         for name, item in self.params.items():
-            spec = node.param_spec(name)
-            widgets.update_range(item, spec, node)
-            shown = widgets.to_widget(spec, node.params.get(name), node)
-            if not dpg.is_item_active(item) and not same_value(dpg.get_value(item), shown):
-                dpg.set_value(item, shown)
-        self.refresh()
+            widgets.update_range(item, node.param_spec(name), node)
+        self.refresh()  # sets the values
 
     def refresh(self):
         node = self.node
         if node is None:
             return
-        for name, item in self.params.items():  # a control may move its own value
-            shown = widgets.to_widget(node.param_spec(name), node.params.get(name), node)
-            if not dpg.is_item_active(item) and not same_value(dpg.get_value(item), shown):
-                dpg.set_value(item, shown)
+        widgets.show_params(self.params, node)  # a control may move its own value
         try:
             info = node.info()
             # what the node shows on itself first, then (dimmed) the rest of its info

@@ -9,6 +9,7 @@ from the specs alone, so a new node type needs nothing here.
 from __future__ import annotations
 
 import json
+import math
 
 import dearpygui.dearpygui as dpg
 
@@ -176,3 +177,24 @@ def _make_pad(spec, value, parent, callback, user_data, width, node):
                                  min_value=min(p["xmin"], p["xmax"], p["ymin"], p["ymax"]),
                                  max_value=max(p["xmin"], p["xmax"], p["ymin"], p["ymax"]),
                                  width=int(width * 1.4), format="%.3g", callback=callback, user_data=user_data)
+
+
+def show_params(items, node, ranges=False):
+    """Bring param widgets ({name: item}) up to the node's values (and, with ranges, their
+    limits), leaving alone a widget the person is dragging."""
+    for name, item in items.items():
+        spec = node.param_spec(name)
+        if ranges:
+            update_range(item, spec, node)
+        shown = to_widget(spec, node.params.get(name), node)
+        if not dpg.is_item_active(item) and not same_value(dpg.get_value(item), shown):
+            dpg.set_value(item, shown)
+
+
+def same_value(shown, value):
+    """A widget showing `value` already? (Dear PyGui keeps floats in single precision.)"""
+    if isinstance(value, list) and isinstance(shown, (list, tuple)):
+        return all(same_value(a, b) for a, b in zip(shown, value))
+    if isinstance(value, float) and isinstance(shown, (int, float)) and not isinstance(shown, bool):
+        return math.isclose(shown, value, rel_tol=1e-6, abs_tol=1e-9)
+    return shown == value
