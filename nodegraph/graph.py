@@ -232,14 +232,16 @@ class Graph:
     # ---- order -----------------------------------------------------------------------
 
     def update_ranks(self):
-        """Give each node its place in the cascade order (once per structural change).
-
-        Ties are broken by node id, so the same patch runs in the same order however
-        its links were made.
-        """
+        """Give each node its depth: the longest path to it from a node with no inputs
+        (once per structural change). The scheduler runs shallower nodes first; ties go to
+        the order values were sent in, so names never decide what a patch does."""
         if self._ranks_dirty:
-            for rank, node_id in enumerate(nx.lexicographical_topological_sort(self._index)):
-                self.nodes[node_id]._rank = rank
+            index, nodes = self._index, self.nodes
+            for node_id in nx.topological_sort(index):
+                depth = 0
+                for pred in index.predecessors(node_id):
+                    depth = max(depth, nodes[pred]._rank + 1)
+                nodes[node_id]._rank = depth
             self._ranks_dirty = False
 
 

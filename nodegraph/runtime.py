@@ -139,7 +139,10 @@ class Runtime:
             self.scheduler.start_thread()
 
     def _start_nodes(self):
-        nodes = sorted(self.graph.nodes.values(), key=lambda n: n.id)
+        # reading order on the canvas (top to bottom, left to right), never names: renaming
+        # a node must not change which of two loadbangs fires first
+        pos = self.graph.pos
+        nodes = sorted(self.graph.nodes.values(), key=lambda n: (pos[n.id][1], pos[n.id][0]))
         for node in nodes:
             self.scheduler.run_event(node, node.start)
         self.graph.update_ranks()

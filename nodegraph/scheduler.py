@@ -1,9 +1,11 @@
 """The scheduler: one thread owns every node; everything else posts to its inbox.
 
 An event (a message from a socket, a clock tick, an edit) starts a cascade.
-Values travel along links; each node that received a value runs in topological
-order, after every upstream node of the cascade has run, so a diamond's join
-runs once with both fresh values. A node that emits several values on one
+Values travel along links; each node that received a value runs after every
+upstream node of the cascade has run (nodes are taken by depth, the longest
+path from a source), so a diamond's join runs once with both fresh values.
+Among nodes of the same depth the order their values were sent decides, never
+their names: a trigger's right outlet's target runs before its left one's. A node that emits several values on one
 outlet makes its downstream run once per value, in order.
 
 Time is logical (Pd): a timer callback sees `now` equal to the time it was due,
@@ -54,6 +56,7 @@ class Scheduler:
         self._heap = []
         self._timers = []
         self._seq = itertools.count()
+        self._sent = itertools.count()
         self._inbox = deque()
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
@@ -85,7 +88,9 @@ class Scheduler:
             target._pending.append((inlet, v))
             if not target._queued:
                 target._queued = True
-                heapq.heappush(heap, (target._rank, target.id, target))
+                # depth first keeps a diamond's join after both its sides; among nodes of one
+                # depth, the order values were sent decides (a trigger's right outlet first)
+                heapq.heappush(heap, (target._rank, next(self._sent), target))
 
     def schedule(self, node, delay_ms, fn, args=()):
         timer = Timer(self.now + max(0.0, float(delay_ms)), next(self._seq), node, fn, args)

@@ -259,3 +259,24 @@ def test_stopping_drops_pending_timers(rt):
     rt.stop()
     rt.advance(500)
     assert out == []
+
+
+@pytest.mark.parametrize("names", [("left", "right"), ("zz", "aa"), ("a1", "b2"), ("b2", "a1")])
+def test_trigger_order_does_not_depend_on_names(rt, names):
+    # Pd's trigger: the right outlet's target runs first, whatever the targets are called
+    left, right = names
+    build(rt, {"t": ("trigger", {"kinds": "b b"}), left: ("print", {"prefix": "LEFT"}),
+               right: ("print", {"prefix": "RIGHT"})},
+          [("t", "out0", left, "in"), ("t", "out1", right, "in")])
+    rt.send("t", "in", 1.0)
+    assert [line for line in rt.console.texts() if line.startswith(("LEFT", "RIGHT"))] == ["RIGHT: bang", "LEFT: bang"]
+
+
+def test_diamond_still_joins_once_after_a_trigger(rt):
+    # t.right → b (+1) → d.b ; t.left → d.a : d runs once, after b, with both values
+    build(rt, {"t": ("trigger", {"kinds": "f f"}), "b": ("math", {"op": "+", "arg": 1}),
+               "d": ("math", {"op": "+"})},
+          [("t", "out0", "d", "a"), ("t", "out1", "b", "a"), ("b", "out", "d", "b")])
+    out = tap(rt, "d", "out")
+    rt.send("t", "in", 5.0)
+    assert out == [5 + 6]
