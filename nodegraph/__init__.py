@@ -9,6 +9,12 @@ from .registry import register
 from .runtime import Runtime
 from .types import BANG
 
+import logging
+
+# Failures reach people through the console; without this, logging's last-resort handler
+# would write warnings to stderr from the scheduler thread, where a blocked stderr stalls it.
+logging.getLogger("nodegraph").addHandler(logging.NullHandler())
+
 __version__ = "0.1.0"
 
 __all__ = ["AddComment", "AddNode", "Connect", "Disconnect", "EditComment", "Move", "RemoveComment",

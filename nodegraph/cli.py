@@ -15,9 +15,13 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 def cmd_run(args):
     from .runtime import Runtime
 
+    from .console import Printer
+
     rt = Runtime.open(args.patch)
+    printer = None
     if not args.quiet:
-        rt.console.subscribe(lambda line: print(line, flush=True))
+        printer = Printer(sys.stdout)
+        rt.console.subscribe(printer.put)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -26,6 +30,14 @@ def cmd_run(args):
         stop.wait(args.seconds)
     finally:
         rt.close()
+        if printer is not None:
+            printer.close()
+            if printer.dropped:
+                try:
+                    print(f"nodegraph: {printer.dropped} console lines were not printed "
+                          f"(the output was closed or not read)", file=sys.stderr)
+                except (OSError, ValueError):
+                    pass
     return EXIT_OK
 
 
