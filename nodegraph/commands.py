@@ -199,13 +199,17 @@ class DeleteExample(SetState):
         super().do(graph)
 
 
+def _learner(graph, node_id):
+    node = graph.node(node_id)
+    if not hasattr(node, "remove_rows"):
+        raise EditError(f"node '{node_id}' has no examples")
+    return node
+
+
 class RecordedTake(Command):
     """A take a learner recorded (record on, then off). It is already done when it enters
-    the history (History.record); undo deletes that take's examples, redo puts them back.
-
-    Both are worked out from the learner as it is at that moment (its without_take and
-    with_take), so what happened since (training, another take under way) is kept and
-    the model stays consistent with the examples, as with DeleteExample."""
+    the history (History.record): undo removes that take's rows, redo puts them back where
+    they were. Each costs the size of the take, not of the dataset."""
 
     label = "record take"
 
@@ -214,22 +218,49 @@ class RecordedTake(Command):
         self.memo = None
 
     def do(self, graph):
-        if self.memo is None:
-            return  # recorded as it happened: there is nothing to do again
-        self._apply(graph, graph.node(self.node_id).with_take(self.memo))
+        if self.memo is not None:
+            _learner(graph, self.node_id).restore_rows(self.memo)
 
     def undo(self, graph):
-        node = graph.node(self.node_id)
-        without = getattr(node, "without_take", None)
-        if without is None:
-            raise EditError(f"node '{self.node_id}' has no takes to undo")
-        state, self.memo = without(self.take)
-        self._apply(graph, state)
+        node = _learner(graph, self.node_id)
+        self.memo = node.remove_rows(node.take_rows(self.take))
 
-    def _apply(self, graph, state):
-        node = graph.node(self.node_id)
-        node.set_state(node.validate_state(copy.deepcopy(state)))
-        graph.notify("state", self.node_id)
+
+class RemovedTake(RecordedTake):
+    """A take a learner deleted (its `undo_take` inlet); already done when it enters the history."""
+
+    label = "delete take"
+
+    def __init__(self, node_id, take, memo):
+        super().__init__(node_id, take, len(memo["rows"]))
+        self.memo = memo
+
+    def do(self, graph):
+        if self.memo is None:
+            node = _learner(graph, self.node_id)
+            self.memo = node.remove_rows(node.take_rows(self.take))
+
+    def undo(self, graph):
+        _learner(graph, self.node_id).restore_rows(self.memo)
+        self.memo = None
+
+
+class ClearExamples(Command):
+    """A learner's `clear`; already done when it enters the history. Undo brings back the same
+    examples and the same running model at once (the memo holds them, nothing is copied)."""
+
+    label = "clear examples"
+
+    def __init__(self, node_id, memo):
+        self.node_id, self.memo = node_id, memo
+
+    def do(self, graph):
+        if self.memo is None:
+            self.memo = _learner(graph, self.node_id).clear_examples()
+
+    def undo(self, graph):
+        _learner(graph, self.node_id).restore_dataset(self.memo)
+        self.memo = None
 
 
 class AddComment(Command):
@@ -388,4 +419,5 @@ def apply_all(graph, commands):
 
 
 __all__ = ["AddNode", "RemoveNode", "Connect", "Disconnect", "SetParam", "Move", "SetState", "DeleteExample", "RecordedTake",
+           "RemovedTake", "ClearExamples",
            "AddComment", "RemoveComment", "EditComment", "Group", "History", "NodegraphError"]

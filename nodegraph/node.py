@@ -175,6 +175,12 @@ class Node:
         if self.host is not None:
             self.host.log(self, text, level)
 
+    def propose(self, command):
+        """Hand the runtime an edit this node has just made to its saved state (a take, a
+        clear): it becomes an ordinary undo step. `command` is already applied."""
+        if self.host is not None:
+            self.host.notify("propose", command)
+
     def state_changed(self):
         """Tell views the state (e.g. a learner's examples) changed."""
         if self.host is not None:

@@ -11,7 +11,7 @@ import threading
 
 from . import patchfile
 from .clock import ManualClock
-from .commands import History, RecordedTake, SetState
+from .commands import History
 from .console import Console
 from .graph import Graph
 from .scheduler import Scheduler
@@ -175,17 +175,12 @@ class Runtime:
         self.scheduler.poll(timeout)
 
     def _follow(self, event, *args):
-        if event in ("take", "cleared") and self._replaying:
-            return
-        if event == "take":
-            # a learner finished a take (on the scheduler thread, where the history lives):
-            # it becomes an undo step like any edit
-            node_id, take, count = args
-            self.history.record(RecordedTake(node_id, take, count))
-            return
-        if event == "cleared":
-            node_id, before, after = args
-            self.history.record(SetState(node_id, after, old=before, label="clear examples"))
+        if event == "propose":
+            # a node made an edit of its own (a take, a clear): an undo step like any edit. One
+            # that replaying the history causes (undoing a toggle wired to record ends a take)
+            # is a by-product, not a new step: recording it would wipe the redo stack.
+            if not self._replaying:
+                self.history.record(args[0])
             return
         if not self.running:
             return

@@ -97,6 +97,7 @@ def test_number_labels_come_out_as_themselves(rt):
     rt.do(AddNode("ml.classify", {"folds": 0}, node_id="clf"))
     teach(rt, "clf", [[0.0], [1.0], [2.0]], [3, 7, 12])
     rt.send("clf", "train", True)
+    wait_idle(rt, "clf")
     got = run_all(rt, "clf", [[0.1], [1.1], [1.9]], ["label", "number"])
     assert got["label"] == [3, 7, 12] and got["number"] == [3.0, 7.0, 12.0]
 
@@ -180,8 +181,9 @@ def test_the_old_model_keeps_running_until_the_new_one_is_ready(rt):
     teach(rt, "clf", [[0.0], [1.0]], ["low", "high"])
     rt.send("clf", "train", True)
     rt.send("clf", "run", True)
+    wait_idle(rt, "clf")  # even a knn is fitted in the worker, off the real-time thread
     rt.send("clf", "features", np.array([0.9]))
-    assert labels == ["high"] and len(trained) == 1  # knn is fitted at once
+    assert labels == ["high"] and len(trained) == 1
     teach(rt, "clf", [[0.8]], ["mid"])  # recording pauses running: nothing out
     assert labels == ["high"]
     rt.do(SetParam("clf", "algorithm", "forest"))
@@ -235,11 +237,13 @@ def test_settings_changed_after_training_do_not_change_the_reloaded_model(rt, tm
     rt.do(AddNode("ml.classify", {"algorithm": "knn", "k": 1, "folds": 0}, node_id="clf"))
     teach(rt, "clf", Xtr, ytr.tolist())
     rt.send("clf", "train", True)
+    wait_idle(rt, "clf")
     before = run_all(rt, "clf", Xte, ["probabilities"])
     rt.do(SetParam("clf", "k", 9))  # not trained again: the running model is still k = 1
     teach(rt, "clf", Xte[:3], [0, 0, 0])  # examples recorded after training are not in the model
     again = Runtime.open(rt.save(tmp_path / "p.json"))
     try:
+        wait_idle(again, "clf")
         after = run_all(again, "clf", Xte, ["probabilities"])
         assert np.array_equal(np.array(after["probabilities"]), np.array(before["probabilities"]))
         assert again.graph.node("clf").params["k"] == 9

@@ -61,6 +61,7 @@ def test_standard_scaling_is_scikit_learns(rt):
     rt.do(AddNode("ml.regress", {"algorithm": "linear", "scaling": "standard", "folds": 0}, node_id="reg"))
     teach(rt, "reg", X[:300], [[v] for v in y[:300]], target_inlet="target")
     rt.send("reg", "train", True)
+    wait_idle(rt, "reg")
     got = np.array(run_all(rt, "reg", X[300:], ["values"])["values"])[:, 0]
     expected = reference("linear", 10, "standard").fit(X[:300], y[:300]).predict(X[300:])
     np.testing.assert_allclose(got, expected, rtol=1e-9)
@@ -90,6 +91,7 @@ def test_many_outputs_from_one_node_and_target_length_checks(rt):
     rt.send("reg", "record", True)
     assert "target of 2 values" in node.error and "have 3" in node.error
     rt.send("reg", "train", True)
+    wait_idle(rt, "reg")
     got = run_all(rt, "reg", [[0.25, 0.5]], ["values"])["values"][0]
     np.testing.assert_allclose(got, [0.75, -0.25, 0.5], atol=1e-9)
     bad = {"examples": [{"x": [0.0], "y": [1.0], "t": 0, "take": 1}, {"x": [1.0], "y": [1.0, 2.0], "t": 0, "take": 1}]}

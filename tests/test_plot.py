@@ -206,7 +206,8 @@ def test_the_grid_is_computed_in_slices_and_equals_one_computation(rt):
     X = rng.uniform(size=(1500, 2))
     teach(rt, "l", X, ["a" if x[0] + x[1] < 1 else "b" for x in X])
     rt.do(SetParam("ds", "grid", 64))
-    rt.send("l", "train", True)  # knn: the model runs at once, and its shading begins
+    rt.send("l", "train", True)
+    wait_idle(rt, "l")  # the model runs, and its shading begins
     ds = rt.graph.node("ds")
     assert ds.view()["grid"] is None and ds._job is not None  # not all in one go
     rt.advance(10_000)
@@ -334,6 +335,7 @@ def test_deleting_a_clicked_example_is_undoable(rt):
     shown = ds.example(12)
     assert shown == {"index": 12, "take": 1, "time": before[12]["t"], "features": before[12]["x"], "label": "b"}
     rt.do(ds.delete_command(12))
+    wait_idle(rt, "l")  # refitted without it, in the worker
     rt.advance(1000)
     assert len(clf.state["examples"]) == 29 and before[12] not in clf.state["examples"]
     assert clf.state["model"]["examples"] == 29 and "score" not in clf.state["model"]
@@ -354,6 +356,7 @@ def test_a_stale_click_is_refused(rt):
     teach(rt, "l", X, y)
     cmd = rt.graph.node("ds").delete_command(0)
     rt.send("l", "undo_take", True)  # the examples change under the click
+    rt.advance(10)
     teach(rt, "l", X[5:], y[5:])
     with pytest.raises(EditError, match="changed"):
         rt.do(cmd)

@@ -2,11 +2,12 @@
 import json
 
 import numpy as np
+import pytest
 
 from nodegraph import AddNode, Runtime
 from nodegraph.commands import RecordedTake, SetParam
 
-from .learners_util import teach
+from .learners_util import teach, wait_idle
 
 
 def _learner(rt, **params):
@@ -84,16 +85,18 @@ def test_undo_refits_the_model_without_the_take(rt):
     node.watch("label", labels.append)
     teach(rt, "clf", [[0.0], [1.0]], ["a", "b"])
     teach(rt, "clf", [[0.6]], ["a"])
-    rt.send("clf", "train", True)  # knn: fitted at once
+    rt.send("clf", "train", True)
     rt.send("clf", "run", True)
+    wait_idle(rt, "clf")
     rt.send("clf", "features", np.array([0.55]))
     assert labels == ["a"] and node.state["model"]["examples"] == 3
-    rt.undo()  # take 2: the model forgets it
+    rt.undo()  # take 2: the model forgets it (refitted in the background)
     assert node.state["model"]["examples"] == 2
+    wait_idle(rt, "clf")
     rt.send("clf", "features", np.array([0.55]))
     assert labels == ["a", "b"]
-    rt.redo()  # not trained since: the model that knew take 2 runs again
-    assert node.state["model"]["examples"] == 3
+    rt.redo()  # not trained since: the model that knew take 2 runs again, at once
+    assert node.state["model"]["examples"] == 3 and node._job is None
     rt.send("clf", "features", np.array([0.55]))
     assert labels == ["a", "b", "a"]
     rt.undo()
@@ -121,7 +124,9 @@ def test_the_undo_take_inlet_still_works(rt):
     teach(rt, "clf", [[1.0], [1.1]], ["b", "b"])
     rt.send("clf", "undo_take", True)
     assert _ys(node) == ["a"]
-    rt.undo()  # the take the inlet already deleted: nothing more goes
+    rt.undo()  # the inlet's deletion is an undo step too: the take comes back
+    assert _ys(node) == ["a", "b", "b"]
+    rt.undo()  # then the take itself
     assert _ys(node) == ["a"]
     rt.undo()
     assert _ys(node) == []
@@ -160,6 +165,8 @@ def test_clear_is_one_undo_step_that_brings_back_the_examples_and_the_model():
         rt.send("c", "record", False)
     rt.send("c", "train", BANG)
     rt.send("c", "run", True)
+    from .learners_util import wait_idle
+    wait_idle(rt, "c")
     out = []
     rt.graph.node("c").watch("label", out.append)
     before = rt.to_doc()["nodes"]["c"]["state"]
@@ -203,3 +210,62 @@ def test_undoing_a_record_toggle_past_its_take_keeps_the_redo_history():
         assert rt.redo()
     assert len(node.state["examples"]) >= 3
     rt.close()
+
+
+LEARNERS = {  # type: (params, target inlet, two targets)
+    "ml.classify": ({"folds": 0}, "label", ["a", "b"]),
+    "ml.regress": ({"folds": 0}, "target", [np.array([0.0, 1.0]), np.array([1.0, 0.0])]),
+    "ml.cluster": ({"folds": 0, "k": 2}, None, [None, None]),
+    "ml.gesture": ({}, "label", ["a", "b"]),
+}
+
+
+def _take(rt, node_id, target_inlet, target, start):
+    if target_inlet is not None:
+        rt.send(node_id, target_inlet, target)
+    rt.send(node_id, "record", True)
+    for i in range(4):
+        rt.send(node_id, "features", np.array([start + 0.01 * i, start]))
+        rt.advance(10)
+    rt.send(node_id, "record", False)
+
+
+@pytest.mark.parametrize("type_id", sorted(LEARNERS))
+def test_every_learner_takes_and_clear_are_undo_steps(rt, type_id):
+    params, inlet, targets = LEARNERS[type_id]
+    rt.do(AddNode(type_id, params, node_id="l"))
+    node = rt.graph.node("l")
+    _take(rt, "l", inlet, targets[0], 0.0)
+    one = rt.to_doc()["nodes"]["l"]["state"]
+    _take(rt, "l", inlet, targets[1], 1.0)
+    two = rt.to_doc()["nodes"]["l"]["state"]
+    assert one != two
+    assert rt.undo() and rt.to_doc()["nodes"]["l"]["state"] == one
+    assert rt.redo() and rt.to_doc()["nodes"]["l"]["state"] == two
+    rt.send("l", "clear", True)
+    assert node.state["examples"] == []
+    assert rt.undo() and rt.to_doc()["nodes"]["l"]["state"] == two  # the clear, not the node
+    assert "l" in rt.graph.nodes
+    assert rt.redo() and node.state["examples"] == []
+    assert rt.undo() and rt.undo() and rt.to_doc()["nodes"]["l"]["state"] == one
+    assert rt.undo() and node.state["examples"] == []
+    assert "l" in rt.graph.nodes  # the next undo is the node's creation
+    assert rt.undo() and "l" not in rt.graph.nodes
+
+
+def test_undoing_a_take_keeps_the_feature_matrix_and_counts_in_step(rt):
+    # undo and redo update the learner's caches by the rows of the take (bench/stalls.py
+    # measures what that costs with 10,000 examples)
+    rng = np.random.default_rng(1)
+    state = {"examples": [{"x": rng.uniform(size=10).round(4).tolist(), "y": "ab"[i % 2], "t": i, "take": 1}
+                          for i in range(10_000)], "take": 1}
+    rt.do(AddNode("ml.classify", {"folds": 0}, node_id="clf", state=state))
+    node = rt.graph.node("clf")
+    teach(rt, "clf", rng.uniform(size=(5, 10)), ["a"] * 5)
+    X = node._xs[:10_005].copy()
+    rt.undo()
+    assert len(node.state["examples"]) == 10_000 and np.array_equal(node._xs[:10_000], X[:10_000])
+    assert node._counts == {"a": 5_000, "b": 5_000}
+    rt.redo()
+    assert len(node.state["examples"]) == 10_005 and np.array_equal(node._xs[:10_005], X)
+    assert node._counts == {"a": 5_005, "b": 5_000}

@@ -176,8 +176,8 @@ class Canvas:
             if graph is not self.graph:
                 continue  # from a patch that was closed
             state = state or event == "state"
-            if event == "take":
-                self.takes.append(args)
+            if event == "propose" and type(args[0]).__name__ == "RecordedTake":
+                self.takes.append((args[0].node_id, args[0].take, args[0].count))
             elif event in ("node_added", "node_removed", "param", "state", "error"):
                 nodes[args[0]] = True
             elif event in ("linked", "unlinked"):

@@ -17,12 +17,12 @@ keeps running until the new one is swapped in on the scheduler thread.
 """
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
 
 from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param
+from nodegraph.commands import ClearExamples, RecordedTake, RemovedTake
 from nodegraph.errors import EditError, ParamError
 from nodegraph.learn import fit as fitting
 from nodegraph.learn import predict
@@ -135,7 +135,7 @@ class Learner(Node):
         self._refit = model
         if model is not None:
             spec = model["spec"]
-            if (spec.get("task"), spec.get("algorithm")) in fitting.INSTANT or self.host is not None:
+            if self.host is not None:
                 self._refit_now()  # at once; otherwise when the patch starts (nothing runs in `check`)
         self._publish()
 
@@ -271,8 +271,8 @@ class Learner(Node):
             added = sum(1 for ex in self.state["examples"] if ex.get("take") == take)
             self.state_changed()
             self._say(f"recorded {added} examples in take {take}; {self._summary()}")
-            if added and self.host is not None:
-                self.host.notify("take", self.id, take, added)  # the runtime makes it an undo step
+            if added:
+                self.propose(RecordedTake(self.id, take, added))
 
     def _set_running(self, on):
         self._running = on
@@ -283,36 +283,21 @@ class Learner(Node):
             self._say(("running; " if on else "stopped; ") + self._summary())
 
     def _clear(self):
-        before = copy.deepcopy(self.state) if self.state["examples"] else None
-        self._cancel()
-        self.state = {"examples": [], "take": self.state.get("take", 0)}
-        self._predictor = None
-        self._refit = None
-        self._rebuild()
-        self.state_changed()
-        if before is not None and self.host is not None:
-            # the runtime makes it an undo step: a slip of the mouse must not cost the examples
-            self.host.notify("cleared", self.id, before, copy.deepcopy(self.state))
-            self.log(f"cleared {len(before['examples'])} examples (Ctrl+Z brings them back)")
-        self._say("cleared: no examples, no model")
+        had = len(self.state["examples"])
+        memo = self.clear_examples()
+        if had:
+            # an undo step: a slip of the mouse must not cost the examples
+            self.propose(ClearExamples(self.id, memo))
+            self.log(f"cleared {had} examples (Ctrl+Z brings them back)")
 
     def _undo_take(self):
         examples = self.state["examples"]
         if not examples:
             self._say("no examples to delete")
             return
-        last = examples[-1]["take"]
-        keep = [ex for ex in examples if ex["take"] != last]
-        self.state["examples"] = keep
-        self._rebuild()
-        model = self.state.get("model")
-        if model is not None and model["examples"] > len(keep):
-            model["examples"] = len(keep)
-            note = " (the running model still knows them: train again to forget them)"
-        else:
-            note = ""
-        self.state_changed()
-        self._say(f"deleted take {last} ({len(examples) - len(keep)} examples){note}; {self._summary()}")
+        take = examples[-1]["take"]
+        rows = self.take_rows(take)
+        self.propose(RemovedTake(self.id, take, self.remove_rows(rows)))
 
     def _train(self):
         if self._recording:
@@ -343,20 +328,9 @@ class Learner(Node):
         arrays = {"X": X} if y is None else {"X": X, "y": y}
         header = {"kind": "train", "spec": spec, "folds": folds}
         self._progress, self._stage = 0.0, "starting" if announce else "refitting the saved model"
-        if (spec.get("task"), spec.get("algorithm")) in fitting.INSTANT:
-            try:
-                model, notes = fitting.fit(spec, X, y)
-                ready = predict.make(model)
-            except Exception as e:  # a hand-edited spec, say: a sentence, not a failed load
-                self._progress = None
-                self._say(f"training failed: {type(e).__name__}: {e}")
-                return
-            self._swap(None, spec, n, ready, notes, announce)
-            if folds < 2:
-                self._progress, self._stage = None, ""
-                return
-            header["skip_fit"] = True
-        elif announce:
+        # every fit, even a kNN's copy of the data, happens in the worker: the first one would
+        # import scikit-learn, and an import on this thread stops the whole patch for seconds
+        if announce:
             self._say(f"training {spec.get('algorithm')} on {n} examples...")
         def on_model(job_id, h, a):
             try:
@@ -538,39 +512,153 @@ class Learner(Node):
                 del state["model"]
         return state
 
-    def without_take(self, take):
-        """(this learner's state without the examples of `take`, a memo for with_take), for
-        undoing that take. The running model is refitted without them (its score was for the
-        old examples); the take counter goes back if it was the last take."""
+    # ---- the dataset: rows appended and removed by ranges ----------------------------------
+    # Undo steps (commands.RecordedTake, RemovedTake, ClearExamples) call these: each costs
+    # the size of the change, never of the dataset. Rows are never changed once appended, so
+    # a memo may hold them (and a save may share them) without copying.
+
+    def take_rows(self, take):
+        """Indices (ascending) of the rows recorded in `take`."""
+        return [i for i, ex in enumerate(self.state["examples"]) if ex.get("take") == take]
+
+    def remove_rows(self, indices):
+        """Delete the rows at `indices` (ascending); returns the memo restore_rows takes.
+        A running model that knew some of them is refitted without them in the background
+        (it keeps answering meanwhile); its score was for the old examples."""
         examples = self.state["examples"]
-        removed = [(i, ex) for i, ex in enumerate(examples) if ex.get("take") == take]
-        state = dict(self.state, examples=[ex for ex in examples if ex.get("take") != take])
-        model = self.state.get("model")
-        memo = {"take": take, "removed": removed, "model": copy.deepcopy(model), "trimmed": model}
+        n = len(examples)
+        memo = {"rows": [(i, examples[i]) for i in indices], "model": self.state.get("model"),
+                "predictor": self._predictor, "take": self.state.get("take", 0), "trimmed": None}
+        if not indices:
+            return memo
+        gone = set(indices)
+        if indices[-1] - indices[0] + 1 == len(indices):
+            del examples[indices[0]:indices[-1] + 1]
+        else:
+            examples[:] = [ex for i, ex in enumerate(examples) if i not in gone]
+        self._rows_removed(memo["rows"], n)
+        model = memo["model"]
         if model is not None:
-            known = sum(1 for i, _ in removed if i < model["examples"])
+            known = sum(1 for i in indices if i < model["examples"])
             if known:
                 trimmed = {k: v for k, v in model.items() if k != "score"}
                 trimmed["examples"] = model["examples"] - known
-                memo["trimmed"] = trimmed if trimmed["examples"] else None
-                state["model"] = memo["trimmed"]
-                if state["model"] is None:
-                    del state["model"]
-        if state.get("take") == take:
-            state["take"] = take - 1
-        return state, memo
+                memo["trimmed"] = trimmed
+                self._set_model(trimmed if trimmed["examples"] else None)
+        last = memo["rows"][-1][1].get("take")
+        if last == self.state.get("take") and not self.take_rows(last):
+            self.state["take"] = last - 1  # the next take reuses its number
+        self.state_changed()
+        self._say(f"removed {len(indices)} examples; {self._summary()}")
+        return memo
 
-    def with_take(self, memo) -> dict:
-        """This learner's state with the examples without_take removed put back where they were."""
-        examples = list(self.state["examples"])
-        for i, ex in memo["removed"]:  # in ascending order, so each lands where it was
+    def restore_rows(self, memo):
+        """Put back the rows remove_rows took, where they were; the model that knew them runs
+        again if nothing was trained since."""
+        rows = memo["rows"]
+        if not rows:
+            return
+        examples = self.state["examples"]
+        for i, ex in rows:  # ascending, so each lands where it was
             examples.insert(min(i, len(examples)), ex)
-        state = dict(self.state, examples=examples, take=max(self.state.get("take", 0), memo["take"]))
-        if _same_model(self.state.get("model"), memo["trimmed"]):  # not trained since: the old model again
-            state["model"] = memo["model"]
-            if state["model"] is None:
-                state.pop("model", None)
-        return state
+        self._rows_inserted(rows)
+        self.state["take"] = max(self.state.get("take", 0), memo["take"])
+        if memo["trimmed"] is not None and _same_model(self.state.get("model"), memo["trimmed"]):
+            self._set_model(memo["model"], memo["predictor"])
+        self.state_changed()
+        self._say(f"restored {len(rows)} examples; {self._summary()}")
+
+    def clear_examples(self):
+        """Forget every example and the model; returns the memo restore_dataset takes."""
+        self._cancel()
+        memo = {"state": self.state, "caches": self._caches(), "predictor": self._predictor}
+        self.state = {"examples": [], "take": self.state.get("take", 0)}
+        self._predictor = None
+        self._refit = None
+        self._rebuild()
+        self.state_changed()
+        self._say("cleared: no examples, no model")
+        return memo
+
+    def restore_dataset(self, memo):
+        """Undo clear_examples: the same examples and the same running model, at once."""
+        self._cancel()
+        self.state = memo["state"]
+        self._restore_caches(memo["caches"])
+        self._predictor = memo["predictor"]
+        self._refit = None
+        if self._predictor is not None:
+            self.model_ready(self._predictor, self.state["model"]["spec"])
+        self.state_changed()
+        self._say(f"examples back; {self._summary()}")
+
+    def _caches(self):
+        return (self._xs, self._dim, self._mixed, self._counts)
+
+    def _restore_caches(self, caches):
+        self._xs, self._dim, self._mixed, self._counts = caches
+        self._epoch += 1
+        self._rows = ([], [], [])
+
+    def _rows_removed(self, rows, n):
+        """Keep the feature matrix and counts in step with `rows` (index, row) just removed
+        from n rows."""
+        examples = self.state["examples"]
+        self._epoch += 1  # snapshots start their rows afresh
+        self._rows = ([], [], [])
+        if self._mixed or not examples:
+            self._rebuild()
+            return
+        keep = np.ones(n, dtype=bool)
+        keep[[i for i, _ in rows]] = False
+        self._xs[:n - len(rows)] = self._xs[:n][keep]
+        if self.counts_labels:
+            counts = dict(self._counts)  # copy on write: the editor reads it from another thread
+            for _, ex in rows:
+                counts[ex["y"]] -= 1
+                if not counts[ex["y"]]:
+                    del counts[ex["y"]]
+            self._counts = counts
+
+    def _rows_inserted(self, rows):
+        """Keep the feature matrix and counts in step with `rows` (index, row) just put back."""
+        examples = self.state["examples"]
+        self._epoch += 1
+        self._rows = ([], [], [])
+        if self._mixed or self._dim is None or any(len(ex["x"]) != self._dim for _, ex in rows):
+            self._rebuild()
+            return
+        n, old = len(examples), len(examples) - len(rows)
+        if n > len(self._xs):
+            grown = np.zeros((max(2 * len(self._xs), n), self._dim))
+            grown[:old] = self._xs[:old]
+            self._xs = grown
+        at = [i for i, _ in rows]
+        keep = np.ones(n, dtype=bool)
+        keep[at] = False
+        self._xs[:n][keep] = self._xs[:old].copy()  # a copy: the two ranges overlap
+        self._xs[at] = np.array([ex["x"] for _, ex in rows], dtype=np.float64)
+        if self.counts_labels:
+            counts = dict(self._counts)
+            for _, ex in rows:
+                counts[ex["y"]] = counts.get(ex["y"], 0) + 1
+            self._counts = counts
+
+    def _set_model(self, model, predictor=None):
+        """The model the document names; with no predictor given, one is refitted for it."""
+        self._cancel()
+        if model is None:
+            self.state.pop("model", None)
+            self._predictor, self._refit = None, None
+            return
+        self.state["model"] = model
+        if predictor is not None:
+            self._predictor, self._refit = predictor, None
+            self.model_ready(predictor, model["spec"])
+        else:
+            self._refit = model
+            if self.host is not None:
+                self._refit_now()
 
     # ---- what people see ---------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from nodegraph import BANG, Inlet, NodeError, Outlet, Param, register
+from nodegraph.commands import RecordedTake
 from nodegraph.errors import ParamError
 from nodegraph.learn import dtw
 from nodegraph.learn.worker import trainer
@@ -150,6 +151,7 @@ class Gesture(Learner):
                 self._rebuild()
                 self.state_changed()
                 self._say(f"recorded {show(self._label)} ({len(frames)} frames); {self._summary()}")
+                self.propose(RecordedTake(self.id, self.state["take"], 1))  # an undo step, as in every learner
             if self._running and self._matcher is not None:
                 self._matcher.reset()
 
@@ -163,22 +165,18 @@ class Gesture(Learner):
         else:
             self._say(("running; " if on else "stopped; ") + self._summary())
 
-    def _clear(self):
-        self._cancel()
-        self.state = {"examples": [], "take": self.state.get("take", 0)}
+    # a gesture's examples are matched as they are: any change to the rows rebuilds the matcher
+    def _rows_removed(self, rows, n):
         self._rebuild()
-        self.state_changed()
-        self._say("cleared: no examples")
 
-    def _undo_take(self):
-        examples = self.state["examples"]
-        if not examples:
-            self._say("no examples to delete")
-            return
-        last = examples.pop()
+    def _rows_inserted(self, rows):
         self._rebuild()
-        self.state_changed()
-        self._say(f"deleted the last example ({show(last['y'])}); {self._summary()}")
+
+    def _caches(self):
+        return None
+
+    def _restore_caches(self, caches):
+        self._rebuild()
 
     def _feed(self, x):
         n = self._dim
