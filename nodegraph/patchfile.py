@@ -131,13 +131,19 @@ def commands_for(doc) -> list:
 def build(doc, graph=None, source="patch") -> Graph:
     """Replay a checked document into `graph` (a new one by default)."""
     graph = Graph() if graph is None else graph
-    for cmd in commands_for(doc):
-        try:
-            apply_all(graph, [cmd])
-        except NodegraphError as e:
-            raise PatchError(f"{source}: {_where(cmd)}{e}") from None
-        except Exception as e:  # a node type's own checks of its state
-            raise PatchError(f"{source}: {_where(cmd)}{type(e).__name__}: {e}") from None
+    try:
+        with graph.loading():
+            for cmd in commands_for(doc):
+                try:
+                    apply_all(graph, [cmd])
+                except NodegraphError as e:
+                    raise PatchError(f"{source}: {_where(cmd)}{e}") from None
+                except Exception as e:  # a node type's own checks of its state
+                    raise PatchError(f"{source}: {_where(cmd)}{type(e).__name__}: {e}") from None
+    except PatchError:
+        raise
+    except NodegraphError as e:  # a loop found once every link is in
+        raise PatchError(f"{source}: {e}") from None
     graph.meta = dict(doc.get("meta", {}))
     return graph
 
