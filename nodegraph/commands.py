@@ -32,9 +32,9 @@ def snapshot(graph, node_id) -> dict:
         doc = {"type": node.saved_type, "params": copy.deepcopy(node.saved_params())}
     else:
         doc = {"type": node.type_id, "params": copy.deepcopy(node.params)}
-    state = node.get_state()
+    state = node.saved_state()
     if state:
-        doc["state"] = copy.deepcopy(state)
+        doc["state"] = state
     doc["pos"] = list(graph.pos[node_id])
     return doc
 

@@ -122,6 +122,12 @@ class Node:
         """What to save with the patch, as plain JSON."""
         return self.state
 
+    def saved_state(self) -> dict:
+        """A copy of get_state() that later changes cannot reach (what saving and undoing a
+        deletion keep). Called on the scheduler thread: a node with much data shares what it
+        never changes instead of copying it."""
+        return copy.deepcopy(self.get_state())
+
     def set_state(self, state: dict):
         """Restore what get_state() returned (on load, undo)."""
         self.state = state

@@ -18,6 +18,7 @@ import itertools
 import logging
 import selectors
 import socket
+import sys
 import threading
 import traceback
 from collections import deque
@@ -270,6 +271,10 @@ class Scheduler:
         if self._thread is not None:
             return
         self._running = True
+        # Other threads (the editor's drawing, a save's JSON, the trainer's pipes) hold the GIL
+        # for up to the switch interval before this thread gets it back: 5 ms by default, a
+        # stall a live stream hears. 1 ms bounds it for a little more switching.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         self._thread = threading.Thread(target=self._loop, name="nodegraph-scheduler", daemon=True)
         self._thread.start()
 

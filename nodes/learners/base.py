@@ -17,7 +17,9 @@ keeps running until the new one is swapped in on the scheduler thread.
 """
 from __future__ import annotations
 
+import copy
 import math
+import threading
 
 import numpy as np
 
@@ -50,6 +52,13 @@ COMMON_PARAMS = (
     Param("seed", "int", 0, min=0, max=2**31 - 1, help="random seed: the same seed and examples give the same model"),
     Param("folds", "int", 5, min=0, max=20, help="cross-validation folds for the score after training (0: none)"),
 )
+
+
+def warm_trainer():
+    """Start the training worker now, so the first training does not wait for it; from a
+    thread of its own, because starting a process is not real-time work."""
+    if trainer().pid is None:
+        threading.Thread(target=trainer().warm, name="nodegraph-warm", daemon=True).start()
 
 
 def label_key(label):
@@ -91,6 +100,8 @@ class Learner(Node):
         self._rebuild()
 
     def start(self):
+        if self.state["examples"]:
+            warm_trainer()  # a patch that can train will
         self._refit_now()
         self._publish()
 
@@ -99,6 +110,13 @@ class Learner(Node):
 
     def get_state(self):
         return self.state
+
+    def saved_state(self):
+        # rows are never changed once appended: a save shares them (the list itself is copied,
+        # so later takes do not reach it), and copies only the small rest
+        examples = self.state["examples"]
+        rest = copy.deepcopy({k: v for k, v in self.state.items() if k != "examples"})
+        return dict(rest, examples=list(examples))
 
     def validate_state(self, state):
         state = super().validate_state(state)
@@ -262,7 +280,7 @@ class Learner(Node):
             self._take_start = len(self.state["examples"])
             # teaching has begun: start the worker now, so training does not wait for it. Not
             # earlier: a patch that only runs a saved model must not pay for one while it plays.
-            trainer().warm()
+            warm_trainer()
             self._say(f"recording take {self.state['take']}")
         elif not on and self._recording:
             self._recording = False

@@ -9,7 +9,7 @@ from nodegraph.errors import ParamError
 from nodegraph.learn import dtw
 from nodegraph.learn.worker import trainer
 
-from .base import CONTROL_INLETS, STATUS_OUTLETS, Learner, _number, label_key, show
+from .base import CONTROL_INLETS, STATUS_OUTLETS, Learner, _number, label_key, show, warm_trainer
 
 
 def parse_classes(text):
@@ -135,7 +135,7 @@ class Gesture(Learner):
             self._label = self.make_target()
             self.state["take"] += 1
             self._recording, self._frames = True, []
-            trainer().warm()  # for scoring, later
+            warm_trainer()  # for scoring, later
             self._say(f"recording an example of {show(self._label)}")
         elif not on and self._recording:
             self._recording = False
