@@ -263,6 +263,22 @@ class ClearExamples(Command):
         self.memo = None
 
 
+class TrainedModel(Command):
+    """A learner's training finished and its new model runs (already done when it enters the
+    history). Undo runs the model it replaced again, at once; redo the new one."""
+
+    label = "train"
+
+    def __init__(self, node_id, before, after):
+        self.node_id, self.before, self.after = node_id, before, after  # (model record, predictor)
+
+    def do(self, graph):
+        _learner(graph, self.node_id).use_model(*self.after)
+
+    def undo(self, graph):
+        _learner(graph, self.node_id).use_model(*self.before)
+
+
 class AddComment(Command):
     label = "add comment"
 
@@ -419,5 +435,5 @@ def apply_all(graph, commands):
 
 
 __all__ = ["AddNode", "RemoveNode", "Connect", "Disconnect", "SetParam", "Move", "SetState", "DeleteExample", "RecordedTake",
-           "RemovedTake", "ClearExamples",
+           "RemovedTake", "ClearExamples", "TrainedModel",
            "AddComment", "RemoveComment", "EditComment", "Group", "History", "NodegraphError"]

@@ -113,6 +113,10 @@ class Node:
         """
         return {}
 
+    def shown(self, name):
+        """The value a param's widget on the canvas shows (a control shows its live value)."""
+        return self.params[name]
+
     def relevant_params(self) -> list:
         """Names of the params that matter now (e.g. only the chosen algorithm's options).
         The editor shows only these on the node; the inspector shows the others apart."""

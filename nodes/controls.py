@@ -1,10 +1,11 @@
 """Controls a person plays (number, slider, toggle, button, xy pad) and sources that
 make values on their own (noise, lfo, line, counter).
 
-A control keeps its value in its `value` param. Setting that param (the editor's
-widget, or `rt.do(SetParam(id, "value", x))` in a script) sends it, so a patch is
-driven the same way with or without a window. A value arriving on the control's
-`in` inlet is shown and passed on (Pd's number box); `set` changes it quietly.
+Playing is not editing. A control's `value` param is its set value: what the patch
+saves, sent when the patch starts (`init`, on by default) and whenever the param is
+edited (the inspector, or `rt.do(SetParam(id, "value", x))`). Moving the control on
+the canvas, or a value arriving on `in`, changes its live value and sends it: no
+undo step, and the patch is not modified. `set` changes the live value quietly.
 """
 from __future__ import annotations
 
@@ -45,32 +46,42 @@ class Control(Node):
 
     def setup(self):
         self.params["value"] = self.fit(self.params["value"])
+        self.live = self.params["value"]  # what the control shows and sends (process state)
         self._ready = True
 
     def param_changed(self, name, old):
         if name == "value":
+            self.live = self.params["value"]
             self.send_value()
         elif self.fit(self.params["value"]) != self.params["value"]:  # the range moved past it
             self.params["value"] = self.fit(self.params["value"])
+            self.live = self.params["value"]
+            self.send_value()
+        elif self.fit(self.live) != self.live:
+            self.live = self.fit(self.live)
             self.send_value()
 
     def process(self, fired):
         if "set" in fired:
-            self.params["value"] = self.fit(self.accept(self.inputs["set"]))
+            self.live = self.fit(self.accept(self.inputs["set"]))
         if "in" in fired:
             v = self.inputs["in"]
             if v is BANG:
                 self.bang()
             else:
-                self.params["value"] = self.fit(self.accept(v))
+                self.live = self.fit(self.accept(v))
                 self.send_value()
 
     def loadbang(self):
         if self.params["init"]:
             self.send_value()
 
+    def shown(self, name):
+        """The value its widget on the canvas shows: the live one."""
+        return self.live if name == "value" else self.params[name]
+
     def info(self):
-        value = self.params["value"]
+        value = self.live
         return {"value": list(value) if isinstance(value, list) else value}
 
     # for each control to define
@@ -90,10 +101,12 @@ class Control(Node):
         return value
 
     def send_value(self):
-        self.emit("out", self.params["value"])
+        self.emit("out", self.live)
 
 
-INIT = Param("init", "bool", False, help="send the value when the patch starts")
+# On by default: a control shows a value, so downstream must have it from the start (a class
+# slider showing 1 that the learner has never heard of records nothing).
+INIT = Param("init", "bool", True, help="send the value when the patch starts, so what it shows is what was sent")
 
 
 @register("number", category="control")
@@ -141,7 +154,7 @@ class Toggle(Control):
     params = (Param("value", "bool", False, help="on or off"), INIT)
 
     def bang(self):
-        self.params["value"] = not self.params["value"]
+        self.live = not self.live
         self.send_value()
 
     def accept(self, v):
@@ -209,7 +222,7 @@ class XY(Control):
         return [x, y]
 
     def send_value(self):
-        x, y = self.params["value"]
+        x, y = self.live
         self.emit("y", y)
         self.emit("x", x)
         self.emit("xy", np.array([x, y]))

@@ -38,13 +38,14 @@ def test_number_passes_what_arrives_and_keeps_it(rt):
     rt.send("n", "in", BANG)
     assert out == [7.0, 7.0, 9.0]
     node = rt.graph.node("n")
-    assert node.info() == {"value": 9.0} and node.params["value"] == 9.0
+    assert node.info() == {"value": 9.0} and node.params["value"] == 2.0  # playing does not edit the set value
     rt.send("n", "in", "seven")
     assert "expects a number" in node.error and out[-1] == 9.0
 
 
 def test_number_with_init_sends_when_the_patch_starts(rt):
-    build(rt, {"n": ("number", {"value": 4, "init": True}), "m": ("number", {"value": 5})})
+    # init is on by default: a control shows what downstream was sent
+    build(rt, {"n": ("number", {"value": 4}), "m": ("number", {"value": 5, "init": False})})
     a, b = tap(rt, "n", "out"), tap(rt, "m", "out")
     rt.start(thread=False)
     assert a == [4.0] and b == []
@@ -320,6 +321,35 @@ def test_controls_drive_a_chain(rt):
     out = tap(rt, "n", "out")
     rt.do(SetParam("s", "value", 3), merge=True)
     rt.do(SetParam("s", "value", 4), merge=True)
-    assert out == [9.0, 16.0] and rt.graph.node("n").params["value"] == 16.0
-    rt.undo()  # one undo step for the whole drag
+    # the number shows what arrived; its saved value stays (a value arriving is not an edit)
+    assert out == [9.0, 16.0] and rt.graph.node("n").info()["value"] == 16.0
+    assert rt.graph.node("n").params["value"] == 0.0
+    rt.undo()  # one undo step for the whole edit
     assert out[-1] == 0.0 and rt.graph.node("s").params["value"] == 0.0
+
+
+def test_playing_a_control_is_not_an_edit(rt, tmp_path):
+    # values played into a slider (the canvas widget sends them to `in`) reach downstream,
+    # but leave no undo step and no change in what the patch saves
+    build(rt, {"s": ("slider", {"max": 10, "value": 2}), "n": ("number", {})}, [("s", "out", "n", "in")])
+    steps = len(rt.history.undo_stack)
+    saved = rt.to_doc()
+    out = tap(rt, "n", "out")
+    for v in (3, 5, 8):
+        rt.send("s", "in", v)
+    assert out == [3.0, 5.0, 8.0] and rt.graph.node("s").info()["value"] == 8.0
+    assert len(rt.history.undo_stack) == steps and rt.history.revision == steps
+    assert rt.to_doc() == saved  # the set value (2) is what is saved
+    rt.undo()  # the last edit (the link), not a slider move
+    assert rt.graph.links == []
+
+
+def test_undoing_a_toggle_edit_does_not_play_it(rt):
+    # a toggle switched by a person while playing is not in the history, so Ctrl+Z never
+    # sends False downstream because of it
+    build(rt, {"t": ("toggle", {}), "n": ("number", {})}, [("t", "out", "n", "in")])
+    out = tap(rt, "n", "out")
+    rt.send("t", "in", BANG)
+    assert out == [1.0]
+    rt.undo()
+    assert out == [1.0]

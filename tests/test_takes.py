@@ -79,28 +79,32 @@ def test_empty_takes_are_not_undo_steps(rt):
     assert len(rt.history.undo_stack) == before
 
 
-def test_undo_refits_the_model_without_the_take(rt):
+def test_a_training_is_an_undo_step_that_brings_the_old_model_back_at_once(rt):
     node = _learner(rt)
     labels = []
     node.watch("label", labels.append)
     teach(rt, "clf", [[0.0], [1.0]], ["a", "b"])
-    teach(rt, "clf", [[0.6]], ["a"])
     rt.send("clf", "train", True)
     rt.send("clf", "run", True)
     wait_idle(rt, "clf")
-    rt.send("clf", "features", np.array([0.55]))
-    assert labels == ["a"] and node.state["model"]["examples"] == 3
-    rt.undo()  # take 2: the model forgets it (refitted in the background)
-    assert node.state["model"]["examples"] == 2
+    teach(rt, "clf", [[0.6]], ["a"])
+    rt.send("clf", "train", True)
     wait_idle(rt, "clf")
     rt.send("clf", "features", np.array([0.55]))
+    assert labels == ["a"] and node.state["model"]["examples"] == 3
+    rt.undo()  # the second training: the first model runs again, with no refit
+    assert node.state["model"]["examples"] == 2 and node._job is None
+    rt.send("clf", "features", np.array([0.55]))
     assert labels == ["a", "b"]
-    rt.redo()  # not trained since: the model that knew take 2 runs again, at once
+    rt.undo()  # the take the first model never knew
+    assert _ys(node) == ["a", "b"] and node.state["model"]["examples"] == 2
+    rt.redo()
+    rt.redo()  # the second model again, at once
     assert node.state["model"]["examples"] == 3 and node._job is None
     rt.send("clf", "features", np.array([0.55]))
     assert labels == ["a", "b", "a"]
-    rt.undo()
-    rt.undo()  # take 1 too: no examples, no model
+    for _ in range(4):
+        rt.undo()  # the second training and take, the first training and take
     assert node.state["examples"] == [] and "model" not in node.state and node._predictor is None
 
 

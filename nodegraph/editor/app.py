@@ -129,7 +129,6 @@ class Editor(FileActions, ClipboardActions, InputActions):
         self.state_dirty = dirty
         self._autosaved = None
         self.gesture += 1
-        self._opening = True  # state events of the first frame come from loading, not from editing
         rt.start()
         self._update_title()
 
@@ -204,6 +203,18 @@ class Editor(FileActions, ClipboardActions, InputActions):
             ok = self.set_param(node_id, name, value)
         if not ok:  # the old value stays: show it again
             dpg.set_value(sender, widgets.to_widget(spec, node.params[name], node))
+
+    def on_played_widget(self, sender, app_data, user_data):
+        """A control played on the canvas: the value goes into its `in` inlet, as a link would
+        bring it. Performing is not editing: no undo step, and the patch is not modified."""
+        node_id, name = user_data
+        node = self.rt.graph.nodes.get(node_id)
+        if node is None:
+            return
+        try:
+            self.rt.send(node_id, "in", widgets.from_widget(node.param_spec(name), app_data, node))
+        except NodegraphError as e:
+            self.fail(str(e))
 
     def _on_text_left(self, sender, item):
         user_data = dpg.get_item_user_data(item)
@@ -435,11 +446,10 @@ class Editor(FileActions, ClipboardActions, InputActions):
         touched, state = self.canvas.sync()
         if touched:
             self.inspector.sync(touched)
-        if state and not self._opening:
-            self.state_dirty = True
+        # a node's saved data changes only by commands (takes, clears, trainings), which the
+        # undo marker counts: what changes while playing does not make the patch modified
         if self.canvas.takes:
             self._announce_takes()
-        self._opening = False
         if self._overlap_check:
             self._overlap_check -= 1
             if not self._overlap_check:

@@ -220,7 +220,7 @@ class Canvas:
         self.refresh(view)
 
     def _sync_params(self, view):
-        widgets.show_params(view.params, view.node, ranges=True)
+        widgets.show_params(view.params, view.node, ranges=True, played=True)
 
     def _sync_pos(self, node_id):
         view = self.views.get(node_id)
@@ -337,8 +337,11 @@ class Canvas:
 
     def _param(self, view, spec, parent):
         node = view.node
+        # a control's value on the canvas is played, not edited (the inspector edits it)
+        played = widgets.played(node, spec.name)
         view.params[spec.name] = widgets.param_widget(
-            spec, node.params[spec.name], parent, self.editor.on_param_widget,
+            spec, node.shown(spec.name) if played else node.params[spec.name], parent,
+            self.editor.on_played_widget if played else self.editor.on_param_widget,
             (node.id, spec.name), node=node)
 
     def _on_more(self, sender, app_data, user_data):
@@ -416,6 +419,9 @@ class Canvas:
     def refresh(self, view):
         node = view.node
         last = node.last
+        played = view.params.get("value")
+        if played is not None and widgets.played(node, "value"):  # a control follows its live value
+            widgets.show_params({"value": played}, node, played=True)
         if self.show_rates:
             now = time.monotonic()
             if now - view.rate_t >= RATE_PERIOD:

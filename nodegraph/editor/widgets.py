@@ -179,14 +179,21 @@ def _make_pad(spec, value, parent, callback, user_data, width, node):
                                  width=int(width * 1.4), format="%.3g", callback=callback, user_data=user_data)
 
 
-def show_params(items, node, ranges=False):
+def played(node, name):
+    """Is this param's widget on the canvas played (a control's value) rather than edited?"""
+    return name == "value" and hasattr(node, "live") and "in" in node.inlet_map
+
+
+def show_params(items, node, ranges=False, played=False):
     """Bring param widgets ({name: item}) up to the node's values (and, with ranges, their
-    limits), leaving alone a widget the person is dragging."""
+    limits), leaving alone a widget the person is dragging. With `played`, a control's
+    value widget shows its live value."""
     for name, item in items.items():
         spec = node.param_spec(name)
         if ranges:
             update_range(item, spec, node)
-        shown = to_widget(spec, node.params.get(name), node)
+        value = node.shown(name) if played and globals()["played"](node, name) else node.params.get(name)
+        shown = to_widget(spec, value, node)
         if not dpg.is_item_active(item) and not same_value(dpg.get_value(item), shown):
             dpg.set_value(item, shown)
 

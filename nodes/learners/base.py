@@ -24,7 +24,7 @@ import threading
 import numpy as np
 
 from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param
-from nodegraph.commands import ClearExamples, RecordedTake, RemovedTake
+from nodegraph.commands import ClearExamples, RecordedTake, RemovedTake, TrainedModel
 from nodegraph.errors import EditError, ParamError
 from nodegraph.learn import fit as fitting
 from nodegraph.learn import predict
@@ -386,6 +386,7 @@ class Learner(Node):
     def _swap(self, job_id, spec, n, predictor, notes, announce):
         if job_id is not None and job_id != self._job:
             return  # an older training, overtaken by a newer one
+        before = (self.state.get("model"), self._predictor)
         self._predictor = predictor
         self._refit = None
         model = {"examples": n, "spec": spec}
@@ -397,6 +398,7 @@ class Learner(Node):
         self.state_changed()
         note = f" ({notes[0]})" if notes else ""
         if announce:
+            self.propose(TrainedModel(self.id, before, (model, predictor)))  # Ctrl+Z: the old model again
             self._say(f"trained {spec['algorithm']} on {n} examples{note}; running it")
             self.emit("trained", BANG)
         else:
@@ -661,6 +663,12 @@ class Learner(Node):
             for _, ex in rows:
                 counts[ex["y"]] = counts.get(ex["y"], 0) + 1
             self._counts = counts
+
+    def use_model(self, model, predictor):
+        """Run this model (undo and redo of a training)."""
+        self._set_model(model, predictor)
+        self.state_changed()
+        self._say(f"running the model of {model['examples']} examples" if model else "no model")
 
     def _set_model(self, model, predictor=None):
         """The model the document names; with no predictor given, one is refitted for it."""

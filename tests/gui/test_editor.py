@@ -159,3 +159,8 @@ def test_edit_command_opens_the_patch_and_quits_on_ctrl_q(editor_run):
     assert proc.returncode == 0, err
     recovery = editor_run.tmp / "state" / "recovery"
     assert not recovery.exists() or not list(recovery.iterdir())
+
+
+def test_playing_a_patch_does_not_modify_it(editor_run):
+    report = editor_run("playing_is_not_editing", timeout=150)
+    assert report["xy-to-synth.json"] >= 5  # its five synth sliders, the pad and the class
