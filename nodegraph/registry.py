@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+from contextlib import contextmanager
 
 from .errors import EditError
 
@@ -52,3 +53,18 @@ def get(type_id: str) -> type:
 def all_types() -> dict[str, type]:
     _load_library()
     return dict(sorted(_types.items()))
+
+
+@contextmanager
+def scoped():
+    """Types registered inside are gone after (tests' own node types must not leak into the
+    library that other tests, and `nodegraph nodes`, see)."""
+    _load_library()
+    types, aliases = dict(_types), dict(_aliases)
+    try:
+        yield
+    finally:
+        _types.clear()
+        _types.update(types)
+        _aliases.clear()
+        _aliases.update(aliases)

@@ -53,11 +53,8 @@ class Control(Node):
         if name == "value":
             self.live = self.params["value"]
             self.send_value()
-        elif self.fit(self.params["value"]) != self.params["value"]:  # the range moved past it
-            self.params["value"] = self.fit(self.params["value"])
-            self.live = self.params["value"]
-            self.send_value()
-        elif self.fit(self.live) != self.live:
+        elif self.fit(self.live) != self.live:  # the range moved past it: the live value follows
+            # (the set value stays as it is, so undoing the range edit gives the document back)
             self.live = self.fit(self.live)
             self.send_value()
 

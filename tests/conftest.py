@@ -5,6 +5,15 @@ import pytest
 from nodegraph import AddNode, Connect, Runtime
 
 
+@pytest.fixture(autouse=True)
+def _registry_scope():
+    """A node type a test registers is gone after it: the library's population never
+    depends on which tests ran before."""
+    from nodegraph import registry
+    with registry.scoped():
+        yield
+
+
 @pytest.fixture
 def rt():
     """A runtime on a manual clock, started without a thread: time moves with rt.advance()."""

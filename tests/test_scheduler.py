@@ -8,7 +8,6 @@ from nodegraph.errors import NodeError
 from .conftest import build, tap
 
 
-@register("test.boom", category="test")
 class Boom(Node):
     """Fails on negative numbers (a test node); passes others through."""
 
@@ -21,7 +20,6 @@ class Boom(Node):
         self.emit("out", self.inputs["in"])
 
 
-@register("test.burst", category="test")
 class Burst(Node):
     """Emits 1, 2, 3 on one outlet in one run, and 10, 20, 30 on another (a test node)."""
 
@@ -33,6 +31,12 @@ class Burst(Node):
             self.emit("a", v)
         for v in (10.0, 20.0, 30.0):
             self.emit("b", v)
+
+
+@pytest.fixture(autouse=True)
+def test_types(_registry_scope):
+    register("test.boom", category="test")(Boom)
+    register("test.burst", category="test")(Burst)
 
 
 def test_hot_inlet_computes_cold_inlet_only_stores(rt):
