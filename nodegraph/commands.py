@@ -14,14 +14,24 @@ from .graph import Link
 from .node import Placeholder
 
 
-def make_node(node_id, type_id, params=None, state=None):
-    """A node of `type_id`, or a placeholder that keeps everything if the type is unknown."""
+def make_node(node_id, type_id, params=None, state=None, state_version=1):
+    """A node of `type_id`, or a placeholder that keeps everything if the type is unknown.
+    A state saved in an older layout of its type is migrated first (Node.migrate_state)."""
     params = {} if params is None else params
     if registry.resolve(type_id) is None:
-        return Placeholder(node_id, type_id, copy.deepcopy(params), copy.deepcopy(state or {}))
-    node = registry.get(type_id)(node_id, params)
+        node = Placeholder(node_id, type_id, copy.deepcopy(params), copy.deepcopy(state or {}))
+        node.saved_state_version = state_version
+        return node
+    cls = registry.get(type_id)
+    node = cls(node_id, params)
     if state:
-        node.set_state(node.validate_state(copy.deepcopy(state)))
+        state = copy.deepcopy(state)
+        if state_version > cls.state_version:
+            raise EditError(f"its data was saved by a newer nodegraph (layout {state_version}; "
+                            f"this one reads up to {cls.state_version})")
+        for version in range(state_version, cls.state_version):
+            state = cls.migrate_state(state, version)
+        node.set_state(node.validate_state(state))
     return node
 
 
@@ -35,6 +45,9 @@ def snapshot(graph, node_id) -> dict:
     state = node.saved_state()
     if state:
         doc["state"] = state
+        version = getattr(node, "saved_state_version", type(node).state_version)
+        if version != 1:
+            doc["state_version"] = version
     doc["pos"] = list(graph.pos[node_id])
     return doc
 
@@ -56,14 +69,14 @@ class Command:
 class AddNode(Command):
     label = "add node"
 
-    def __init__(self, type_id, params=None, pos=(0, 0), node_id=None, state=None):
+    def __init__(self, type_id, params=None, pos=(0, 0), node_id=None, state=None, state_version=1):
         self.type_id, self.params, self.pos = type_id, params, pos
-        self.node_id, self.state = node_id, state
+        self.node_id, self.state, self.state_version = node_id, state, state_version
 
     def do(self, graph):
         if self.node_id is None:
             self.node_id = graph.new_id(self.type_id)
-        node = make_node(self.node_id, self.type_id, self.params, self.state)
+        node = make_node(self.node_id, self.type_id, self.params, self.state, self.state_version)
         graph.add_node(node, self.pos)
 
     def undo(self, graph):
@@ -87,7 +100,8 @@ class RemoveNode(Command):
 
     def undo(self, graph):
         d = self.doc
-        graph.add_node(make_node(self.node_id, d["type"], d["params"], d.get("state")), d["pos"])
+        graph.add_node(make_node(self.node_id, d["type"], d["params"], d.get("state"), d.get("state_version", 1)),
+                       d["pos"])
         for link in self.links:
             graph.connect(link)
 

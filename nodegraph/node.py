@@ -60,6 +60,9 @@ class Node:
     # Set by @register:
     type_id = ""
     category = "misc"
+    # The layout of this type's saved state. A type that changes it bumps this and says in
+    # migrate_state how to read the older layout: files keep working without a format bump.
+    state_version = 1
     # True for nodes whose output is always later than their input (delay):
     # a cycle through one is feedback, not an infinite loop.
     breaks_cycles = False
@@ -125,6 +128,11 @@ class Node:
     def get_state(self) -> dict:
         """What to save with the patch, as plain JSON."""
         return self.state
+
+    @classmethod
+    def migrate_state(cls, state: dict, version: int) -> dict:
+        """A state saved in layout `version`, in layout `version + 1` (pure: no side effects)."""
+        raise NodeError(f"cannot read its data saved in layout {version}")
 
     def saved_state(self) -> dict:
         """A copy of get_state() that later changes cannot reach (what saving and undoing a

@@ -22,7 +22,7 @@ VERSION = 1
 # pure function of plain data, tested against frozen fixture files.
 MIGRATIONS: dict = {}
 
-_NODE_KEYS = {"type", "params", "state", "pos"}
+_NODE_KEYS = {"type", "params", "state", "pos", "state_version"}
 _TOP_KEYS = {"format", "version", "nodes", "links", "comments", "meta"}
 
 
@@ -94,6 +94,9 @@ def check_doc(doc, source="patch") -> dict:
                 raise PatchError(f"{where}: field '{key}' must be an object, got {_kind(node[key])}")
         if "pos" in node and not _is_pos(node["pos"]):
             raise PatchError(f"{where}: field 'pos' must be two numbers [x, y], got {_short(node['pos'])}")
+        sv = node.get("state_version", 1)
+        if isinstance(sv, bool) or not isinstance(sv, int) or not 1 <= sv <= 1_000_000:
+            raise PatchError(f"{where}: field 'state_version' must be a whole number from 1, got {_short(sv)}")
     links = doc.get("links", [])
     if not isinstance(links, list):
         raise PatchError(f"{source}: field 'links' must be a list")
@@ -120,7 +123,8 @@ def commands_for(doc) -> list:
     cmds = []
     for node_id in sorted(doc.get("nodes", {})):
         n = doc["nodes"][node_id]
-        cmds.append(AddNode(n["type"], n.get("params", {}), n.get("pos", [0, 0]), node_id, n.get("state")))
+        cmds.append(AddNode(n["type"], n.get("params", {}), n.get("pos", [0, 0]), node_id, n.get("state"),
+                            n.get("state_version", 1)))
     for link in doc.get("links", []):
         cmds.append(Connect(*link))
     for c in doc.get("comments", []):

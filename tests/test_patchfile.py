@@ -298,3 +298,31 @@ def test_frozen_version_1_file_still_loads_and_runs():
     rt.advance(600)
     rt.close()
     assert counts == [1.0, 2.0, 3.0]
+
+
+def test_a_node_type_migrates_its_own_saved_state(tmp_path):
+    # a type that changed its saved layout (2: "count" became "counts" per label) reads
+    # files in the old layout without a format version bump, and saves the new one
+    from nodegraph import Node, Runtime, register
+
+    @register("test.counter2", category="test")
+    class Counter2(Node):
+        """Counts (a test node whose saved state changed layout)."""
+        state_version = 2
+
+        @classmethod
+        def migrate_state(cls, state, version):
+            assert version == 1
+            return {"counts": {"all": state["count"]}}
+
+    old = {"format": "nodegraph-patch", "version": 1,
+           "nodes": {"c": {"type": "test.counter2", "state": {"count": 3}, "pos": [0, 0]}}, "links": []}
+    rt = Runtime.manual()
+    rt.load_doc(old)
+    assert rt.graph.node("c").state == {"counts": {"all": 3}}
+    saved = rt.to_doc()["nodes"]["c"]
+    assert saved["state"] == {"counts": {"all": 3}} and saved["state_version"] == 2
+    newer = dict(old, nodes={"c": dict(old["nodes"]["c"], state_version=3)})
+    with pytest.raises(PatchError, match="newer nodegraph"):
+        Runtime.manual().load_doc(newer)
+    rt.close()
