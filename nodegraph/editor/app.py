@@ -7,9 +7,12 @@ of the open patch: the patch plays while it is edited.
 """
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
+import sys
 import time
+import traceback
 
 import dearpygui.dearpygui as dpg
 
@@ -73,6 +76,7 @@ class Editor(FileActions, ClipboardActions, InputActions):
         self._unshown = False  # something changed that no frame has shown yet
         self._overlap_check = 0
         self.frame_times = []
+        self.errors = []  # failures caught in callbacks and frames, as shown (tests read them)
         self._build(width, height, title)
         self._set_runtime(self.rt, None)
 
@@ -459,7 +463,7 @@ class Editor(FileActions, ClipboardActions, InputActions):
         if draw or (self._unshown and since >= LIVE) or since >= STILL:
             self._last_render, self._unshown = now, False
             dpg.render_dearpygui_frame()
-            dpg.run_callbacks(dpg.get_callback_queue())
+            self._run_callbacks()
             mouse = tuple(dpg.get_mouse_pos(local=False))
             if mouse != self._mouse:
                 self._mouse = mouse
@@ -469,6 +473,33 @@ class Editor(FileActions, ClipboardActions, InputActions):
                 del self.frame_times[:1000]
         return time.perf_counter() - start
 
+    def _run_callbacks(self):
+        """Dear PyGui's run_callbacks, but a callback that raises is shown and the rest
+        of the frame's callbacks still run: no click or key may close the window."""
+        for job in dpg.get_callback_queue() or ():
+            fn = job[0]
+            if fn is None:
+                continue
+            try:
+                fn(*job[1:1 + len(inspect.signature(fn).parameters)])
+            except Exception as e:
+                self.internal_error(e, getattr(fn, "__qualname__", repr(fn)))
+
+    def internal_error(self, error, where):
+        """A bug in the editor: one line for the person (the patch is untouched: edits are
+        whole commands), the traceback on stderr for whoever fixes it."""
+        text = f"{type(error).__name__}: {error}"
+        message = f"the editor hit a problem in {where} ({text}); your patch is safe, carry on or save"
+        if self.errors and self.errors[-1] == message:
+            return  # the same failure every frame: said once
+        self.errors.append(message)
+        del self.errors[:-50]
+        traceback.print_exception(error, file=sys.stderr)
+        try:
+            self.fail(message)
+        except Exception:
+            pass  # the status bar itself may be what broke
+
     def awake(self):
         return self.fast or time.monotonic() - self._last_input < AWAKE
 
@@ -477,7 +508,11 @@ class Editor(FileActions, ClipboardActions, InputActions):
         does, a frame only when something on screen changed (values are read ~10 times a
         second) and a few a second to notice input, so an idle editor costs little."""
         while self.running and dpg.is_dearpygui_running():
-            took = self.frame(draw=self.awake())
+            try:
+                took = self.frame(draw=self.awake())
+            except Exception as e:  # the window stays, with the patch and its unsaved work
+                self.internal_error(e, "drawing")
+                took = 0.0
             pause = FAST - took
             if pause > 0:
                 time.sleep(pause)

@@ -10,6 +10,8 @@ import time
 
 import dearpygui.dearpygui as dpg
 
+from . import itemstate
+
 
 class Dialogs:
     def __init__(self, editor):
@@ -45,7 +47,7 @@ class Dialogs:
 
     @property
     def is_open(self):
-        return any(dpg.is_item_shown(w) for w in (self.ask_window, self.text_window, self.file_dialog))
+        return any(itemstate.shown(w) for w in (self.ask_window, self.text_window, self.file_dialog))
 
     def ask(self, title, text, choices, done):
         """Show `text` with up to three buttons; done(choice label) when one is pressed."""

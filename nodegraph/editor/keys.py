@@ -6,12 +6,13 @@ import time
 
 import dearpygui.dearpygui as dpg
 
+from . import itemstate
+
 
 class InputActions:
     def typing(self):
         """True while a text field (or a dragged widget) has the keyboard."""
-        item = dpg.get_focused_item()
-        return bool(item) and dpg.does_item_exist(item) and dpg.is_item_active(item)
+        return itemstate.typing()
 
     def on_key(self, sender, key):
         self._last_input = time.monotonic()

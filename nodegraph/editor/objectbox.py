@@ -11,7 +11,7 @@ import dearpygui.dearpygui as dpg
 
 from .. import registry
 from ..errors import NodegraphError
-from . import boxtext, fuzzy
+from . import boxtext, fuzzy, itemstate
 
 ROWS = 10
 
@@ -44,7 +44,7 @@ class ObjectBox:
 
     @property
     def is_open(self):
-        return dpg.is_item_shown(self.window)
+        return itemstate.shown(self.window)
 
     def open(self, screen, grid):
         """Show the box at a screen point; the node will go to `grid` (canvas coordinates)."""

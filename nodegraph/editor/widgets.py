@@ -14,6 +14,7 @@ import math
 import dearpygui.dearpygui as dpg
 
 from ..errors import ParamError
+from . import itemstate
 
 SLIDER_SPAN = 1000  # a wider range (a 1 ms .. 1 h interval) is dragged, not slid
 
@@ -187,7 +188,7 @@ def show_params(items, node, ranges=False):
         if ranges:
             update_range(item, spec, node)
         shown = to_widget(spec, node.params.get(name), node)
-        if not dpg.is_item_active(item) and not same_value(dpg.get_value(item), shown):
+        if not itemstate.active(item) and not same_value(dpg.get_value(item), shown):
             dpg.set_value(item, shown)
 
 
