@@ -39,6 +39,7 @@ from .theme import BACKGROUND, Themes
 # frame costs 10-30 ms of CPU; on a graphics card about a millisecond.
 FAST, LIVE, STILL = 1 / 60, 1 / 8, 1 / 5
 AWAKE = 1.5  # seconds of full frame rate after the last input
+SHIELD_AFTER_CLICK = 0.5  # a dialog closed this soon after a mouse press was closed by it
 SIDE_WIDTH, CONSOLE_HEIGHT = 320, 150
 FIT_MARGIN = 24  # grid pixels left around a patch that is fitted into view
 SHOT_LARGEST, SHOT_SMALLEST = (2400, 1500), (900, 560)  # screenshots sized to the patch stay within these
@@ -70,6 +71,7 @@ class Editor(FileActions, ClipboardActions, InputActions):
         self._title = None
         self._last_frame = time.monotonic()
         self._last_input = time.monotonic()
+        self._last_click = 0.0
         self._mouse = (0, 0)
         self._held = set()  # modifier keys down
         self._last_render = 0.0
@@ -463,7 +465,11 @@ class Editor(FileActions, ClipboardActions, InputActions):
         if draw or (self._unshown and since >= LIVE) or since >= STILL:
             self._last_render, self._unshown = now, False
             dpg.render_dearpygui_frame()
+            popup = self.popup_open()
             self._run_callbacks()
+            if popup and not self.popup_open() and now - self._last_click < SHIELD_AFTER_CLICK:
+                self.dialogs.shield_canvas()
+            self.dialogs.unshield(now)
             mouse = tuple(dpg.get_mouse_pos(local=False))
             if mouse != self._mouse:
                 self._mouse = mouse
@@ -472,6 +478,9 @@ class Editor(FileActions, ClipboardActions, InputActions):
             if len(self.frame_times) > 2000:
                 del self.frame_times[:1000]
         return time.perf_counter() - start
+
+    def popup_open(self):
+        return self.dialogs.is_open or self.objectbox.is_open or self.context.is_open
 
     def _run_callbacks(self):
         """Dear PyGui's run_callbacks, but a callback that raises is shown and the rest

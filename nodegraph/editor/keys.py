@@ -34,6 +34,8 @@ class InputActions:
 
     def handle_key(self, key, ctrl=False, shift=False):
         """One key press (the key handler and tests come here)."""
+        if key == dpg.mvKey_Escape and self.dialogs.escape():
+            return
         if self.objectbox.is_open:
             action = {dpg.mvKey_Return: self.objectbox.accept, dpg.mvKey_NumPadEnter: self.objectbox.accept,
                       dpg.mvKey_Escape: self.objectbox.close, dpg.mvKey_Up: lambda: self.objectbox.move(-1),
@@ -53,7 +55,7 @@ class InputActions:
             getattr(self, action)()
 
     def on_mouse_click(self, sender, button):
-        self._last_input = time.monotonic()
+        self._last_input = self._last_click = time.monotonic()
         pos = dpg.get_mouse_pos(local=False)
         if self.objectbox.is_open and not self.objectbox.contains(pos):
             self.objectbox.close()
