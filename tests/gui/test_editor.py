@@ -159,3 +159,11 @@ def test_edit_command_opens_the_patch_and_quits_on_ctrl_q(editor_run):
     assert proc.returncode == 0, err
     recovery = editor_run.tmp / "state" / "recovery"
     assert not recovery.exists() or not list(recovery.iterdir())
+
+
+def test_escape_closes_every_dialog_and_dialog_clicks_stay_on_the_dialog(editor_run):
+    editor_run("dialogs_escape_and_clicks")
+
+
+def test_paste_with_nothing_on_the_system_clipboard_does_not_abort(editor_run):
+    editor_run("paste_from_an_empty_clipboard")
