@@ -22,7 +22,7 @@ from ..commands import (AddComment, AddNode, Disconnect, EditComment, Group, Mov
 from ..errors import NodegraphError, ParamError
 from ..runtime import Runtime
 from ..types import BANG
-from . import layout, session, widgets, xdisplay
+from . import fuzzy, layout, session, widgets, xdisplay
 from .canvas import Canvas
 from .clipboard import ClipboardActions
 from .dialogs import Dialogs
@@ -78,6 +78,7 @@ class Editor(FileActions, ClipboardActions, InputActions):
         self._unshown = False  # something changed that no frame has shown yet
         self._overlap_check = 0
         self.frame_times = []
+        self.uses = session.type_uses()  # node types this person made, counted (the object box's order)
         self.errors = []  # failures caught in callbacks and frames, as shown (tests read them)
         self._build(width, height, title)
         self._set_runtime(self.rt, None)
@@ -184,7 +185,15 @@ class Editor(FileActions, ClipboardActions, InputActions):
 
     def add_node(self, type_id, params=None, pos=(0, 0), quiet=False):
         cmd = self.try_do(AddNode(type_id, params or {}, (float(pos[0]), float(pos[1]))))
-        return cmd.node_id if cmd is not None else None
+        if cmd is None:
+            return None
+        made = registry.resolve(type_id) or type_id
+        self.uses[made] = self.uses.get(made, 0) + 1
+        return cmd.node_id
+
+    def type_uses(self):
+        """How often each type is made: this person's counts on top of common defaults."""
+        return {t: fuzzy.COMMON.get(t, 0) + self.uses.get(t, 0) for t in set(fuzzy.COMMON) | set(self.uses)}
 
     def set_param(self, node_id, name, value):
         """A param edit from a widget. Edits of one gesture (a slider drag) are one undo step."""
@@ -392,6 +401,7 @@ class Editor(FileActions, ClipboardActions, InputActions):
         finally:
             if not self.dirty:
                 session.discard_recovery(self.path)
+            session.save_type_uses(self.uses)
             dpg.destroy_context()
 
     # ---- helpers for gestures ------------------------------------------------------------

@@ -40,7 +40,7 @@ class InputActions:
             action = {dpg.mvKey_Return: self.objectbox.accept, dpg.mvKey_NumPadEnter: self.objectbox.accept,
                       dpg.mvKey_Escape: self.objectbox.close, dpg.mvKey_Up: lambda: self.objectbox.move(-1),
                       dpg.mvKey_Down: lambda: self.objectbox.move(1),
-                      dpg.mvKey_Tab: self.objectbox.complete}.get(key)
+                      dpg.mvKey_Tab: self.objectbox.accept}.get(key)
             if action is not None:
                 action()
             return

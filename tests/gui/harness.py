@@ -826,8 +826,8 @@ def _drive(ed, plan, step=0.02):
                 xdo("click", 1)
             elif action == "move":
                 xdo("mousemove", round(args[0][0]), round(args[0][1]))
-            elif action == "key":
-                xdo("key", args[0])
+            elif action == "key":  # held for a moment: a tap between two frames is lost
+                xdo("keydown", args[0], "sleep", step, "keyup", args[0])
             elif action == "type":
                 xdo("type", "--delay", 30, args[0])
             time.sleep(step * 5)
@@ -946,6 +946,30 @@ def paste_from_an_empty_clipboard(ed, out):
     assert "no nodes to paste" in ed.status.message, ed.status.message
     assert len(ed.rt.graph.nodes) == 1 and not ed.errors
     return {}
+
+
+@scenario
+def object_box_best_match(ed, out):
+    """Real keys: "ml.cl" then Tab (or Enter) makes ml.classify, the usual one, not ml.cluster;
+    Down then Enter takes the highlighted second; each node made is counted."""
+    made = []
+    for keys, want in ((["Tab"], "ml.classify"), (["Return"], "ml.classify"),
+                       (["Down", "Return"], "ml.cluster")):
+        before = set(ed.rt.graph.nodes)
+        _drive(ed, [("move", (150 + 150 * len(made), 300)), ("key", "n"), ("type", "ml.cl")] +
+               [("key", k) for k in keys])
+        wait_until(ed, lambda: set(ed.rt.graph.nodes) - before, what=f"a node from ml.cl + {keys}")
+        (new,) = set(ed.rt.graph.nodes) - before
+        made.append(ed.rt.graph.nodes[new].type_id)
+        assert made[-1] == want, (keys, made)
+        assert not ed.objectbox.is_open
+    assert ed.uses.get("ml.classify") == 2 and ed.uses.get("ml.cluster") == 1, ed.uses
+    # params typed after a partial name apply to the highlighted type
+    _drive(ed, [("move", (150, 450)), ("key", "n"), ("type", "ml.cl knn 3"), ("key", "Tab")])
+    wait_until(ed, lambda: not ed.objectbox.is_open, what="Tab to make the node")
+    last = ed.rt.graph.nodes[max(ed.rt.graph.nodes, key=lambda n: ed.rt.graph.pos[n][1])]
+    assert last.type_id == "ml.classify" and last.params["k"] == 3, (last.type_id, last.params)
+    return {"made": made}
 
 
 # ---- the random-action test: menus, context menus, clicks, drags and keys as X events ----

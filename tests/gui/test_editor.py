@@ -167,3 +167,7 @@ def test_escape_closes_every_dialog_and_dialog_clicks_stay_on_the_dialog(editor_
 
 def test_paste_with_nothing_on_the_system_clipboard_does_not_abort(editor_run):
     editor_run("paste_from_an_empty_clipboard")
+
+
+def test_object_box_takes_the_best_match_with_real_keys(editor_run):
+    assert editor_run("object_box_best_match")["made"] == ["ml.classify", "ml.classify", "ml.cluster"]

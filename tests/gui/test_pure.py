@@ -31,6 +31,26 @@ def test_completion_ranks_exact_prefix_part_letters_then_help_words():
     assert first and first[0][0] == "print", "words of the one-line help"
 
 
+def test_completion_puts_the_usual_type_first_among_equal_matches():
+    assert names("ml.cl")[:2] == ["ml.classify", "ml.cluster"], "both prefixes: the more used first"
+    assert [n for n, _ in fuzzy.complete("ml.cl", ENTRIES, uses={"ml.cluster": 3})][0] == "ml.cluster"
+    assert names("ml.c")[0] == "ml.classify"
+    assert names("sl")[0] == "slider" and names("d")[0] == "display"
+    # the kind of match comes first: a prefix beats a more used type that only contains it
+    assert [n for n, _ in fuzzy.complete("pr", ENTRIES, uses={"expr": 1000})][0] == "print"
+    assert [n for n, _ in fuzzy.complete("math", ENTRIES, uses={"ml.classify": 10**6})][0] == "math"
+    assert names("")[0] in ("slider", "display", "ml.classify"), "an empty box offers the usual ones"
+
+
+def test_type_uses_are_remembered(tmp_path, monkeypatch):
+    monkeypatch.setenv("NODEGRAPH_STATE_DIR", str(tmp_path))
+    assert session.type_uses() == {}
+    session.save_type_uses({"ml.cluster": 4, "bad": "x"})
+    assert session.type_uses() == {"ml.cluster": 4}
+    (tmp_path / "uses.json").write_text("{nope")
+    assert session.type_uses() == {}
+
+
 def test_completion_gives_the_help_line_beside_each_name():
     (name, summary), *_ = fuzzy.complete("metro", ENTRIES)
     assert summary == registry.get("metro").summary()
