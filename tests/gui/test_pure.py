@@ -113,12 +113,20 @@ def test_fragment_refuses_text_that_is_not_a_patch(text):
 
 def test_short_values_fit_on_a_node():
     assert values.short(BANG) == "bang"
-    assert values.short(0.5) == "0.5" and values.short(3.0) == "3" and values.short(1 / 3) == "0.3333"
+    assert values.short(0.5) == "0.5" and values.short(3.0) == "3" and values.short(1 / 3) == "0.333"
     assert values.short(True) == "on" and values.short(np.float64(2.5)) == "2.5"
     long = values.short(np.arange(100, dtype=float))
     assert long.startswith("[0 1 2") and long.endswith("…(100)") and len(long) <= values.WIDTH + 8
     assert values.short("x" * 100).endswith("…") and len(values.short("x" * 100)) == values.WIDTH
     assert values.short({"a": 1}) == "{a: 1}"
+
+
+@pytest.mark.parametrize("x, text", [
+    (1.71e-05, "0.00002"), (-1.71e-05, "-0.00002"), (1e-9, "0"), (-1e-9, "0"), (0.0001234, "0.00012"),
+    (0.5, "0.5"), (2 / 3, "0.667"), (12.345, "12.3"), (99.96, "100"), (440.25, "440"), (1234.5, "1234"),
+    (-3.0, "-3"), (0.0, "0"), (1e20, "1e+20"), (float("nan"), "nan")])
+def test_numbers_read_at_a_glance_without_e_notation(x, text):
+    assert values.short(x) == text
 
 
 def test_info_lines_read_naturally_and_skip_noise():
