@@ -171,3 +171,7 @@ def test_paste_with_nothing_on_the_system_clipboard_does_not_abort(editor_run):
 
 def test_object_box_takes_the_best_match_with_real_keys(editor_run):
     assert editor_run("object_box_best_match")["made"] == ["ml.classify", "ml.classify", "ml.cluster"]
+
+
+def test_a_failing_callback_or_frame_is_shown_and_the_editor_goes_on(editor_run):
+    assert len(editor_run("failures_do_not_close_the_editor")["errors"]) == 2

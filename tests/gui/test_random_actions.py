@@ -6,7 +6,7 @@ import os
 import pytest
 
 PATCHES = {"mouse-classifier.json": 11, "gesture.json": 12, "xy-to-synth.json": 13}
-ACTIONS = int(os.environ.get("GUI_RANDOM_ACTIONS", "90"))
+ACTIONS = int(os.environ.get("GUI_RANDOM_ACTIONS", "80"))
 
 
 @pytest.mark.parametrize("patch", sorted(PATCHES))
