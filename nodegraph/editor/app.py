@@ -7,9 +7,12 @@ of the open patch: the patch plays while it is edited.
 """
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
+import sys
 import time
+import traceback
 
 import dearpygui.dearpygui as dpg
 
@@ -19,7 +22,7 @@ from ..commands import (AddComment, AddNode, Disconnect, EditComment, Group, Mov
 from ..errors import NodegraphError, ParamError
 from ..runtime import Runtime
 from ..types import BANG
-from . import layout, session, widgets, xdisplay
+from . import fuzzy, layout, session, widgets, xdisplay
 from .canvas import Canvas
 from .clipboard import ClipboardActions
 from .dialogs import Dialogs
@@ -36,6 +39,7 @@ from .theme import BACKGROUND, Themes
 # frame costs 10-30 ms of CPU; on a graphics card about a millisecond.
 FAST, LIVE, STILL = 1 / 60, 1 / 8, 1 / 5
 AWAKE = 1.5  # seconds of full frame rate after the last input
+SHIELD_AFTER_CLICK = 0.5  # a dialog closed this soon after a mouse press was closed by it
 SIDE_WIDTH, CONSOLE_HEIGHT = 320, 150
 FIT_MARGIN = 24  # grid pixels left around a patch that is fitted into view
 SHOT_LARGEST, SHOT_SMALLEST = (2400, 1500), (900, 560)  # screenshots sized to the patch stay within these
@@ -67,12 +71,15 @@ class Editor(FileActions, ClipboardActions, InputActions):
         self._title = None
         self._last_frame = time.monotonic()
         self._last_input = time.monotonic()
+        self._last_click = 0.0
         self._mouse = (0, 0)
         self._held = set()  # modifier keys down
         self._last_render = 0.0
         self._unshown = False  # something changed that no frame has shown yet
         self._overlap_check = 0
         self.frame_times = []
+        self.uses = session.type_uses()  # node types this person made, counted (the object box's order)
+        self.errors = []  # failures caught in callbacks and frames, as shown (tests read them)
         self._build(width, height, title)
         self._set_runtime(self.rt, None)
 
@@ -177,7 +184,15 @@ class Editor(FileActions, ClipboardActions, InputActions):
 
     def add_node(self, type_id, params=None, pos=(0, 0), quiet=False):
         cmd = self.try_do(AddNode(type_id, params or {}, (float(pos[0]), float(pos[1]))))
-        return cmd.node_id if cmd is not None else None
+        if cmd is None:
+            return None
+        made = registry.resolve(type_id) or type_id
+        self.uses[made] = self.uses.get(made, 0) + 1
+        return cmd.node_id
+
+    def type_uses(self):
+        """How often each type is made: this person's counts on top of common defaults."""
+        return {t: fuzzy.COMMON.get(t, 0) + self.uses.get(t, 0) for t in set(fuzzy.COMMON) | set(self.uses)}
 
     def set_param(self, node_id, name, value):
         """A param edit from a widget. Edits of one gesture (a slider drag) are one undo step."""
@@ -397,6 +412,7 @@ class Editor(FileActions, ClipboardActions, InputActions):
         finally:
             if not self.dirty:
                 session.discard_recovery(self.path)
+            session.save_type_uses(self.uses)
             dpg.destroy_context()
 
     # ---- helpers for gestures ------------------------------------------------------------
@@ -469,7 +485,11 @@ class Editor(FileActions, ClipboardActions, InputActions):
         if draw or (self._unshown and since >= LIVE) or since >= STILL:
             self._last_render, self._unshown = now, False
             dpg.render_dearpygui_frame()
-            dpg.run_callbacks(dpg.get_callback_queue())
+            popup = self.popup_open()
+            self._run_callbacks()
+            if popup and not self.popup_open() and now - self._last_click < SHIELD_AFTER_CLICK:
+                self.dialogs.shield_canvas()
+            self.dialogs.unshield(now)
             mouse = tuple(dpg.get_mouse_pos(local=False))
             if mouse != self._mouse:
                 self._mouse = mouse
@@ -479,6 +499,36 @@ class Editor(FileActions, ClipboardActions, InputActions):
                 del self.frame_times[:1000]
         return time.perf_counter() - start
 
+    def popup_open(self):
+        return self.dialogs.is_open or self.objectbox.is_open or self.context.is_open
+
+    def _run_callbacks(self):
+        """Dear PyGui's run_callbacks, but a callback that raises is shown and the rest
+        of the frame's callbacks still run: no click or key may close the window."""
+        for job in dpg.get_callback_queue() or ():
+            fn = job[0]
+            if fn is None:
+                continue
+            try:
+                fn(*job[1:1 + len(inspect.signature(fn).parameters)])
+            except Exception as e:
+                self.internal_error(e, getattr(fn, "__qualname__", repr(fn)))
+
+    def internal_error(self, error, where):
+        """A bug in the editor: one line for the person (the patch is untouched: edits are
+        whole commands), the traceback on stderr for whoever fixes it."""
+        text = f"{type(error).__name__}: {error}"
+        message = f"the editor hit a problem in {where} ({text}); your patch is safe, carry on or save"
+        if self.errors and self.errors[-1] == message:
+            return  # the same failure every frame: said once
+        self.errors.append(message)
+        del self.errors[:-50]
+        traceback.print_exception(error, file=sys.stderr)
+        try:
+            self.fail(message)
+        except Exception:
+            pass  # the status bar itself may be what broke
+
     def awake(self):
         return self.fast or time.monotonic() - self._last_input < AWAKE
 
@@ -487,7 +537,11 @@ class Editor(FileActions, ClipboardActions, InputActions):
         does, a frame only when something on screen changed (values are read ~10 times a
         second) and a few a second to notice input, so an idle editor costs little."""
         while self.running and dpg.is_dearpygui_running():
-            took = self.frame(draw=self.awake())
+            try:
+                took = self.frame(draw=self.awake())
+            except Exception as e:  # the window stays, with the patch and its unsaved work
+                self.internal_error(e, "drawing")
+                took = 0.0
             pause = FAST - took
             if pause > 0:
                 time.sleep(pause)

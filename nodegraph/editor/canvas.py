@@ -21,7 +21,7 @@ import dearpygui.dearpygui as dpg
 
 from ..commands import Connect, Disconnect, EditComment, Group, Move
 from ..node import Node, Placeholder
-from . import plots, values, widgets
+from . import itemstate, plots, values, widgets
 
 NODE_PAD = (8, 5)  # imnodes' NodePadding (set in theme.py): a node's content starts this far inside its box
 _UNSEEN = object()
@@ -478,7 +478,7 @@ class Canvas:
             # a control may change its own value (a number arriving on a slider's inlet)
             # without an edit: follow the param itself, not only its events
             value = params.get(name)
-            if value != view.param_shown.get(name, _UNSEEN) and not dpg.is_item_active(item):
+            if value != view.param_shown.get(name, _UNSEEN) and not itemstate.active(item):
                 view.param_shown[name] = copy.copy(value)
                 spec = node.param_spec(name)
                 shown = widgets.to_widget(spec, value, node)
@@ -545,7 +545,7 @@ class Canvas:
         return cmds[0] if len(cmds) == 1 else Group(cmds, "move")
 
     def hovered(self):
-        return dpg.is_item_hovered(self.tag)
+        return itemstate.hovered(self.tag)
 
     def item_at(self, screen):
         """("node", id) or ("comment", cid) under a screen point, or None (topmost last drawn)."""

@@ -6,6 +6,9 @@ when the system clipboard is unavailable.
 """
 from __future__ import annotations
 
+import ctypes
+
+import dearpygui._dearpygui as _dearpygui
 import dearpygui.dearpygui as dpg
 
 from ..commands import Group
@@ -13,6 +16,22 @@ from ..errors import NodegraphError
 from . import fragment
 
 _clipboard = {"text": ""}  # shared by every patch this process opens
+
+
+def system_text() -> str:
+    """The system clipboard's text, or "" when it holds none. Not dpg.get_clipboard_text():
+    it aborts the whole process (a C++ string made from NULL) when the clipboard is empty
+    or holds no text, as on a fresh X session. GLFW, inside Dear PyGui, answers NULL then."""
+    try:
+        get = ctypes.CDLL(_dearpygui.__file__).glfwGetClipboardString
+    except (OSError, AttributeError):  # not built on GLFW (Windows): its own clipboard code is safe
+        try:
+            return dpg.get_clipboard_text() or ""
+        except Exception:
+            return ""
+    get.restype, get.argtypes = ctypes.c_char_p, [ctypes.c_void_p]
+    raw = get(None)  # (the window argument is unused on every platform GLFW supports)
+    return raw.decode("utf-8", "replace") if raw else ""
 
 
 class ClipboardActions:
@@ -36,11 +55,7 @@ class ClipboardActions:
             self.delete_selection()
 
     def paste(self, at=None):
-        text = ""
-        try:
-            text = dpg.get_clipboard_text() or ""
-        except Exception:
-            pass
+        text = system_text()
         try:
             doc = fragment.from_text(text)
         except NodegraphError as e:

@@ -10,6 +10,10 @@ import time
 
 import dearpygui.dearpygui as dpg
 
+from . import itemstate
+
+SHIELD = 0.4  # seconds after a click closed a dialog that the canvas ignores the mouse (a double-click)
+
 
 class Dialogs:
     def __init__(self, editor):
@@ -35,6 +39,12 @@ class Dialogs:
             self.toast_text = dpg.add_text("", wrap=420)
             dpg.bind_item_theme(self.toast_text, themes.error_text)
         self.toast_until = 0.0
+        # an invisible window over everything, shown briefly after a click closed a dialog, so
+        # the rest of that click (the second press of a double-click) never lands on the canvas
+        with dpg.window(show=False, no_title_bar=True, no_background=True, no_move=True, no_resize=True,
+                        no_scrollbar=True, no_saved_settings=True, no_collapse=True) as self.shield:
+            pass
+        self.shield_until = 0.0
         self._file_done = None
         with dpg.file_dialog(show=False, modal=True, width=620, height=420, callback=self._on_file,
                              cancel_callback=self._on_file_cancel) as self.file_dialog:
@@ -45,10 +55,12 @@ class Dialogs:
 
     @property
     def is_open(self):
-        return any(dpg.is_item_shown(w) for w in (self.ask_window, self.text_window, self.file_dialog))
+        return any(itemstate.shown(w) for w in (self.ask_window, self.text_window, self.file_dialog))
 
-    def ask(self, title, text, choices, done):
-        """Show `text` with up to three buttons; done(choice label) when one is pressed."""
+    def ask(self, title, text, choices, done, escape=-1):
+        """Show `text` with up to three buttons; done(choice label) when one is pressed.
+        Escape presses `escape` (by default the last choice: Cancel, Keep, OK); None
+        closes the question unanswered."""
         dpg.configure_item(self.ask_window, label=title)
         dpg.set_value(self.ask_text, text)
         for i, button in enumerate(self.buttons):
@@ -56,7 +68,8 @@ class Dialogs:
                 dpg.configure_item(button, label=choices[i], show=True)
             else:
                 dpg.configure_item(button, show=False)
-        self._answers = {"choices": list(choices), "done": done}
+        self._answers = {"choices": list(choices), "done": done,
+                         "escape": choices[-1] if escape == -1 else escape}
         self._center(self.ask_window, 440, 120)
         dpg.show_item(self.ask_window)
 
@@ -72,6 +85,24 @@ class Dialogs:
         choices = self._answers.get("choices", [])
         if user_data < len(choices):
             self.answer(choices[user_data])
+
+    def escape(self):
+        """Escape: close the dialog on top as its Cancel would. True if there was one."""
+        if itemstate.shown(self.file_dialog):
+            dpg.hide_item(self.file_dialog)
+            self._file_done = None
+        elif itemstate.shown(self.text_window):
+            dpg.hide_item(self.text_window)
+        elif itemstate.shown(self.ask_window):
+            choice = self._answers.get("escape")
+            if choice is None:
+                dpg.hide_item(self.ask_window)
+                self._answers = {}
+            else:
+                self.answer(choice)
+        else:
+            return False
+        return True
 
     def message(self, title, text):
         self.ask(title, text, ["OK"], lambda choice: None)
@@ -124,6 +155,17 @@ class Dialogs:
         dpg.show_item(self.toast)
         dpg.focus_item(self.toast)  # in front of the canvas, which had the focus
         self.toast_until = time.monotonic() + seconds
+
+    def shield_canvas(self, seconds=SHIELD):
+        dpg.configure_item(self.shield, pos=(0, 0), width=dpg.get_viewport_client_width(),
+                           height=dpg.get_viewport_client_height(), show=True)
+        dpg.focus_item(self.shield)  # in front of the canvas
+        self.shield_until = time.monotonic() + seconds
+
+    def unshield(self, now):
+        if self.shield_until and now > self.shield_until:
+            dpg.hide_item(self.shield)
+            self.shield_until = 0.0
 
     def tick(self, now):
         if self.toast_until and now > self.toast_until:

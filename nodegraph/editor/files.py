@@ -126,7 +126,8 @@ class FileActions:
                 session.discard_recovery(path)
         self.dialogs.ask("Recover unsaved work?",
                          f"nodegraph closed without saving {name} (last autosaved at {when}). "
-                         f"Recover the unsaved changes?", ["Recover", "Discard"], answer)
+                         f"Recover the unsaved changes?", ["Recover", "Discard"], answer,
+                         escape=None)  # not a choice to make by reflex: asked again next time
         return True
 
     def recover(self, record, path):

@@ -5,6 +5,13 @@ import re
 
 _SEGMENTS = re.compile(r"[._\-\s]+")
 
+# How often a type is made, before the editor has counted anyone's own use: what the
+# teaching patches and a first patch need, so "ml.cl" offers ml.classify before ml.cluster.
+COMMON = {"slider": 30, "display": 30, "ml.classify": 30, "xy": 25, "ml.regress": 25, "print": 25,
+          "osc.in": 20, "osc.out": 20, "metro": 20, "toggle": 20, "button": 20, "scale": 20, "math": 15,
+          "ml.gesture": 15, "smooth": 15, "plot.scope": 12, "plot.dataset": 12, "midi.in": 10,
+          "midi.out": 10, "pack": 10, "unpack": 10, "value": 10, "number": 10, "ml.cluster": 5}
+
 
 def score(query: str, name: str, summary: str = "") -> float | None:
     """How well `query` matches a type name (higher is better); None if not at all.
@@ -48,12 +55,15 @@ def _subsequence_gaps(q, n):
     return gaps
 
 
-def complete(query: str, entries, limit: int = 12):
-    """entries: iterable of (name, summary). The best matches first, as (name, summary)."""
+def complete(query: str, entries, limit: int = 12, uses=None):
+    """entries: iterable of (name, summary). The best matches first, as (name, summary):
+    by the kind of match (exact, prefix, part, ... in score's hundreds), then by how often
+    each type is used (`uses`: name -> count, COMMON when not given), then closeness."""
+    uses = COMMON if uses is None else uses
     ranked = []
     for name, summary in entries:
         s = score(query, name, summary)
         if s is not None:
-            ranked.append((-s, name, summary))
+            ranked.append((-(s // 100), -uses.get(name, 0), -s, name, summary))
     ranked.sort()
-    return [(name, summary) for _, name, summary in ranked[:limit]]
+    return [(name, summary) for *_, name, summary in ranked[:limit]]

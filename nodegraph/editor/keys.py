@@ -6,12 +6,13 @@ import time
 
 import dearpygui.dearpygui as dpg
 
+from . import itemstate
+
 
 class InputActions:
     def typing(self):
         """True while a text field (or a dragged widget) has the keyboard."""
-        item = dpg.get_focused_item()
-        return bool(item) and dpg.does_item_exist(item) and dpg.is_item_active(item)
+        return itemstate.typing()
 
     def on_key(self, sender, key):
         self._last_input = time.monotonic()
@@ -33,11 +34,13 @@ class InputActions:
 
     def handle_key(self, key, ctrl=False, shift=False):
         """One key press (the key handler and tests come here)."""
+        if key == dpg.mvKey_Escape and self.dialogs.escape():
+            return
         if self.objectbox.is_open:
             action = {dpg.mvKey_Return: self.objectbox.accept, dpg.mvKey_NumPadEnter: self.objectbox.accept,
                       dpg.mvKey_Escape: self.objectbox.close, dpg.mvKey_Up: lambda: self.objectbox.move(-1),
                       dpg.mvKey_Down: lambda: self.objectbox.move(1),
-                      dpg.mvKey_Tab: self.objectbox.complete}.get(key)
+                      dpg.mvKey_Tab: self.objectbox.accept}.get(key)
             if action is not None:
                 action()
             return
@@ -52,7 +55,7 @@ class InputActions:
             getattr(self, action)()
 
     def on_mouse_click(self, sender, button):
-        self._last_input = time.monotonic()
+        self._last_input = self._last_click = time.monotonic()
         pos = dpg.get_mouse_pos(local=False)
         if self.objectbox.is_open and not self.objectbox.contains(pos):
             self.objectbox.close()

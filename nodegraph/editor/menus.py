@@ -6,6 +6,7 @@ import os
 import dearpygui.dearpygui as dpg
 
 from .. import registry
+from . import itemstate
 from .objectbox import clamp
 
 
@@ -106,7 +107,7 @@ class ContextMenu:
 
     @property
     def is_open(self):
-        return dpg.is_item_shown(self.window)
+        return itemstate.shown(self.window)
 
     def open(self, screen, grid, target):
         self.grid, self.target = grid, target

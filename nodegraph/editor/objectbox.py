@@ -1,9 +1,11 @@
 """The object box: type a node's name where you want it (Pd's Ctrl+1, Max's `n`).
 
-The name completes as you type (fuzzy, with each type's one-line help beside it);
-Up/Down pick a candidate, Tab copies it into the box, Enter creates the node,
-Escape (or a click elsewhere) closes the box. Words after the name set the
-node's params, as in Pd: "metro 250", "math * 2", "expr $f1 * 10".
+The name completes as you type (fuzzy, the usual types first, with each type's
+one-line help beside it); Up/Down pick a candidate, Enter or Tab makes the
+highlighted one, Escape (or a click elsewhere) closes the box. Words after the
+name set the node's params, as in Pd: "metro 250", "math * 2", "ml.cl knn 3".
+(Tab does not copy the name into the box: Dear ImGui keeps its own copy of a
+field being typed in, and giving the focus back selects all of it.)
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import dearpygui.dearpygui as dpg
 
 from .. import registry
 from ..errors import NodegraphError
-from . import boxtext, fuzzy
+from . import boxtext, fuzzy, itemstate
 
 ROWS = 10
 
@@ -44,7 +46,7 @@ class ObjectBox:
 
     @property
     def is_open(self):
-        return dpg.is_item_shown(self.window)
+        return itemstate.shown(self.window)
 
     def open(self, screen, grid):
         """Show the box at a screen point; the node will go to `grid` (canvas coordinates)."""
@@ -75,7 +77,7 @@ class ObjectBox:
 
     def _update(self, text):
         word = text.split()[0] if text.split() else ""
-        self.candidates = fuzzy.complete(word, self.entries, ROWS)
+        self.candidates = fuzzy.complete(word, self.entries, ROWS, self.editor.type_uses())
         self.index = 0
         dpg.configure_item(self.error, show=False)
         self._draw()
@@ -96,15 +98,6 @@ class ObjectBox:
             self.index = (self.index + step) % len(self.candidates)
             self._draw()
 
-    def complete(self):
-        """Tab: copy the highlighted name into the box, keeping any params typed."""
-        if not self.candidates:
-            return
-        text = dpg.get_value(self.input)
-        words = text.split(maxsplit=1)
-        rest = (" " + words[1]) if len(words) > 1 else " "
-        self.type_text(self.candidates[self.index][0] + rest)
-
     def _on_pick(self, sender, app_data, user_data):
         self.index = user_data
         self.accept()
@@ -113,8 +106,9 @@ class ObjectBox:
         """Enter: create the node, or say why not and keep the box open."""
         text = dpg.get_value(self.input).strip()
         words = text.split(maxsplit=1)
-        if self.candidates and (not words or registry.resolve(words[0]) is None):
-            # what was typed is not a name yet: take the highlighted completion
+        if self.candidates and (self.index or not words or registry.resolve(words[0]) is None):
+            # a candidate picked (Up/Down, a click), or what was typed is not a name yet:
+            # the highlighted one
             text = self.candidates[self.index][0] + (" " + words[1] if len(words) > 1 else "")
         try:
             type_id, params = boxtext.parse(text, registry.resolve, lambda t: registry.get(t).params)

@@ -18,7 +18,7 @@ import dearpygui.dearpygui as dpg
 import numpy as np
 
 from ..errors import NodegraphError
-from . import plotdraw
+from . import plotdraw, values
 
 # the picture's size in pixels, per kind (the words around it add margins)
 PICTURE = {"scope": (300, 140), "dataset": (300, 220), "confusion": None}
@@ -46,14 +46,8 @@ def text_width(text, size=NORMAL):
 
 
 def num(x) -> str:
-    """A tick label: 3 significant digits, no trailing zeros."""
-    x = float(x)
-    if x != x or abs(x) == float("inf"):
-        return str(x)
-    if x == 0:
-        return "0"
-    text = f"{x:.3g}"
-    return text.replace("e+0", "e").replace("e-0", "e-")
+    """A tick label, written as values on nodes are."""
+    return values.number(x)
 
 
 def rgb255(colour, alpha=1.0):
@@ -375,7 +369,7 @@ def _on_click(sender, app_data):
 
 def _short(v):
     if isinstance(v, float):
-        return f"{v:.3g}"
+        return values.number(v)
     if isinstance(v, list):
         return "[" + " ".join(_short(x) for x in v[:6]) + (" …" if len(v) > 6 else "") + "]"
     return str(v)

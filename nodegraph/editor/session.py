@@ -62,6 +62,22 @@ def add_recent(path: str) -> list[str]:
     return files
 
 
+# ---- how often each node type is made (the object box offers the usual ones first) ----
+
+def type_uses() -> dict[str, int]:
+    data = _read_json(os.path.join(state_dir(), "uses.json"))
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, int) and v > 0}
+
+
+def save_type_uses(uses: dict[str, int]):
+    try:
+        _write_json(os.path.join(state_dir(), "uses.json"), uses)
+    except OSError:
+        pass
+
+
 # ---- recovery -------------------------------------------------------------------------
 
 def recovery_path(patch_path: str | None) -> str:

@@ -1,6 +1,7 @@
 """Short texts for live values and node info: what fits on a node and reads at a glance."""
 from __future__ import annotations
 
+import math
 import re
 import textwrap
 
@@ -9,6 +10,8 @@ import numpy as np
 from ..types import BANG
 
 WIDTH = 28  # characters of a value shown on a node
+DIGITS = 3  # significant digits of a number shown
+DECIMALS = 5  # at most: smaller values read as 0.00002 or 0, never as 1.71e-05
 
 
 def short(v, width: int = WIDTH) -> str:
@@ -19,7 +22,7 @@ def short(v, width: int = WIDTH) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "on" if v else "off"
     if isinstance(v, (float, np.floating)):
-        return _num(float(v))
+        return number(float(v))
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     if isinstance(v, str):
@@ -60,12 +63,21 @@ def same_reading(a, b) -> bool:
     return x.shape == y.shape and x.size > 0 and bool(np.allclose(x, y, rtol=1e-3, atol=1e-6))
 
 
-def _num(x: float) -> str:
-    if x != x or x in (float("inf"), float("-inf")):
+def number(x: float) -> str:
+    """A number as a person reads it at a glance: 3 significant digits, whole numbers
+    kept whole, no trailing zeros, never e-notation (0.333, 12.3, 440, 1235, 0.00002, 0)."""
+    x = float(x)
+    if not math.isfinite(x):
         return str(x)
-    if x.is_integer() and abs(x) < 1e12:
+    if abs(x) >= 1e15:
+        return f"{x:.3g}"  # (no one reads 16 digits either)
+    if x.is_integer():
         return str(int(x))
-    return f"{x:.4g}" if abs(x) >= 1e-3 else f"{x:.3g}"
+    decimals = min(DECIMALS, max(0, DIGITS - 1 - math.floor(math.log10(abs(x)))))
+    text = f"{x:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def _cut(text: str, width: int) -> str:

@@ -14,6 +14,7 @@ import math
 import dearpygui.dearpygui as dpg
 
 from ..errors import ParamError
+from . import itemstate
 
 SLIDER_SPAN = 1000  # a wider range (a 1 ms .. 1 h interval) is dragged, not slid
 
@@ -194,7 +195,7 @@ def show_params(items, node, ranges=False, played=False):
             update_range(item, spec, node)
         value = node.shown(name) if played and globals()["played"](node, name) else node.params.get(name)
         shown = to_widget(spec, value, node)
-        if not dpg.is_item_active(item) and not same_value(dpg.get_value(item), shown):
+        if not itemstate.active(item) and not same_value(dpg.get_value(item), shown):
             dpg.set_value(item, shown)
 
 

@@ -850,8 +850,8 @@ def _drive(ed, plan, step=0.02):
                 xdo("click", 1)
             elif action == "move":
                 xdo("mousemove", round(args[0][0]), round(args[0][1]))
-            elif action == "key":
-                xdo("key", args[0])
+            elif action == "key":  # held for a moment: a tap between two frames is lost
+                xdo("keydown", args[0], "sleep", step, "keyup", args[0])
             elif action == "type":
                 xdo("type", "--delay", 30, args[0])
             time.sleep(step * 5)
@@ -908,6 +908,379 @@ def take_is_undone(ed, out):
     ed.redo()
     assert len(ed.rt.call(lambda: list(node.state["examples"]))) == 5
     return {"status": message}
+
+
+@scenario
+def dialogs_escape_and_clicks(ed, out):
+    """Escape closes every dialog and popup (real keys); a click on a dialog's button does
+    not reach the canvas under it (the selection stays, nothing is made)."""
+    a = ed.add_node("metro", {}, (40, 40))
+    frames(ed, 4)
+    opened = {
+        "message": lambda: ed.show_keys(),
+        "comment": lambda: ed.new_comment((300, 300)),
+        "file picker": lambda: ed.open(),
+        "unsaved changes": lambda: ed.new(),
+        "object box": lambda: ed.open_object_box(),
+        "context menu": lambda: ed.context.open((300, 300), (300, 300), None),
+    }
+    shown = {"message": lambda: ed.dialogs.is_open, "comment": lambda: ed.dialogs.is_open,
+             "file picker": lambda: ed.dialogs.is_open, "unsaved changes": lambda: ed.dialogs.is_open,
+             "object box": lambda: ed.objectbox.is_open, "context menu": lambda: ed.context.is_open}
+    for name, show in opened.items():
+        show()
+        frames(ed, 3)
+        assert shown[name](), f"{name} did not open"
+        _drive(ed, [("move", (500, 500)), ("key", "Escape")])
+        assert not shown[name](), f"Escape did not close the {name}"
+    assert len(ed.rt.graph.nodes) == 1, "Escape on 'unsaved changes' cancels: the patch stays"
+    # a node under the dialog's OK button; another one selected
+    ed.show_keys()
+    frames(ed, 3)
+    ok = ed.dialogs.buttons[0]
+    (bx, by), (bw, bh) = dpg.get_item_rect_min(ok), dpg.get_item_rect_size(ok)
+    ed.dialogs.answer("OK")
+    under = ed.add_node("print", {}, ed.canvas.to_grid((bx - 30, by - 20)))
+    frames(ed, 4)
+    x, y, w, h = ed.canvas.views[a].tag, 0, 0, 0
+    ax, ay = dpg.get_item_rect_min(ed.canvas.views[a].tag)
+    _drive(ed, [("click", (ax + 10, ay))])
+    assert ed.canvas.selection()[0] == [a] and ed._selected == a, ed.canvas.selection()
+    assert ed.canvas.item_at((bx + bw / 2, by + bh / 2)) == ("node", under), "the print node is under the button"
+    report = {}
+    for clicks in (1, 2):
+        ed.show_keys()
+        frames(ed, 3)
+        _drive(ed, [("move", (bx + bw / 2, by + bh / 2))] +
+               [("click", (bx + bw / 2, by + bh / 2))] * clicks)
+        frames(ed, 4)
+        assert not ed.dialogs.is_open
+        assert ed.canvas.selection()[0] == [a] and ed._selected == a, (clicks, ed.canvas.selection(), ed._selected)
+        assert not ed.objectbox.is_open and len(ed.rt.graph.nodes) == 2, "a double-click went through"
+    return report
+
+
+@scenario
+def paste_from_an_empty_clipboard(ed, out):
+    """Ctrl+V when the system clipboard holds nothing (no program owns it: the editor that
+    copied has quit) says so; Dear PyGui's own clipboard call would abort the process."""
+    ed.add_node("metro", {}, (40, 40))
+    frames(ed, 3)
+    _drive(ed, [("move", (400, 400)), ("key", "ctrl+v")])
+    assert "no nodes to paste" in ed.status.message, ed.status.message
+    assert len(ed.rt.graph.nodes) == 1 and not ed.errors
+    return {}
+
+
+@scenario
+def object_box_best_match(ed, out):
+    """Real keys: "ml.cl" then Tab (or Enter) makes ml.classify, the usual one, not ml.cluster;
+    Down then Enter takes the highlighted second; each node made is counted."""
+    made = []
+    for keys, want in ((["Tab"], "ml.classify"), (["Return"], "ml.classify"),
+                       (["Down", "Return"], "ml.cluster")):
+        before = set(ed.rt.graph.nodes)
+        _drive(ed, [("move", (150 + 150 * len(made), 300)), ("key", "n"), ("type", "ml.cl")] +
+               [("key", k) for k in keys])
+        wait_until(ed, lambda: set(ed.rt.graph.nodes) - before, what=f"a node from ml.cl + {keys}")
+        (new,) = set(ed.rt.graph.nodes) - before
+        made.append(ed.rt.graph.nodes[new].type_id)
+        assert made[-1] == want, (keys, made)
+        assert not ed.objectbox.is_open
+    assert ed.uses.get("ml.classify") == 2 and ed.uses.get("ml.cluster") == 1, ed.uses
+    # params typed after a partial name apply to the highlighted type
+    _drive(ed, [("move", (150, 450)), ("key", "n"), ("type", "ml.cl knn 3"), ("key", "Tab")])
+    wait_until(ed, lambda: not ed.objectbox.is_open, what="Tab to make the node")
+    last = ed.rt.graph.nodes[max(ed.rt.graph.nodes, key=lambda n: ed.rt.graph.pos[n][1])]
+    assert last.type_id == "ml.classify" and last.params["k"] == 3, (last.type_id, last.params)
+    return {"made": made}
+
+
+@scenario
+def failures_do_not_close_the_editor(ed, out):
+    """A callback that raises (a real click on a button) and a frame that raises (in the
+    editor's own loop) are each shown in one line; the window and the patch stay."""
+    a = ed.add_node("metro", {}, (40, 40))
+    frames(ed, 3)
+    doc = ed.rt.to_doc()
+
+    def broken():
+        raise KeyError("active")
+    with dpg.window(pos=(300, 300), width=200, height=80, no_title_bar=True):
+        button = dpg.add_button(label="broken", width=150, callback=broken)
+    frames(ed, 3)
+    (x, y), (w, h) = dpg.get_item_rect_min(button), dpg.get_item_rect_size(button)
+    _drive(ed, [("click", (x + w / 2, y + h / 2))])
+    assert len(ed.errors) == 1 and "KeyError" in ed.errors[0] and "broken" in ed.errors[0], ed.errors
+    assert ed.status.message == ed.errors[0] and "\n" not in ed.status.message
+    wait_until(ed, lambda: any(ed.errors[0] in t for t in ed.console.texts()), what="the failure in the console")
+    # the editor's own loop: a frame that raises once, then frames go on until a quit
+    real, count = ed.canvas.refresh_some, [0]
+
+    def refresh_some(dt):
+        count[0] += 1
+        if count[0] == 2:
+            raise ValueError("drawing went wrong")
+        if count[0] > 10:
+            ed.quit_now()
+        return real(dt)
+    ed.canvas.refresh_some = refresh_some
+    ed.run()
+    assert count[0] > 10 and len(ed.errors) == 2 and "drawing went wrong" in ed.errors[1], ed.errors
+    assert ed.rt.to_doc() == doc and a in ed.canvas.views
+    return {"errors": ed.errors}
+
+
+# ---- the random-action test: menus, context menus, clicks, drags and keys as X events ----
+
+MENUBAR_HEIGHT = 19  # a menu's popup starts below the bar
+ROW = 19  # a menu item's height
+NAMES = ["metro 200", "print", "ml.cl", "slider", "mtro", "nosuchnode", "math * 2", "display", "xy"]
+NEVER = {"Quit", "New", "Open Recent"}  # would leave the patch (Open and Save As only open a picker)
+
+
+def _rect(item):
+    (x, y), (w, h) = dpg.get_item_rect_min(item), dpg.get_item_rect_size(item)
+    return x - NODE_PAD[0], y - NODE_PAD[1], w, h
+
+
+def _canvas_rect(ed):
+    (x, y), (w, h) = dpg.get_item_pos(ed.canvas_parent), dpg.get_item_rect_size(ed.canvas_parent)
+    return x + 8, y + 8, w - 16, h - 16
+
+
+def _empty_spot(ed, rng):
+    x, y, w, h = _canvas_rect(ed)
+    for _ in range(40):
+        p = (x + rng.random() * w, y + rng.random() * h)
+        if ed.canvas.item_at(p) is None:
+            return p
+    return (x + 5, y + 5)
+
+
+def _node_spot(ed, rng, title=False):
+    cx, cy, cw, ch = _canvas_rect(ed)
+    seen = [i for i in ed.canvas.items if _rect(i)[0] < cx + cw - 20 and _rect(i)[1] < cy + ch - 20
+            and _rect(i)[0] + _rect(i)[2] > cx + 20 and _rect(i)[1] + _rect(i)[3] > cy + 20]
+    if not seen:
+        return _empty_spot(ed, rng)
+    x, y, w, h = _rect(rng.choice(seen))
+    px = min(max(x + 6 + rng.random() * max(1, w - 12), cx), cx + cw)
+    py = y + 4 + rng.random() * (8 if title else max(1, h - 8))
+    return px, min(max(py, cy), cy + ch)
+
+
+def _menu_item_spot(origin, item):
+    lx, ly = dpg.get_item_state(item)["pos"]
+    return origin[0] + lx + 30, origin[1] + ly + ROW / 2
+
+
+def _items(container):
+    return [c for c in dpg.get_item_children(container, 1)
+            if dpg.get_item_info(c)["type"].endswith(("mvMenuItem", "mvMenu"))
+            and dpg.get_item_configuration(c).get("enabled", True)]
+
+
+def _menu_plan(ed, rng):
+    """Open a menu of the bar; click one of its items (or one of a submenu's), or leave."""
+    bar = next(c for c in dpg.get_item_children(ed.main, 1) if dpg.get_item_info(c)["type"].endswith("mvMenuBar"))
+    menu = rng.choice(dpg.get_item_children(bar, 1))
+    mx = dpg.get_item_state(menu)["pos"][0]
+    plan = [("click", (mx + 12, MENUBAR_HEIGHT / 2))]
+    items = [i for i in _items(menu) if dpg.get_item_label(i) not in NEVER]
+    if rng.random() < 0.15 or not items:
+        return plan + [("key", "Escape")] if rng.random() < 0.5 else plan + [("click", _empty_spot(ed, rng))], \
+            f"menu {dpg.get_item_label(menu)}, then away"
+    item = rng.choice(items)
+    origin = (mx - 5, MENUBAR_HEIGHT)
+    spot = _menu_item_spot(origin, item)
+    label = dpg.get_item_label(item)
+    if dpg.get_item_info(item)["type"].endswith("mvMenu"):  # a category: hover it, go right, pick a row
+        # the submenu opens to the right of the menu, its first row beside the category
+        right = origin[0] + 200 + 30
+        row = rng.randrange(max(1, len(_items(item))))
+        plan += [("move", spot), ("move", (spot[0] + 60, spot[1])), ("move", (right, spot[1])),
+                 ("click", (right, spot[1] + row * ROW))]
+        label += f" > row {row}"
+    else:
+        plan.append(("click", spot))
+    return plan, f"menu {dpg.get_item_label(menu)} > {label}"
+
+
+def _context_plan(ed, rng):
+    """Right-click the canvas or a node, then click an item of the menu (or leave)."""
+    at = _node_spot(ed, rng) if rng.random() < 0.5 else _empty_spot(ed, rng)
+    return [("rclick", at), ("then", "context")], f"context menu at {tuple(map(round, at))}"
+
+
+def _context_then(ed, rng):
+    ctx = ed.context
+    if not ctx.is_open:
+        return [], "(no context menu)"
+    if rng.random() < 0.2:
+        return [("key", "Escape")], "context: Escape"
+    wx, wy = dpg.get_item_pos(ctx.window)
+    rows = [i for i in _items(ctx.window) + _items(ctx.node_items)]
+    item = rng.choice(rows)
+    spot = _menu_item_spot((wx, wy), item)
+    if dpg.get_item_info(item)["type"].endswith("mvMenu"):
+        right = wx + dpg.get_item_rect_size(ctx.window)[0] + 30
+        row = rng.randrange(max(1, len(_items(item))))
+        return [("move", spot), ("move", (right, spot[1])), ("click", (right, spot[1] + row * ROW))], \
+            f"context: {dpg.get_item_label(item)} > row {row}"
+    return [("click", spot)], f"context: {dpg.get_item_label(item)}"
+
+
+def _random_plan(ed, rng):
+    r = rng.random()
+    if r < 0.12:
+        return _menu_plan(ed, rng)
+    if r < 0.22:
+        return _context_plan(ed, rng)
+    if r < 0.36:
+        at = _node_spot(ed, rng) if rng.random() < 0.6 else _empty_spot(ed, rng)
+        return [("click", at)], f"click {tuple(map(round, at))}"
+    if r < 0.50:
+        a = _node_spot(ed, rng, title=rng.random() < 0.5) if rng.random() < 0.6 else _empty_spot(ed, rng)
+        b = (a[0] + rng.uniform(-150, 150), a[1] + rng.uniform(-100, 100))
+        return [("drag", a, b)], f"drag {tuple(map(round, a))} -> {tuple(map(round, b))}"
+    if r < 0.55:
+        at = _empty_spot(ed, rng)
+        return [("dclick", at), ("type", rng.choice(NAMES)), ("key", rng.choice(["Return", "Tab", "Escape"]))], \
+            f"double-click {tuple(map(round, at))}, type"
+    if r < 0.65:
+        name = rng.choice(NAMES)
+        end = rng.choice(["Return", "Return", "Escape", "Tab Return"])
+        return [("move", _empty_spot(ed, rng)), ("key", "n"), ("type", name)] + \
+            [("key", k) for k in end.split()], f"n {name!r} {end}"
+    if r < 0.70:
+        return [("key", "c"), ("type", "a note"), ("key", rng.choice(["Escape", "Escape", "Tab"]))], "c note"
+    key = rng.choice(["ctrl+z", "ctrl+z", "ctrl+shift+z", "ctrl+c", "ctrl+v", "ctrl+d", "Delete", "Escape",
+                      "F1", "Home", "ctrl+y"])
+    return [("move", _empty_spot(ed, rng) if rng.random() < 0.7 else _node_spot(ed, rng)), ("key", key)], key
+
+
+def _play(ed, plan, step=0.03):
+    """Play a plan as one chain of xdotool commands, from a thread, while the editor renders
+    (a pause of `step` between events, so each one lands in a frame of its own)."""
+    chains = [[]]
+    for action, *args in plan:
+        chain = chains[-1]
+        if action in ("click", "rclick", "dclick", "move"):
+            chain += ["mousemove", round(args[0][0]), round(args[0][1]), "sleep", step]
+            if action != "move":
+                chain += ["click", *(["--repeat", 2, "--delay", 60] if action == "dclick" else []),
+                          3 if action == "rclick" else 1]
+        elif action == "drag":
+            (x0, y0), (x1, y1) = args
+            chain += ["mousemove", round(x0), round(y0), "sleep", step, "mousedown", 1, "sleep", step]
+            for i in range(1, 5):
+                chain += ["mousemove", round(x0 + (x1 - x0) * i / 4), round(y0 + (y1 - y0) * i / 4), "sleep", step / 2]
+            chain += ["mouseup", 1]
+        elif action == "key":  # held for a moment, as fingers do: a tap between two frames is lost
+            chain += ["keydown", args[0], "sleep", step, "keyup", args[0]]
+        elif action == "type":  # xdotool types everything after "type": it ends a chain
+            chains[-1] += ["type", "--delay", 20, args[0]]
+            chains.append(["sleep", step])
+            continue
+        chain += ["sleep", step]
+
+    def play():
+        for chain in filter(None, chains):
+            subprocess.run(["xdotool", *map(str, chain)], check=True)
+    worker = threading.Thread(target=play)
+    worker.start()
+    while worker.is_alive():
+        ed.frame()
+        time.sleep(0.002)
+    # Dear ImGui takes queued events about one a frame: after a slow frame (a node made)
+    # typed keys lag behind. Render until two frames in a row bring no input.
+    quiet = 0
+    for _ in range(150):
+        seen = ed._last_input
+        ed.frame()
+        quiet = quiet + 1 if ed._last_input == seen else 0
+        if quiet == 2:
+            break
+
+
+def _open_dialogs(ed):
+    d = ed.dialogs
+    return [dpg.get_item_label(w) for w in (d.ask_window, d.text_window, d.file_dialog) if dpg.is_item_shown(w)]
+
+
+def _shape(doc):
+    """What undoing everything must give back: nodes (type, params, place), links, comments."""
+    return ({k: (n["type"], n.get("params"), n.get("pos")) for k, n in doc["nodes"].items()},
+            sorted(map(tuple, doc["links"])), sorted((c["text"], tuple(c["pos"])) for c in doc.get("comments", [])))
+
+
+@scenario
+def random_actions(ed, out, patch, seed, count):
+    """A seeded random run of menus, context menus, clicks, drags and shortcuts with real X
+    events: no callback fails, the window lives, the drawing matches the patch, the
+    saved patch checks, and undoing everything gives the patch back."""
+    import random
+    import shutil
+    seed, count = int(seed), int(count)
+    path = os.path.abspath(Path(patch).name)
+    shutil.copy(ROOT / "patches" / patch, path)
+    assert ed.open_now(path), ed.last_error
+    frames(ed, 4)
+    if dpg.is_item_shown(ed.dialogs.ask_window):  # the overlap hint or a recovery question
+        ed.dialogs.answer("OK")
+    before = _shape(ed.rt.to_doc())
+    rng = random.Random(seed)
+    log = []
+    keys, handle_key = [], ed.handle_key
+
+    def logged_key(key, ctrl=False, shift=False):  # what reached the editor, for the failure message
+        keys.append((key, ctrl, shift, ed.dialogs.is_open))
+        del keys[:-12]
+        return handle_key(key, ctrl, shift)
+    ed.handle_key = logged_key
+    started = time.monotonic()
+    replay = f"seed {seed} on {patch} (replay: GUI_RANDOM_SEED={seed})"
+    try:
+        for i in range(count):
+            plan, what = _random_plan(ed, rng)
+            log.append(f"{i}: {what}")
+            _play(ed, [p for p in plan if p[0] != "then"])
+            if ("then", "context") in plan:
+                more, what = _context_then(ed, rng)
+                log.append(f"{i}: {what}")
+                _play(ed, more)
+            # a file picker or question opened by a menu: Escape must close it
+            if ed.dialogs.is_open:
+                _play(ed, [("key", "Escape")])
+                assert not ed.dialogs.is_open, f"Escape did not close the dialog {_open_dialogs(ed)}"
+            assert not ed.errors, ed.errors
+        # leave everything closed, then save with Ctrl+S over an empty spot of the canvas
+        _play(ed, [("key", "Escape"), ("click", _empty_spot(ed, rng)), ("key", "Escape")])
+        assert not (ed.dialogs.is_open or ed.objectbox.is_open or ed.context.is_open), "something stayed open"
+        assert ed.running and dpg.is_dearpygui_running()
+        frames(ed, 4)
+        assert view_count(ed) == graph_count(ed), f"drawn {view_count(ed)} != patch {graph_count(ed)}"
+        saved = os.path.getmtime(path)
+        time.sleep(0.05)
+        _play(ed, [("key", "ctrl+s")])
+        wait_until(ed, lambda: os.path.getmtime(path) != saved, what="Ctrl+S to save")
+        check = subprocess.run([sys.executable, "-m", "nodegraph.cli", "check", path], capture_output=True,
+                               text=True, cwd=str(ROOT))
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert _shape(json.loads(Path(path).read_text())) == _shape(ed.rt.to_doc()), "saved != open patch"
+        while ed.rt.undo():
+            pass
+        frames(ed, 4)
+        assert _shape(ed.rt.to_doc()) == before, "undoing everything does not give the patch back"
+        assert view_count(ed) == graph_count(ed), f"drawn {view_count(ed)} != patch {graph_count(ed)}"
+        assert not ed.errors, ed.errors
+    except BaseException as e:
+        app.write_png(ed, os.path.abspath("failed.png"))
+        raise AssertionError(f"{replay}: {e}\nlast actions:\n" + "\n".join(log[-25:]) +
+                             f"\nlast keys (key, ctrl, shift, a dialog open): {keys}") from e
+    return {"seed": seed, "actions": len(log), "seconds": round(time.monotonic() - started, 1),
+            "nodes": len(ed.rt.graph.nodes)}
 
 
 def main():

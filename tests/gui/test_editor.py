@@ -164,3 +164,19 @@ def test_edit_command_opens_the_patch_and_quits_on_ctrl_q(editor_run):
 def test_playing_a_patch_does_not_modify_it(editor_run):
     report = editor_run("playing_is_not_editing", timeout=150)
     assert report["xy-to-synth.json"] >= 5  # its five synth sliders, the pad and the class
+
+
+def test_escape_closes_every_dialog_and_dialog_clicks_stay_on_the_dialog(editor_run):
+    editor_run("dialogs_escape_and_clicks")
+
+
+def test_paste_with_nothing_on_the_system_clipboard_does_not_abort(editor_run):
+    editor_run("paste_from_an_empty_clipboard")
+
+
+def test_object_box_takes_the_best_match_with_real_keys(editor_run):
+    assert editor_run("object_box_best_match")["made"] == ["ml.classify", "ml.classify", "ml.cluster"]
+
+
+def test_a_failing_callback_or_frame_is_shown_and_the_editor_goes_on(editor_run):
+    assert len(editor_run("failures_do_not_close_the_editor")["errors"]) == 2

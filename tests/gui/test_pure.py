@@ -31,6 +31,26 @@ def test_completion_ranks_exact_prefix_part_letters_then_help_words():
     assert first and first[0][0] == "print", "words of the one-line help"
 
 
+def test_completion_puts_the_usual_type_first_among_equal_matches():
+    assert names("ml.cl")[:2] == ["ml.classify", "ml.cluster"], "both prefixes: the more used first"
+    assert [n for n, _ in fuzzy.complete("ml.cl", ENTRIES, uses={"ml.cluster": 3})][0] == "ml.cluster"
+    assert names("ml.c")[0] == "ml.classify"
+    assert names("sl")[0] == "slider" and names("d")[0] == "display"
+    # the kind of match comes first: a prefix beats a more used type that only contains it
+    assert [n for n, _ in fuzzy.complete("pr", ENTRIES, uses={"expr": 1000})][0] == "print"
+    assert [n for n, _ in fuzzy.complete("math", ENTRIES, uses={"ml.classify": 10**6})][0] == "math"
+    assert names("")[0] in ("slider", "display", "ml.classify"), "an empty box offers the usual ones"
+
+
+def test_type_uses_are_remembered(tmp_path, monkeypatch):
+    monkeypatch.setenv("NODEGRAPH_STATE_DIR", str(tmp_path))
+    assert session.type_uses() == {}
+    session.save_type_uses({"ml.cluster": 4, "bad": "x"})
+    assert session.type_uses() == {"ml.cluster": 4}
+    (tmp_path / "uses.json").write_text("{nope")
+    assert session.type_uses() == {}
+
+
 def test_completion_gives_the_help_line_beside_each_name():
     (name, summary), *_ = fuzzy.complete("metro", ENTRIES)
     assert summary == registry.get("metro").summary()
@@ -93,12 +113,20 @@ def test_fragment_refuses_text_that_is_not_a_patch(text):
 
 def test_short_values_fit_on_a_node():
     assert values.short(BANG) == "bang"
-    assert values.short(0.5) == "0.5" and values.short(3.0) == "3" and values.short(1 / 3) == "0.3333"
+    assert values.short(0.5) == "0.5" and values.short(3.0) == "3" and values.short(1 / 3) == "0.333"
     assert values.short(True) == "on" and values.short(np.float64(2.5)) == "2.5"
     long = values.short(np.arange(100, dtype=float))
     assert long.startswith("[0 1 2") and long.endswith("…(100)") and len(long) <= values.WIDTH + 8
     assert values.short("x" * 100).endswith("…") and len(values.short("x" * 100)) == values.WIDTH
     assert values.short({"a": 1}) == "{a: 1}"
+
+
+@pytest.mark.parametrize("x, text", [
+    (1.71e-05, "0.00002"), (-1.71e-05, "-0.00002"), (1e-9, "0"), (-1e-9, "0"), (0.0001234, "0.00012"),
+    (0.5, "0.5"), (2 / 3, "0.667"), (12.345, "12.3"), (99.96, "100"), (440.25, "440"), (1234.5, "1234"),
+    (-3.0, "-3"), (0.0, "0"), (1e20, "1e+20"), (float("nan"), "nan")])
+def test_numbers_read_at_a_glance_without_e_notation(x, text):
+    assert values.short(x) == text
 
 
 def test_info_lines_read_naturally_and_skip_noise():
