@@ -27,6 +27,12 @@ def cmd_run(args):
         signal.signal(sig, lambda *_: stop.set())
     rt.start()
     try:
+        if rt.start_errors and not args.keep_going:
+            # an installation that cannot open its port or device must say so, not sit silent
+            for node_id, type_id, message in rt.start_errors:
+                print(f"error: node '{node_id}' ({type_id}) cannot start: {message}", file=sys.stderr)
+            print("nodegraph: stopped (--keep-going runs the rest of the patch anyway)", file=sys.stderr)
+            return EXIT_ERROR
         stop.wait(args.seconds)
     finally:
         rt.close()
@@ -125,6 +131,8 @@ def parser():
     run.add_argument("--for", dest="seconds", type=float, default=None, metavar="SECONDS",
                      help="stop after this many seconds")
     run.add_argument("--quiet", action="store_true", help="do not echo the console")
+    run.add_argument("--keep-going", action="store_true",
+                     help="run even when a node cannot start (a port taken, a device missing)")
     run.set_defaults(fn=cmd_run)
 
     check = sub.add_parser("check", help="check a patch file; exit 2 with the reason if it is not valid")

@@ -14,6 +14,7 @@ from .clock import ManualClock
 from .commands import History
 from .console import Console
 from .graph import Graph
+from .node import Placeholder
 from .scheduler import Scheduler
 
 
@@ -26,6 +27,7 @@ class Runtime:
         self.history = History(self.graph)
         self.path = None
         self.running = False
+        self.start_errors = []  # (node id, type, message) of the nodes that failed to start
         self._replaying = False
         self.graph.subscribe(self._follow)
 
@@ -143,8 +145,12 @@ class Runtime:
         # a node must not change which of two loadbangs fires first
         pos = self.graph.pos
         nodes = sorted(self.graph.nodes.values(), key=lambda n: (pos[n.id][1], pos[n.id][0]))
+        self.start_errors = []
         for node in nodes:
+            before = node.error
             self.scheduler.run_event(node, node.start)
+            if node.error is not None and node.error != before and not isinstance(node, Placeholder):
+                self.start_errors.append((node.id, node.type_id, node.error))
         self.graph.update_ranks()
         for node in sorted(nodes, key=lambda n: n._rank):
             if hasattr(node, "loadbang"):

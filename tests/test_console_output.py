@@ -76,3 +76,22 @@ def test_unread_stdout_does_not_stall_the_patch(tmp_path, listener):
         proc.kill()
         proc.wait(timeout=10)
         proc.stdout.close()
+
+
+def test_run_exits_with_the_reason_when_its_port_is_taken(tmp_path):
+    taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    taken.bind(("127.0.0.1", 0))
+    try:
+        doc = {"format": "nodegraph-patch", "version": 1,
+               "nodes": {"in": {"type": "osc.in", "params": {"port": taken.getsockname()[1]}, "pos": [0, 0]}},
+               "links": []}
+        path = tmp_path / "p.json"
+        path.write_text(json.dumps(doc))
+        cmd = [sys.executable, "-m", "nodegraph.cli", "run", str(path), "--for", "1"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 1
+        assert "node 'in' (osc.in) cannot start" in proc.stderr and "--keep-going" in proc.stderr
+        kept = subprocess.run(cmd + ["--keep-going"], capture_output=True, text=True, timeout=60)
+        assert kept.returncode == 0
+    finally:
+        taken.close()
