@@ -116,6 +116,10 @@ class Node:
         """
         return {}
 
+    def inlet_state(self, name):
+        """What an on/off inlet's checkbox on the node shows: the state the node is in."""
+        return self.inputs.get(name)
+
     def shown(self, name):
         """The value a param's widget on the canvas shows (a control shows its live value)."""
         return self.params[name]

@@ -488,10 +488,9 @@ class Canvas:
         if view.plot is not None and view.plot.refresh(node):
             self.changed = True
         if view.controls:
-            inputs = node.inputs
             for name, item in view.controls.items():
                 if node.inlet_map[name].type == "bool":
-                    value = bool(inputs.get(name))
+                    value = bool(node.inlet_state(name))
                     if value != view.control_shown.get(name):
                         view.control_shown[name] = value
                         self.changed = True

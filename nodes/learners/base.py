@@ -702,6 +702,14 @@ class Learner(Node):
             return f"{n} examples ({parts})"
         return f"{n} examples"
 
+    def inlet_state(self, name):
+        # the true state: a take ends with train, running waits for a model...
+        if name == "record":
+            return self._recording
+        if name == "run":
+            return self._running
+        return super().inlet_state(name)
+
     def relevant_params(self):
         """The chosen algorithm's options and the params every algorithm uses (options_for)."""
         names = super().relevant_params()
