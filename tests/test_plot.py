@@ -335,10 +335,11 @@ def test_deleting_a_clicked_example_is_undoable(rt):
     shown = ds.example(12)
     assert shown == {"index": 12, "take": 1, "time": before[12]["t"], "features": before[12]["x"], "label": "b"}
     rt.do(ds.delete_command(12))
-    wait_idle(rt, "l")  # refitted without it, in the worker
+    assert "score" not in clf.state["model"]  # it was the old examples' score
+    wait_idle(rt, "l")  # refitted without it, and scored again, in the worker
     rt.advance(1000)
     assert len(clf.state["examples"]) == 29 and before[12] not in clf.state["examples"]
-    assert clf.state["model"]["examples"] == 29 and "score" not in clf.state["model"]
+    assert clf.state["model"]["examples"] == 29 and clf.state["model"]["score"]["confusion"]
     view = ds.view()
     assert view["examples"] == 29 and view["trained"] == 29 and view["grid"] is not None
     assert run_all(rt, "l", [X[12]], ["label"])["label"] == ["b"]  # its neighbours still say b

@@ -113,9 +113,13 @@ class Learner(Node):
 
     def saved_state(self):
         # rows are never changed once appended: a save shares them (the list itself is copied,
-        # so later takes do not reach it), and copies only the small rest
+        # so later takes do not reach it), and copies only the small rest. Scores are derived
+        # (recomputed when the model is refitted on load): a retrain on the same examples
+        # must not make the file differ.
         examples = self.state["examples"]
-        rest = copy.deepcopy({k: v for k, v in self.state.items() if k != "examples"})
+        rest = copy.deepcopy({k: v for k, v in self.state.items() if k not in ("examples", "score")})
+        if rest.get("model"):
+            rest["model"].pop("score", None)
         return dict(rest, examples=list(examples))
 
     def validate_state(self, state):
@@ -452,8 +456,9 @@ class Learner(Node):
         X, y, extra = data
         self._refit = None
         self.state["model"] = model
-        # the class order comes from the examples, as it did when the model was trained
-        self._launch(dict(model["spec"], **extra), X, y, len(examples), folds=0, announce=False)
+        # the class order comes from the examples, as it did when the model was trained; the
+        # score is not saved, so it is worked out again (in the worker, after the model)
+        self._launch(dict(model["spec"], **extra), X, y, len(examples), folds=self.params["folds"], announce=False)
 
     # ---- the `model` outlet: what the plots draw -------------------------------------------------
 
