@@ -21,6 +21,7 @@ class Param:
     choices: tuple = ()
     help: str = ""
     shapes_ports: bool = False  # changing it changes the node's inlets or outlets
+    file: bool = False  # a file path: confined to the patch's folder (nodegraph.paths), checked by `check`
 
     def __post_init__(self):
         if self.kind not in KINDS:
