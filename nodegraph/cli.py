@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import signal
 import sys
 import threading
@@ -15,16 +17,31 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 def cmd_run(args):
     from .runtime import Runtime
 
-    rt = Runtime.open(args.patch)
-    if not args.quiet:
-        rt.console.subscribe(lambda line: print(line, flush=True))
     stop = threading.Event()
+    started = threading.Event()
+
+    def on_signal(*_):
+        stop.set()
+        if not started.is_set():
+            raise KeyboardInterrupt  # still opening or starting: stop there, do not wait for it
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    rt.start()
+        signal.signal(sig, on_signal)
+    rt = Runtime.open(args.patch)
+    rt.scheduler.allowed_dirs = [os.path.abspath(d) for d in args.allow_path]  # read by nodegraph.paths
+    for problem in _path_problems(rt.graph, rt.scheduler.base_dir, args.allow_path):
+        say(f"warning: {problem}", file=sys.stderr)
+    if not args.quiet:
+        rt.console.subscribe(lambda line: say(str(line)))
+    # the console shows node errors (rate-limited); the same lines through logging would double them
+    logging.getLogger("nodegraph").addHandler(logging.NullHandler())
+    logging.getLogger("nodegraph").propagate = False
     try:
+        rt.start()
+        started.set()
         stop.wait(args.seconds)
     finally:
+        started.set()
         rt.close()
     return EXIT_OK
 
@@ -33,13 +50,38 @@ def cmd_check(args):
     from . import patchfile
     from .node import Placeholder
 
-    doc = patchfile.read(args.patch)
-    graph = patchfile.build(doc, source=args.patch)
+    try:
+        doc = patchfile.read(args.patch)
+        graph = patchfile.build(doc, source=args.patch)
+    except NodegraphError:
+        raise
+    except Exception as e:  # a bug of ours, not the file's fault: still one line, still exit 2
+        raise NodegraphError(f"{args.patch}: cannot be checked ({type(e).__name__}: {e})") from None
     unknown = sorted({n.missing_type for n in graph.nodes.values() if isinstance(n, Placeholder)})
     for type_id in unknown:
-        print(f"warning: {args.patch}: unknown node type '{type_id}' (kept as a placeholder)", file=sys.stderr)
-    print(f"{args.patch}: ok ({len(graph.nodes)} nodes, {len(graph.links)} links)")
+        say(f"warning: {args.patch}: unknown node type '{type_id}' (kept as a placeholder)", file=sys.stderr)
+    problems = _path_problems(graph, os.path.dirname(os.path.abspath(args.patch)), args.allow_path)
+    if problems:
+        raise NodegraphError(f"{args.patch}: {problems[0]}"
+                             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    say(f"{args.patch}: ok ({len(graph.nodes)} nodes, {len(graph.links)} links)")
     return EXIT_OK
+
+
+def _path_problems(graph, folder, allowed):
+    from . import paths
+
+    return paths.check_graph(graph, [folder, *allowed])
+
+
+def say(text, file=None):
+    """Print a line for a terminal: text from a patch file may hold control characters
+    (escape sequences that retitle the window or clear the screen); they are shown escaped."""
+    print(printable(text), file=file or sys.stdout, flush=True)
+
+
+def printable(text) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def cmd_nodes(args):
@@ -113,10 +155,14 @@ def parser():
     run.add_argument("--for", dest="seconds", type=float, default=None, metavar="SECONDS",
                      help="stop after this many seconds")
     run.add_argument("--quiet", action="store_true", help="do not echo the console")
+    run.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                     help="let the patch use files in DIR too (by default only its own folder)")
     run.set_defaults(fn=cmd_run)
 
     check = sub.add_parser("check", help="check a patch file; exit 2 with the reason if it is not valid")
     check.add_argument("patch")
+    check.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                       help="a folder outside the patch's own that its file paths may use")
     check.set_defaults(fn=cmd_check)
 
     nodes = sub.add_parser("nodes", help="list node types with their ports, params and help")
@@ -146,7 +192,7 @@ def main(argv=None):
     try:
         return args.fn(args)
     except NodegraphError as e:
-        print(f"error: {e}", file=sys.stderr)
+        say(f"error: {e}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return EXIT_OK
