@@ -243,6 +243,7 @@ class Placeholder(Node):
     """
 
     type_id = "placeholder"
+    breaks_cycles = True  # the missing type may be a delay (a newer version's): a loop through it is kept
 
     def __init__(self, node_id, type_id, params, state, inlet_names=(), outlet_names=()):
         self.missing_type = type_id
