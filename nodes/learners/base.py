@@ -223,6 +223,8 @@ class Learner(Node):
             self._record(x)
         elif self._running:
             if self._predictor is not None:
+                if not np.isfinite(x).all():  # a model answers nan with a confident class
+                    raise NodeError("features contain a value that is not a number (nan or infinity): no output")
                 self.run_one(x)
 
     def _record(self, x):
