@@ -79,8 +79,9 @@ class FileActions:
     def save_to(self, path):
         try:
             self.rt.save(path)
-        except (OSError, NodegraphError) as e:
-            reason = getattr(e, "strerror", None) or str(e)
+        except Exception as e:  # anything save raises is a message: the patch and its edits stay open
+            reason = getattr(e, "strerror", None) or (
+                str(e) if isinstance(e, (OSError, NodegraphError)) else f"{type(e).__name__}: {e}")
             self.fail(f"cannot save {path}: {reason}")
             self.dialogs.message("Cannot save", f"{path}: {reason}")
             return False
