@@ -117,6 +117,8 @@ def _finite(x):
 
 
 def _num(x):
+    if abs(x) >= 1e16:  # 1e308 from a file is one short number, not 309 digits
+        return f"{x:.6g}" if isinstance(x, float) or abs(x) < 1e300 else f"a number of {len(str(abs(x)))} digits"
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
