@@ -34,8 +34,7 @@ def cmd_run(args):
     if not args.quiet:
         rt.console.subscribe(lambda line: say(str(line)))
     # the console shows node errors (rate-limited); the same lines through logging would double them
-    logging.getLogger("nodegraph").addHandler(logging.NullHandler())
-    logging.getLogger("nodegraph").propagate = False
+    logging.getLogger("nodegraph").setLevel(logging.ERROR)
     try:
         rt.start()
         started.set()
@@ -82,6 +81,22 @@ def say(text, file=None):
 
 def printable(text) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+class _Printable(logging.Formatter):
+    def format(self, record):
+        return printable(super().format(record))
+
+
+def _log_to_terminal():
+    """The engine's log lines (node errors) reach stderr escaped, as everything else does,
+    instead of through logging's last-resort handler, which writes them raw."""
+    logger = logging.getLogger("nodegraph")
+    if not any(isinstance(h.formatter, _Printable) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(_Printable("%(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
 
 
 def cmd_nodes(args):
@@ -189,6 +204,7 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    _log_to_terminal()
     try:
         return args.fn(args)
     except NodegraphError as e:
