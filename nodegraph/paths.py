@@ -89,8 +89,12 @@ def _kind(mode) -> str:
     return "not a regular file"
 
 
-def _open_regular(path, flags):
-    """An fd on a regular file, opened without blocking; OSError or ValueError(why)."""
+def _open_regular(path, flags, follow=False):
+    """An fd on a regular file, opened without blocking; OSError or ValueError(why).
+    A node's path was judged with its symlinks resolved: unless `follow`, one that
+    appears since (a swap) is refused rather than followed out of the folder."""
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         mode = os.fstat(fd).st_mode
@@ -102,10 +106,10 @@ def _open_regular(path, flags):
         raise
 
 
-def read_bytes(path, limit: int) -> bytes:
+def read_bytes(path, limit: int, follow=False) -> bytes:
     """The whole of a regular file of at most `limit` bytes.
     Raises OSError, or ValueError with a reason a person can read."""
-    fd = _open_regular(path, os.O_RDONLY)
+    fd = _open_regular(path, os.O_RDONLY, follow)
     with os.fdopen(fd, "rb") as f:
         data = f.read(limit + 1)
     if len(data) > limit:
@@ -130,7 +134,7 @@ def open_write(path, **kw):
 def read_patch(path, limit: int = 256 * MiB) -> bytes:
     """A patch file's bytes; PatchError with the reason if it is not a readable file."""
     try:
-        return read_bytes(path, limit)
+        return read_bytes(path, limit, follow=True)  # the person chose this file: a symlink is theirs
     except OSError as e:
         raise PatchError(f"{path}: cannot read the file ({e.strerror or e})") from None
     except ValueError as e:
