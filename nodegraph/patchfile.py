@@ -146,6 +146,12 @@ def _check_values(doc, source):
         v, depth, path = stack.pop()
         if depth > MAX_DEPTH:
             raise PatchError(f"{source}: {_field(path)} is nested too deeply (more than {MAX_DEPTH} levels)")
+        if isinstance(v, list):
+            try:  # the common case, a list of numbers (an example's features), at C speed
+                if math.isfinite(math.fsum(v)):
+                    continue
+            except (TypeError, OverflowError):
+                pass  # not all numbers, or one too large: look at each
         for k, x in (v.items() if isinstance(v, dict) else enumerate(v)):
             if isinstance(x, float):
                 if not math.isfinite(x):
