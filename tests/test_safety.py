@@ -12,8 +12,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from nodegraph import BANG, NodeError, ParamError, PatchError, Runtime, cli, patchfile, paths
+from nodegraph import BANG, NodeError, PatchError, Runtime, cli, patchfile, paths
 from nodegraph.clock import ManualClock
 from nodegraph.editor.files import FileActions
 from nodegraph.io import osc
@@ -119,10 +121,10 @@ def test_an_unsaved_patch_keeps_its_files_in_the_data_folder(tmp_path, monkeypat
     rt.send("rec", "values", np.array([3.0]))
     rt.send("rec", "record", False)
     assert (tmp_path / "data" / "take.csv").read_text().splitlines()[-1] == "0.000,3.0"
-    rt.do_path = str(tmp_path / "elsewhere.csv")
-    build(rt, {"out": ("csv.record", {"path": rt.do_path})})
+    elsewhere = tmp_path / "elsewhere.csv"
+    build(rt, {"out": ("csv.record", {"path": str(elsewhere)})})
     rt.send("out", "record", True)
-    assert "leads outside" in rt.graph.node("out").error and not os.path.exists(rt.do_path)
+    assert "leads outside" in rt.graph.node("out").error and not elsewhere.exists()
 
 
 def test_confine_judges_where_a_path_really_leads(tmp_path):
@@ -342,9 +344,6 @@ def test_terminal_escapes_from_a_file_are_shown_escaped(tmp_path, capsys):
 
 
 # ---- the fuzz: mutated example patches through `check` -------------------------------------------------
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 EXAMPLES = {p.name: json.loads(p.read_text()) for p in sorted((Path(__file__).parent.parent / "patches").glob("*.json"))}
 INF, DEEP = "\0inf", "\0deep"  # markers for what json.dumps cannot write: 1e999 and very deep nesting
