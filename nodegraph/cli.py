@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import signal
 import sys
 import threading
@@ -17,24 +19,38 @@ def cmd_run(args):
 
     from .console import Printer
 
-    rt = Runtime.open(args.patch)
-    printer = None
-    if not args.quiet:
-        printer = Printer(sys.stdout)
-        rt.console.subscribe(printer.put)
     stop = threading.Event()
+    started = threading.Event()
+
+    def on_signal(*_):
+        stop.set()
+        if not started.is_set():
+            raise KeyboardInterrupt  # still opening or starting: stop there, do not wait for it
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    rt.start()
+        signal.signal(sig, on_signal)
+    rt = Runtime.open(args.patch)
+    rt.scheduler.allowed_dirs = [os.path.abspath(d) for d in args.allow_path]  # read by nodegraph.paths
+    for problem in _path_problems(rt.graph, rt.scheduler.base_dir, args.allow_path):
+        say(f"warning: {problem}", file=sys.stderr)
+    printer = None
+    if not args.quiet:  # printed from a thread of its own: a closed or unread stdout never stops the patch
+        printer = Printer(sys.stdout, format=lambda line: printable(str(line)))
+        rt.console.subscribe(printer.put)
+    # the console shows node errors (rate-limited); the same lines through logging would double them
+    logging.getLogger("nodegraph").setLevel(logging.ERROR)
     try:
+        rt.start()
+        started.set()
         if rt.start_errors and not args.keep_going:
             # an installation that cannot open its port or device must say so, not sit silent
             for node_id, type_id, message in rt.start_errors:
-                print(f"error: node '{node_id}' ({type_id}) cannot start: {message}", file=sys.stderr)
-            print("nodegraph: stopped (--keep-going runs the rest of the patch anyway)", file=sys.stderr)
+                say(f"error: node '{node_id}' ({type_id}) cannot start: {message}", file=sys.stderr)
+            say("nodegraph: stopped (--keep-going runs the rest of the patch anyway)", file=sys.stderr)
             return EXIT_ERROR
         stop.wait(args.seconds)
     finally:
+        started.set()
         rt.close()
         if printer is not None:
             printer.close()
@@ -51,13 +67,54 @@ def cmd_check(args):
     from . import patchfile
     from .node import Placeholder
 
-    doc = patchfile.read(args.patch)
-    graph = patchfile.build(doc, source=args.patch)
+    try:
+        doc = patchfile.read(args.patch)
+        graph = patchfile.build(doc, source=args.patch)
+    except NodegraphError:
+        raise
+    except Exception as e:  # a bug of ours, not the file's fault: still one line, still exit 2
+        raise NodegraphError(f"{args.patch}: cannot be checked ({type(e).__name__}: {e})") from None
     unknown = sorted({n.missing_type for n in graph.nodes.values() if isinstance(n, Placeholder)})
     for type_id in unknown:
-        print(f"warning: {args.patch}: unknown node type '{type_id}' (kept as a placeholder)", file=sys.stderr)
-    print(f"{args.patch}: ok ({len(graph.nodes)} nodes, {len(graph.links)} links)")
+        say(f"warning: {args.patch}: unknown node type '{type_id}' (kept as a placeholder)", file=sys.stderr)
+    problems = _path_problems(graph, os.path.dirname(os.path.abspath(args.patch)), args.allow_path)
+    if problems:
+        raise NodegraphError(f"{args.patch}: {problems[0]}"
+                             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    say(f"{args.patch}: ok ({len(graph.nodes)} nodes, {len(graph.links)} links)")
     return EXIT_OK
+
+
+def _path_problems(graph, folder, allowed):
+    from . import paths
+
+    return paths.check_graph(graph, [folder, *allowed])
+
+
+def say(text, file=None):
+    """Print a line for a terminal: text from a patch file may hold control characters
+    (escape sequences that retitle the window or clear the screen); they are shown escaped."""
+    print(printable(text), file=file or sys.stdout, flush=True)
+
+
+def printable(text) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+class _Printable(logging.Formatter):
+    def format(self, record):
+        return printable(super().format(record))
+
+
+def _log_to_terminal():
+    """The engine's log lines (node errors) reach stderr escaped, as everything else does,
+    instead of through logging's last-resort handler, which writes them raw."""
+    logger = logging.getLogger("nodegraph")
+    if not any(isinstance(h.formatter, _Printable) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(_Printable("%(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
 
 
 def cmd_nodes(args):
@@ -133,10 +190,14 @@ def parser():
     run.add_argument("--quiet", action="store_true", help="do not echo the console")
     run.add_argument("--keep-going", action="store_true",
                      help="run even when a node cannot start (a port taken, a device missing)")
+    run.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                     help="let the patch use files in DIR too (by default only its own folder)")
     run.set_defaults(fn=cmd_run)
 
     check = sub.add_parser("check", help="check a patch file; exit 2 with the reason if it is not valid")
     check.add_argument("patch")
+    check.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                       help="a folder outside the patch's own that its file paths may use")
     check.set_defaults(fn=cmd_check)
 
     nodes = sub.add_parser("nodes", help="list node types with their ports, params and help")
@@ -163,10 +224,11 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    _log_to_terminal()
     try:
         return args.fn(args)
     except NodegraphError as e:
-        print(f"error: {e}", file=sys.stderr)
+        say(f"error: {e}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return EXIT_OK

@@ -60,8 +60,9 @@ class Printer:
     is closed (`nodegraph run … | head -1`) printing stops and the patch runs on.
     """
 
-    def __init__(self, stream=None, backlog=10_000):
+    def __init__(self, stream=None, backlog=10_000, format=str):
         self.stream = stream if stream is not None else sys.stdout
+        self.format = format
         self.dropped = 0
         self.closed = False
         self._queue = queue.Queue(backlog)
@@ -83,7 +84,7 @@ class Printer:
             if line is None:
                 return
             try:
-                self.stream.write(f"{line}\n")
+                self.stream.write(f"{self.format(line)}\n")
                 self.stream.flush()
             except (OSError, ValueError):  # a closed pipe or stream: stop, keep counting
                 self.closed = True

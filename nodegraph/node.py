@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import copy
 import inspect
-import os
 from dataclasses import dataclass
 
+from . import paths
 from .errors import NodeError, ParamError
 from .params import Param, check_json
 from .types import TYPES, converter
@@ -188,10 +188,9 @@ class Node:
         return unwatch
 
     def resolve_path(self, path) -> str:
-        """A file path as the patch means it: relative paths start at the patch's folder."""
-        path = os.path.expanduser(path)
-        base = getattr(self.host, "base_dir", None)
-        return path if os.path.isabs(path) or not base else os.path.join(base, path)
+        """A file path as the patch means it: relative paths start at the patch's folder,
+        and no path leads out of it (NodeError; see nodegraph.paths)."""
+        return paths.resolve(self, path)
 
     def log(self, text, level="info"):
         if self.host is not None:
@@ -272,6 +271,7 @@ class Placeholder(Node):
     """
 
     type_id = "placeholder"
+    breaks_cycles = True  # the missing type may be a delay (a newer version's): a loop through it is kept
 
     def __init__(self, node_id, type_id, params, state, inlet_names=(), outlet_names=()):
         self.missing_type = type_id

@@ -21,6 +21,7 @@ class Param:
     choices: tuple = ()
     help: str = ""
     shapes_ports: bool = False  # changing it changes the node's inlets or outlets
+    file: bool = False  # a file path: confined to the patch's folder (nodegraph.paths), checked by `check`
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -116,6 +117,8 @@ def _finite(x):
 
 
 def _num(x):
+    if abs(x) >= 1e16:  # 1e308 from a file is one short number, not 309 digits
+        return f"{x:.6g}" if isinstance(x, float) or abs(x) < 1e300 else f"a number of {len(str(abs(x)))} digits"
     return str(int(x)) if float(x).is_integer() else str(x)
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import tempfile
 
+from . import paths
 from .commands import AddComment, AddNode, Connect, apply_all, snapshot
 from .errors import NodegraphError, PatchError
 from .graph import Graph
@@ -22,6 +24,11 @@ VERSION = 1
 # pure function of plain data, tested against frozen fixture files.
 MIGRATIONS: dict = {}
 
+# Deeper than any patch needs (a param of kind json may nest 64 levels, 4 below the top),
+# and shallow enough that copying, checking and saving never meet Python's recursion limit:
+# what opens must save.
+MAX_DEPTH = 100
+
 _NODE_KEYS = {"type", "params", "state", "pos", "state_version"}
 _TOP_KEYS = {"format", "version", "nodes", "links", "comments", "meta"}
 
@@ -29,10 +36,13 @@ _TOP_KEYS = {"format", "version", "nodes", "links", "comments", "meta"}
 def read_text(text: str, source="patch") -> dict:
     """Parse and check a patch document; raise PatchError with one clear sentence."""
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
     except RecursionError:
         raise PatchError(f"{source}: the JSON is nested too deeply") from None
     except ValueError as e:
+        if "integer string conversion" in str(e):  # Python's own limit, worded for programmers
+            raise PatchError(f"{source}: holds a whole number with thousands of digits, "
+                             f"too large for a patch") from None
         raise PatchError(f"{source}: not valid JSON ({e})") from None
     return check_doc(doc, source)
 
@@ -41,14 +51,24 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def _no_duplicates(pairs):
+    """An object whose key appears twice (two nodes with one id) is refused: JSON
+    would silently keep the last one."""
+    d = dict(pairs)
+    if len(d) < len(pairs):
+        seen = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise ValueError(f"'{k}' appears twice in one object")
+            seen.add(k)
+    return d
+
+
 def read(path) -> dict:
+    # a regular file only, read without blocking and up to a limit: a pipe or /dev/zero is a sentence
+    raw = paths.read_patch(path)
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise PatchError(f"{path}: cannot read the file ({e.strerror or e})") from None
-    try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as some editors write, is not an error
     except UnicodeDecodeError:
         raise PatchError(f"{path}: not a text (UTF-8) file") from None
     return read_text(text, str(path))
@@ -58,6 +78,7 @@ def check_doc(doc, source="patch") -> dict:
     """Check the document's shape and bring it to the current version."""
     if not isinstance(doc, dict):
         raise PatchError(f"{source}: a patch is a JSON object, this file holds {_kind(doc)}")
+    _check_values(doc, source)
     if doc.get("format") != FORMAT:
         raise PatchError(f"{source}: field 'format' must be \"{FORMAT}\" (is this a nodegraph patch?)")
     version = doc.get("version")
@@ -116,6 +137,50 @@ def check_doc(doc, source="patch") -> dict:
     if "meta" in doc and not isinstance(doc["meta"], dict):
         raise PatchError(f"{source}: field 'meta' must be an object")
     return doc
+
+
+def _check_values(doc, source):
+    """Every value can be saved again: nested at most MAX_DEPTH levels, every number
+    finite (JSON's 1e999 reads as infinity, which JSON cannot write), and every whole
+    number within a float's range (positions and params become floats).
+    Iterative, so a deep document gets a sentence rather than a RecursionError."""
+    stack = [(doc, 1, ())]
+    while stack:
+        v, depth, path = stack.pop()
+        if depth > MAX_DEPTH:
+            raise PatchError(f"{source}: {_field(path)} is nested too deeply (more than {MAX_DEPTH} levels)")
+        if isinstance(v, list):
+            try:  # the common case, a list of numbers (an example's features), at C speed
+                if math.isfinite(math.fsum(v)):
+                    continue
+            except (TypeError, OverflowError):
+                pass  # not all numbers, or one too large: look at each
+        for k, x in (v.items() if isinstance(v, dict) else enumerate(v)):
+            if isinstance(x, float):
+                if not math.isfinite(x):
+                    raise PatchError(f"{source}: {_field(path + (k,))} holds a number too large for a patch "
+                                     f"({x})")
+            elif isinstance(x, int):
+                if not _float_sized(x):
+                    raise PatchError(f"{source}: {_field(path + (k,))} holds a number too large for a patch "
+                                     f"({len(str(abs(x)))} digits)")
+            elif isinstance(x, (dict, list)):
+                stack.append((x, depth + 1, path + (k,) if len(path) < 3 else path))
+
+
+def _float_sized(n):
+    """A whole number that converts to a float (comparing an int with a float is exact)."""
+    return -sys.float_info.max <= n <= sys.float_info.max
+
+
+def _field(path) -> str:
+    """Where in the document `path` (its first three keys) points, for a message."""
+    path = path[:3]
+    if len(path) >= 2 and path[0] == "nodes":
+        return f"node '{path[1]}'" + (f" field '{path[2]}'" if len(path) > 2 else "")
+    if len(path) >= 2 and path[0] in ("links", "comments") and isinstance(path[1], int):
+        return f"{path[0][:-1]} {path[1] + 1}"
+    return f"field '{path[0]}'" if path else "the document"
 
 
 def commands_for(doc) -> list:
@@ -229,7 +294,8 @@ def _mode_for(path):
 
 def _is_pos(p):
     return (isinstance(p, list) and len(p) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p))
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and _float_sized(v)
+                    and math.isfinite(v) for v in p))
 
 
 def _kind(v):
@@ -238,13 +304,8 @@ def _kind(v):
 
 
 def _short(v):
-    text = json.dumps(v, ensure_ascii=False) if _jsonable(v) else repr(v)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _jsonable(v):
     try:
-        json.dumps(v)
-        return True
-    except (TypeError, ValueError):
-        return False
+        text = json.dumps(v, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        text = _kind(v)
+    return text if len(text) <= 60 else text[:57] + "..."

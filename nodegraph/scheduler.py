@@ -25,6 +25,7 @@ from collections import deque
 
 from .clock import RealClock
 from .errors import NodegraphError
+from .io.osc import Throttle, held_note
 from .types import CoercionError
 
 log = logging.getLogger("nodegraph")
@@ -67,6 +68,7 @@ class Scheduler:
         self._thread = None
         self._running = False
         self.activations = 0
+        self._error_lines = Throttle()  # node errors are rate-limited as malformed datagrams are
 
     # ---- what nodes call -------------------------------------------------------------
 
@@ -200,9 +202,11 @@ class Scheduler:
         if node.error == message:
             return  # already shown and logged: a flood of one failure must not flood the console
         node.error = message
-        log.warning("node '%s' (%s): %s", node.id, node.type_id, message)
-        if self.console is not None:
-            self.console.write(message, node.id, "error")
+        held = self._error_lines(node.id)  # nor may failures that alternate with successes
+        if held is not None:
+            log.warning("node '%s' (%s): %s%s", node.id, node.type_id, message, held_note(held))
+            if self.console is not None:
+                self.console.write(message + held_note(held), node.id, "error")
         self.graph.notify("error", node.id, message)
 
     # ---- time and the inbox ----------------------------------------------------------

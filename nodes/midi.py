@@ -4,6 +4,7 @@ The ports, the choice of MIDI system and reconnecting live in nodegraph/io/midi.
 """
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -11,7 +12,7 @@ import re
 import mido
 import numpy as np
 
-from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param, register
+from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param, paths, register
 from nodegraph.io import midi
 from nodegraph.io.osc import Throttle, held_note
 from nodegraph.types import describe
@@ -330,6 +331,7 @@ class MidiLearn(MidiIn):
 
 
 NOTE_NAME = re.compile(r"^([A-Ga-g])([#b]?)(-?\d+)$")
+MAX_MIDI_BYTES = 16 * 1024 * 1024
 SEMITONES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 
 
@@ -501,7 +503,7 @@ class MidiFilePlayer(Node):
               Inlet("tempo", "float", help="speed from now on: 1 as written, 2 twice as fast"))
     outlets = (Outlet("message", "midi", help="the file's messages, at their time"),
                Outlet("end", "bang", help="the file has ended (each time, when looping)"))
-    params = (Param("path", "text", "", help="the .mid file (relative paths start at the patch's folder)"),
+    params = (Param("path", "text", "", file=True, help="the .mid file, in the patch's folder"),
               Param("loop", "bool", False, help="start again at the end"),
               Param("tempo", "float", 1.0, min=0.01, max=100.0, help="speed: 1 as written, 2 twice as fast"),
               Param("autostart", "bool", False, help="play when the patch starts"))
@@ -551,15 +553,20 @@ class MidiFilePlayer(Node):
             key = (full, os.path.getmtime(full))
             if self._events is not None and self._loaded == key:
                 return
-            mid = mido.MidiFile(full)
+            # read whole (MIDI files are small) and without blocking: a pipe or a device cannot hang the patch
+            data = paths.read_bytes(full, MAX_MIDI_BYTES)
+        except FileNotFoundError:
+            raise NodeError(f"cannot find the MIDI file '{path}' (looked at {full})") from None
+        except (OSError, ValueError) as e:
+            raise NodeError(f"cannot read the MIDI file '{path}': {getattr(e, 'strerror', None) or e}") from None
+        try:
+            mid = mido.MidiFile(file=io.BytesIO(data))
             events, t = [], 0.0
             for msg in mid:  # the tracks merged, times in seconds with the file's tempo changes
                 t += msg.time
                 if not msg.is_meta:
                     events.append((t * 1000.0, msg.copy(time=0)))
             length = mid.length * 1000.0
-        except FileNotFoundError:
-            raise NodeError(f"cannot find the MIDI file '{path}' (looked at {full})") from None
         except Exception as e:  # mido raises many kinds for a broken file
             raise NodeError(f"cannot read the MIDI file '{path}': {e or type(e).__name__}") from None
         self._events, self._length, self._loaded = events, max(length, events[-1][0] if events else 0.0), key

@@ -2,24 +2,26 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 
 import numpy as np
 
-from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param, register
+from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param, paths, register
 
 TIME_COLUMN = "time_ms"
+MAX_BYTES = 64 * paths.MiB  # csv.play reads a whole recording into memory
 
 
 def _path(node, text, doing) -> str:
-    """Relative paths are relative to the patch's folder (or, unsaved, the current one)."""
+    """Relative paths start at the patch's folder, and none may leave it (nodegraph.paths)."""
     if not text.strip():
         raise NodeError(f"choose the file to {doing}: set the node's path")
     return node.resolve_path(text)
 
 
-def _why(e: OSError) -> str:
-    return (e.strerror or str(e)).lower()
+def _why(e) -> str:
+    return (getattr(e, "strerror", None) or str(e)).lower()
 
 
 @register("csv.record", category="record")
@@ -34,7 +36,7 @@ class CsvRecord(Node):
 
     inlets = (Inlet("values", "vector", help="a vector (or number) to write as one row"),
               Inlet("record", "bool", help="on: start a new take; off: finish it"))
-    params = (Param("path", "text", "", help="the CSV file to write (replaced by each take)"),)
+    params = (Param("path", "text", "", file=True, help="the CSV file to write (replaced by each take)"),)
 
     def setup(self):
         self._file = None
@@ -59,8 +61,8 @@ class CsvRecord(Node):
     def _open(self):
         path = _path(self, self.params["path"], "record to")
         try:
-            self._file = open(path, "w", newline="", encoding="utf-8")
-        except OSError as e:
+            self._file = paths.open_write(path, newline="", encoding="utf-8")
+        except (OSError, ValueError) as e:
             raise NodeError(f'cannot write "{path}": {_why(e)}') from None
         self._recording_path = path
         self._t0 = self.now
@@ -119,7 +121,7 @@ class CsvPlay(Node):
     outlets = (Outlet("values", "vector", help="one row's numbers"),
                Outlet("done", "bang", help="the last row was sent"),
                Outlet("label", "label", help="a row's text in its last column (a class name), before its numbers"))
-    params = (Param("path", "text", "", help="the CSV file to play"),
+    params = (Param("path", "text", "", file=True, help="the CSV file to play"),
               Param("speed", "float", 1.0, min=0.01, max=100.0, help="2 = twice as fast"),
               Param("loop", "bool", False, help="start again after the last row"))
 
@@ -208,12 +210,12 @@ def load(path):
 def load_labelled(path):
     """load(), plus each row's label: the text in its last column, or None."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            lines = list(csv.reader(f))
+        text = paths.read_bytes(path, MAX_BYTES).decode("utf-8")
+        lines = list(csv.reader(io.StringIO(text, newline="")))
     except FileNotFoundError:
         raise NodeError(f'cannot play "{path}": there is no such file') from None
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        reason = _why(e) if isinstance(e, OSError) else "it is not a readable CSV text file"
+    except (OSError, ValueError, csv.Error) as e:  # UnicodeDecodeError is a ValueError
+        reason = _why(e) if isinstance(e, OSError) or type(e) is ValueError else "it is not a readable CSV text file"
         raise NodeError(f'cannot play "{path}": {reason}') from None
     times, rows, labels, first = [], [], [], True
     for number, cells in enumerate(lines, 1):
@@ -232,8 +234,9 @@ def load_labelled(path):
         try:
             numbers = [float(c) for c in cells]
         except ValueError:
-            bad = next(c for c in cells if not _is_number(c))
-            raise NodeError(f'cannot play "{path}": line {number}: "{bad}" is not a number') from None
+            # which column, not what it holds: an error message never quotes a file's contents
+            column = next(i for i, c in enumerate(cells, 1) if not _is_number(c))
+            raise NodeError(f'cannot play "{path}": line {number}, column {column} is not a number') from None
         t = numbers[0]
         if not math.isfinite(t):
             raise NodeError(f'cannot play "{path}": line {number}: the time is {cells[0]}')

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from nodegraph import AddNode, PatchError, Runtime, patchfile
+from nodegraph import AddNode, ParamError, PatchError, Runtime, patchfile
 from nodegraph.learn import fit as fitting
 from nodegraph.learn import jobs, predict, wire
 from nodegraph.learn.worker import Trainer, trainer
@@ -157,10 +157,10 @@ def test_every_algorithm_is_deterministic(task, algorithms):
         assert np.array_equal(a, b), algo
 
 
-def test_a_model_spec_that_cannot_be_fitted_loads_with_a_status_message(rt):
+def test_a_model_spec_that_cannot_be_fitted_is_refused_naming_the_field(rt):
     state = {"examples": [{"x": [0.0], "y": "a", "t": 0, "take": 1}, {"x": [1.0], "y": "b", "t": 0, "take": 1}],
              "take": 1, "model": {"examples": 2, "spec": {"task": "classify", "algorithm": "knn",
                                                           "options": {"k": "three"}}}}
-    rt.do(AddNode("ml.classify", {}, node_id="clf", state=state))  # a hand-edited patch, say
-    node = wait_idle(rt, "clf")
-    assert node._predictor is None and "training failed" in node._status
+    with pytest.raises(ParamError, match="'spec.options.k' expects a whole number"):
+        rt.do(AddNode("ml.classify", {}, node_id="clf", state=state))  # a hand-edited patch, say
+    assert "clf" not in rt.graph.nodes  # checked like a param: refused, not half-loaded

@@ -14,6 +14,12 @@ def timed(rt, node_id, outlet):
     return seen
 
 
+@pytest.fixture
+def rt(rt, tmp_path):
+    rt.scheduler.base_dir = str(tmp_path)  # as when the patch is opened from tmp_path: its files live there
+    return rt
+
+
 def rows(seen):
     return [(t, v.tolist()) for t, v in seen]
 
@@ -154,7 +160,7 @@ def test_play_again_restarts_from_the_beginning(take, rt):
     (None, "there is no such file"),
     ("", "it has no rows"),
     ("time_ms,v1\n", "it has no rows"),
-    ("time_ms,v1\n0,1\n5,abc\n", 'line 3: "abc" is not a number'),
+    ("time_ms,v1\n0,1\n5,abc\n", "line 3, column 2 is not a number"),
     ("0,1\n10\n", "line 2 has a time but no values"),
     ("0,1\n10,2\n5,3\n", "line 3: the time goes back (5 after 10)"),
     ("nan,1\n", "line 1: the time is nan"),

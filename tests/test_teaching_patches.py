@@ -249,6 +249,7 @@ def test_iris_patch_opens_taught_with_its_score_and_confusion():
 def test_csv_play_sends_a_trailing_text_column_as_a_label_before_its_row(rt, tmp_path):
     path = tmp_path / "labelled.csv"
     path.write_text("time_ms,a,b,kind\n0,1,2,apple\n10,3,4,pear\n10,5,6,apple\n20,7,8\n")
+    rt.scheduler.base_dir = str(tmp_path)  # the patch's folder: its files live there
     build(rt, {"play": ("csv.play", {"path": str(path)})})
     order = []
     for outlet in ("label", "values"):

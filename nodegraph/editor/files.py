@@ -79,8 +79,9 @@ class FileActions:
     def save_to(self, path):
         try:
             self.rt.save(path)
-        except (OSError, NodegraphError) as e:
-            reason = getattr(e, "strerror", None) or str(e)
+        except Exception as e:  # anything save raises is a message: the patch and its edits stay open
+            reason = getattr(e, "strerror", None) or (
+                str(e) if isinstance(e, (OSError, NodegraphError)) else f"{type(e).__name__}: {e}")
             self.fail(f"cannot save {path}: {reason}")
             self.dialogs.message("Cannot save", f"{path}: {reason}")
             return False
@@ -105,7 +106,7 @@ class FileActions:
             return False
         try:
             session.write_recovery(self.path, self.rt.to_doc())
-        except (OSError, NodegraphError) as e:
+        except Exception as e:  # called from the frame loop: a failure is a warning, never a crash
             self.say(f"could not write the recovery copy: {e}", "warning")
             return False
         self._autosaved = mark

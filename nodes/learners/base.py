@@ -29,6 +29,7 @@ from nodegraph.errors import EditError, ParamError
 from nodegraph.learn import fit as fitting
 from nodegraph.learn import predict
 from nodegraph.learn.snapshot import LearnerSnapshot, frozen
+from nodegraph.learn.spec import check_model
 from nodegraph.learn.worker import trainer
 
 CONTROL_INLETS = (
@@ -134,10 +135,7 @@ class Learner(Node):
             self.check_example(ex, where)
         if not isinstance(state.get("take", 0), int):
             raise ParamError("state 'take' must be a whole number")
-        model = state.get("model")
-        if model is not None and (not isinstance(model, dict) or not isinstance(model.get("spec"), dict)
-                                  or not isinstance(model.get("examples"), int)):
-            raise ParamError("state 'model' must be {\"examples\": n, \"spec\": {...}}")
+        check_model(self, state.get("model"), len(examples))
         return state
 
     def check_example(self, ex, where):
@@ -245,6 +243,8 @@ class Learner(Node):
             self._record(x)
         elif self._running:
             if self._predictor is not None:
+                if not np.isfinite(x).all():  # a model answers nan with a confident class
+                    raise NodeError("features contain a value that is not a number (nan or infinity): no output")
                 self.run_one(x)
 
     def _record(self, x):
