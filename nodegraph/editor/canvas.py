@@ -21,7 +21,7 @@ import dearpygui.dearpygui as dpg
 
 from ..commands import Connect, Disconnect, EditComment, Group, Move
 from ..node import Node, Placeholder
-from . import plots, values, widgets
+from . import plots, pointer, values, widgets
 
 NODE_PAD = (8, 5)  # imnodes' NodePadding (set in theme.py): a node's content starts this far inside its box
 _UNSEEN = object()
@@ -36,7 +36,7 @@ class NodeView:
 
     __slots__ = ("id", "node", "tag", "sig", "inlets", "outlets", "out_text", "out_type", "shown", "params", "param_shown",
                  "controls", "control_shown", "info_attr", "info_text", "progress", "info_shown",
-                 "error_attr", "error_text", "error_shown", "has_info", "theme", "plot",
+                 "error_attr", "error_text", "error_shown", "has_info", "theme", "plot", "pad",
                  "title", "rate_t", "rate_runs", "rate_shown")
 
     def __init__(self, node, tag, sig):
@@ -49,7 +49,7 @@ class NodeView:
         self.error_shown = None
         self.has_info = type(node).info is not Node.info
         self.theme = None
-        self.plot = None
+        self.plot = self.pad = None
         self.title = title(node)
         self.rate_t, self.rate_runs, self.rate_shown = time.monotonic(), node.runs, ""
 
@@ -113,6 +113,7 @@ class Canvas:
         self._unsubscribe = None
         self.events = queue.SimpleQueue()
         self.show_rates = True
+        self.pointer = pointer.Pointer(self)
         self._reset()
 
     def _reset(self):
@@ -158,6 +159,7 @@ class Canvas:
             if view.plot is not None:
                 view.plot.delete()
         self.graph = None
+        self.pointer.forget()
         self._reset()
         while not self.events.empty():
             self.events.get_nowait()
@@ -299,7 +301,8 @@ class Canvas:
                 self.attrs[attr] = (node.id, "in", inlet.name)
             relevant = set(relevant_params(node))
             rest = [spec for spec in specs.values() if spec.name in relevant]  # the others: in the inspector
-            limit = 0 if plots.has_view(node) else PARAMS_ON_NODE  # a plot's picture is what matters
+            # a plot's picture, a pad's square is what matters: their settings live in the inspector
+            limit = 0 if plots.has_view(node) or pointer.has_pad(node) else PARAMS_ON_NODE
             shown, hidden = rest[:limit], rest[limit:]
             for spec in shown:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
@@ -319,6 +322,9 @@ class Canvas:
             if plots.has_view(node):
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
                     view.plot = plots.PlotView(self.editor, node, attr)
+            if pointer.has_pad(node):
+                with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
+                    view.pad = pointer.PadView(self.pointer, node, attr)
             if view.has_info:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static, show=False) as attr:
                     view.info_text = dpg.add_text("", wrap=260)
@@ -330,6 +336,9 @@ class Canvas:
             view.error_attr = attr
         self.views[node.id] = view
         self.items[tag] = ("node", node.id)
+        if pointer.is_mouse(node):
+            self.pointer.mice.add(node.id)
+            self.pointer.feed(dpg.get_mouse_pos(local=False))  # it hears from the window at once
         self._order = None
         self._set_theme(view)
         self.refresh(view)
@@ -370,6 +379,7 @@ class Canvas:
         if view.plot is not None:
             view.plot.delete()
         del self.views[view.id]
+        self.pointer.drop(view.id)
         self._order = None
 
     # ---- live values ------------------------------------------------------------------
@@ -480,6 +490,8 @@ class Canvas:
                     dpg.set_value(item, shown)
                     self.changed = True
         if view.plot is not None and view.plot.refresh(node):
+            self.changed = True
+        if view.pad is not None and view.pad.refresh(node):
             self.changed = True
         if view.controls:
             inputs = node.inputs

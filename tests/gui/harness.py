@@ -278,7 +278,7 @@ def every_type(ed, out):
         relevant = set(node.relevant_params())
         shown = [p.name for p in type(node).params if p.name not in widgets.hidden_params(node)
                  and (p.name in relevant or p.name in node.inlet_map)]
-        limit = 0 if plots.has_view(node) else PARAMS_ON_NODE
+        limit = 0 if plots.has_view(node) or view.pad is not None else PARAMS_ON_NODE
         assert set(shown[:limit]) <= set(view.params), f"{node_id}: params missing on the node"
         assert set(view.params) <= relevant | set(node.inlet_map), f"{node_id}: a param that does not matter now"
         assert (view.plot is not None) == plots.has_view(node)
