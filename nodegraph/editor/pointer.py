@@ -154,6 +154,7 @@ class Pointer:
             dpg.add_mouse_move_handler(callback=self._on_move)
             dpg.add_mouse_down_handler(button=dpg.mvMouseButton_Left, callback=self._on_down)
             dpg.add_mouse_release_handler(button=dpg.mvMouseButton_Left, callback=self._on_release)
+            dpg.add_mouse_wheel_handler(callback=lambda sender, delta: canvas.editor.on_wheel(delta))
 
     def press(self, pad):
         self.pad = pad

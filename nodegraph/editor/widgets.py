@@ -113,12 +113,12 @@ def to_text(spec, value):
     return str(value)
 
 
-def inlet_control(inlet, parent, callback, user_data, node=None):
+def inlet_control(inlet, parent, callback, user_data, node=None, scale=1.0):
     """A button for a bang inlet, a checkbox for an on/off inlet, else None."""
     if inlet.type == "bang":
         if node is not None and node.type_id == "button":
             return dpg.add_button(label="bang", parent=parent, callback=callback, user_data=user_data,
-                                  width=90, height=26)
+                                  width=int(90 * scale), height=int(26 * scale))
         return dpg.add_button(label=inlet.name, parent=parent, callback=callback, user_data=user_data, small=True)
     if inlet.type == "bool":
         return dpg.add_checkbox(label=inlet.name, parent=parent, callback=callback, user_data=user_data,

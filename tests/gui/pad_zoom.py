@@ -130,9 +130,109 @@ def mouse_node(ed, out):
     return {"moves": len(got)}
 
 
+def on_screen_rects(ed):
+    """{key: (left, top, right, bottom)} of every node and comment as drawn, on the screen."""
+    pad = ed.canvas.node_pad()
+    out = {}
+    for item, key in ed.canvas.items.items():
+        (x, y), (w, h) = dpg.get_item_rect_min(item), dpg.get_item_rect_size(item)
+        out[key] = (x - pad[0], y - pad[1], x - pad[0] + w, y - pad[1] + h)
+    return out
+
+
+def cut_off(ed):
+    """The nodes and comments not wholly inside the canvas's visible area."""
+    cx, cy = dpg.get_item_pos(ed.canvas_parent)
+    cw, ch = dpg.get_item_rect_size(ed.canvas_parent)
+    return sorted(str(k) for k, (l, t, r, b) in on_screen_rects(ed).items()
+                  if l < cx or t < cy or r > cx + cw or b > cy + ch)
+
+
+def keys(*names):
+    def go():
+        for name in names:
+            xdo("key", name)
+            time.sleep(0.15)
+    return go
+
+
+@scenario
+def zoom_keys(ed, out):
+    """Ctrl+- / Ctrl+= / Ctrl+0 and Ctrl+wheel change the drawing's scale about the mouse;
+    Home (Show all) zooms out until the whole patch is in view. None of it moves a node
+    in the patch, makes an undo step or marks the patch changed."""
+    assert ed.open_now(str(ROOT / "patches" / "gesture.json"))
+    ed.run_for(0.5)
+    graph = ed.rt.graph
+    saved = dict(graph.pos)
+    steps = len(ed.rt.history.undo_stack)
+    zoom0 = ed.canvas.zoom
+    node = "gestures"
+    (w0, h0) = dpg.get_item_rect_size(ed.canvas.views[node].tag)
+    # the mouse over the learner's title: that point stays put while zooming
+    x, y = dpg.get_item_rect_min(ed.canvas.views[node].tag)
+    anchor = (x + 20, y + 4)
+    grid = ed.canvas.to_grid(anchor)
+    play(ed, lambda: xdo("mousemove", round(anchor[0]), round(anchor[1])))
+    play(ed, keys("ctrl+minus"))
+    frames(ed, 4)
+    zoom1 = ed.canvas.zoom
+    assert zoom1 < zoom0, (zoom0, zoom1)
+    w1, h1 = dpg.get_item_rect_size(ed.canvas.views[node].tag)
+    assert abs(w1 / w0 - zoom1 / zoom0) < 0.12 and abs(h1 / h0 - zoom1 / zoom0) < 0.15, (w0, h0, w1, h1)
+    sx, sy = ed.canvas.to_screen(grid)
+    assert abs(sx - anchor[0]) < 3 and abs(sy - anchor[1]) < 3, "the point under the mouse stays there"
+    play(ed, keys("ctrl+equal", "ctrl+equal"))
+    frames(ed, 4)
+    assert ed.canvas.zoom > zoom0, ed.canvas.zoom
+    play(ed, keys("ctrl+0"))
+    assert ed.canvas.zoom == 1.0
+    (w2, h2) = dpg.get_item_rect_size(ed.canvas.views[node].tag)
+
+    def wheel():
+        xdo("keydown", "ctrl")
+        time.sleep(0.05)
+        xdo("click", 5)  # the wheel turned towards the person: zoom out
+        time.sleep(0.15)
+        xdo("keyup", "ctrl")
+    play(ed, wheel)
+    frames(ed, 4)
+    assert ed.canvas.zoom < 1.0, ed.canvas.zoom
+    play(ed, keys("ctrl+0"))
+    frames(ed, 4)
+    before = cut_off(ed)
+    assert before, "gesture.json at 100% does not fit a 1280x800 window: Show all has work to do"
+    play(ed, keys("Home"))
+    wait_until(ed, lambda: ed._fit is None, what="Show all to settle")
+    frames(ed, 4)
+    assert not cut_off(ed), cut_off(ed)
+    assert ed.canvas.zoom < 1.0
+    assert dict(graph.pos) == saved, "the view changed, not the patch"
+    assert len(ed.rt.history.undo_stack) == steps and not ed.dirty
+    assert "whole patch is in view" in ed.status.message, ed.status.message
+    return {"zooms": [zoom0, zoom1], "fit": ed.canvas.zoom, "size_at_1": [w2, h2]}
+
+
+@scenario
+def examples_fit(ed, out, pictures=None):
+    """Every example patch, opened in a 1280x800 window, shows all its nodes and comments
+    at the zoom it was saved with: nothing cut off."""
+    report = {}
+    assert (dpg.get_viewport_width(), dpg.get_viewport_height()) == (1280, 800)
+    for path in sorted((ROOT / "patches").glob("*.json")):
+        assert ed.open_now(str(path)), ed.last_error
+        ed.run_for(0.6)  # values, learners' words and plots have come: boxes at their size
+        assert len(on_screen_rects(ed)) == len(ed.rt.graph.nodes) + len(ed.rt.graph.comments)
+        assert not cut_off(ed), f"{path.name} at zoom {ed.canvas.zoom}: cut off {cut_off(ed)}"
+        report[path.name] = ed.canvas.zoom
+        if pictures:  # a folder: a picture of each
+            app.write_png(ed, str(Path(pictures) / (path.stem + ".png")))
+    return report
+
+
 def main():
     name, out, *args = sys.argv[1:]
-    ed = app.Editor(960, 680)
+    ed = app.Editor(1280, 800)
     ed.fast = True
     frames(ed, 3)
     try:

@@ -57,3 +57,13 @@ def test_the_mouse_node_says_it_needs_the_window_and_sends_what_the_editor_posts
 
 def test_an_editor_feeds_the_mouse_node_so_it_does_not_complain(run):
     assert run("mouse_node")["moves"] >= 5
+
+
+def test_zoom_keys_and_wheel_scale_the_view_and_show_all_fits(run):
+    report = run("zoom_keys")
+    assert report["fit"] < 1.0
+
+
+def test_every_example_patch_fits_a_1280x800_window_at_its_saved_zoom(run):
+    report = run("examples_fit")
+    assert len(report) >= 10
