@@ -130,8 +130,12 @@ class PadView:
 
     def centre(self):
         """The pad's middle on the screen (for tests that drag on it with the real mouse)."""
+        return self.screen_of(0.5, 0.5)
+
+    def screen_of(self, u, v):
+        """The screen point of a place on the pad, u from the left, v from the bottom (0..1)."""
         x0, y0 = dpg.get_item_rect_min(self.drawlist)
-        return (x0 + self.size / 2, y0 + self.size / 2)
+        return (x0 + u * self.size, y0 + (1 - v) * self.size)
 
 
 def _on_press(sender, app_data):

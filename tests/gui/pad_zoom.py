@@ -230,6 +230,68 @@ def examples_fit(ed, out, pictures=None):
     return report
 
 
+@scenario
+def gesture_circle(ed, out, picture=None):
+    """gesture.json as a person plays it: a circle drawn on the pad (real pointer events) is
+    named "circle" by ml.gesture, at the zoom the patch opens with."""
+    assert ed.open_now(str(ROOT / "patches" / "gesture.json"))
+    ed.run_for(0.5)
+    assert ed.canvas.zoom < 1, "gesture.json opens zoomed out to fit"
+    pad = pad_of(ed, "pad")
+    node = ed.rt.graph.nodes["gestures"]
+    named = []
+    node.watch("label", named.append)
+    # as the taught circles: centre (0.41, 0.40), radius 0.2, from the right, anticlockwise
+    pts = [pad.screen_of(0.41 + 0.2 * math.cos(a), 0.40 + 0.2 * math.sin(a))
+           for a in (2 * math.pi * i / 40 for i in range(41))]
+    play(ed, stroke(pts, pause=0.02))
+    wait_until(ed, lambda: "circle" in named, seconds=5, what=f"ml.gesture to name the circle (named {named})")
+    ed.run_for(0.8)  # the scope and the display show it
+    assert len(pad.points) > 20, "the stroke is drawn on the pad"
+    if picture:
+        ed.select("gestures")
+        app.write_png(ed, picture)
+    return {"named": [str(n) for n in named], "zoom": ed.canvas.zoom}
+
+
+@scenario
+def teach_areas(ed, out, picture=None):
+    """mouse-classifier.json taught from scratch by drawing on the pad: three classes, each
+    scribbled over its own area while recording; after training, a point in each area is
+    named by its class."""
+    from nodegraph import BANG
+    assert ed.open_now(str(ROOT / "patches" / "mouse-classifier.json"))
+    ed.run_for(0.5)
+    clf = ed.rt.graph.nodes["classifier"]
+    pad = pad_of(ed, "pad")
+    ed.rt.send("classifier", "clear", BANG)
+    wait_until(ed, lambda: not clf.state.get("examples"), what="the examples to be cleared")
+    areas = {1: (0.22, 0.25), 2: (0.75, 0.3), 3: (0.5, 0.78)}
+    for label, (cx, cy) in areas.items():
+        ed.set_param("class", "value", float(label))
+        ed.rt.send("classifier", "record", True)
+        zigzag = [(cx + 0.13 * math.cos(1.7 * i), cy + 0.12 * math.sin(1.3 * i)) for i in range(40)]
+        play(ed, stroke([pad.screen_of(u, v) for u, v in zigzag], pause=0.03))
+        ed.rt.send("classifier", "record", False)
+        ed.run_for(0.2)
+    examples = ed.rt.call(lambda: list(clf.state["examples"]))
+    counts = {c: sum(1 for e in examples if e["y"] == c) for c in areas}
+    assert all(n >= 10 for n in counts.values()), counts
+    ed.rt.send("classifier", "train", BANG)
+    wait_until(ed, lambda: clf._predictor is not None and clf._job is None, seconds=30, what="training")
+    said = []
+    clf.watch("label", said.append)
+    for label, (cx, cy) in areas.items():
+        x, y = pad.screen_of(cx, cy)
+        play(ed, stroke([(x, y), (x + 1, y)]))
+        wait_until(ed, lambda: said and said[-1] == label, what=f"the classifier to say {label} (said {said[-3:]})")
+    ed.run_for(1.0)  # the plot shades the regions
+    if picture:
+        ed.select("classifier")
+        app.write_png(ed, picture)
+    return {"counts": counts}
+
+
 def main():
     name, out, *args = sys.argv[1:]
     ed = app.Editor(1280, 800)

@@ -67,3 +67,11 @@ def test_zoom_keys_and_wheel_scale_the_view_and_show_all_fits(run):
 def test_every_example_patch_fits_a_1280x800_window_at_its_saved_zoom(run):
     report = run("examples_fit")
     assert len(report) >= 10
+
+
+def test_a_circle_drawn_on_the_gesture_patchs_pad_is_named_circle(run):
+    assert "circle" in run("gesture_circle")["named"]
+
+
+def test_classes_taught_as_areas_drawn_on_the_pad(run):
+    assert set(run("teach_areas")["counts"]) == {"1", "2", "3"}
