@@ -288,8 +288,9 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions):
     def size_to_show(self, box, margin=FIT_MARGIN):
         """The window size at which the canvas shows `box` (grid) as it is panned now."""
         _, _, vx1, vy1 = self.visible_box()
-        return (int(dpg.get_viewport_width() + box[2] + margin - vx1),
-                int(dpg.get_viewport_height() + box[3] + margin - vy1))
+        z = self.canvas.zoom  # grid units to screen pixels
+        return (int(dpg.get_viewport_width() + (box[2] - vx1) * z + margin),
+                int(dpg.get_viewport_height() + (box[3] - vy1) * z + margin))
 
     def fit_window(self, largest, smallest=None, box=None):
         """Size the window so the whole patch is in view: it grows (up to `largest`), and

@@ -570,9 +570,10 @@ class Canvas:
             kind, key = self.items.get(item, (None, None))
             drawn = dpg.get_item_pos(item)
             pos = self.grid_of(drawn)
+            comments = graph.comments
             if kind == "node" and key in graph.pos and not _same_pos(drawn, self.drawn(graph.pos[key])):
                 cmds.append(Move(key, pos))
-            elif kind == "comment" and key in graph.comments and not _same_pos(drawn, self.drawn(graph.comments[key].pos)):
+            elif kind == "comment" and key in comments and not _same_pos(drawn, self.drawn(comments[key].pos)):
                 cmds.append(EditComment(key, pos=pos))
                 self.comment_shown[key] = (self.comment_shown[key][0], pos)
         if not cmds:
@@ -644,7 +645,14 @@ class Canvas:
             self.origin = (float(origin[0]), float(origin[1]))
         graph = self.graph
         if graph is not None:
+            # drawing again must not lose what the engine reported meanwhile (a finished take)
+            pending, takes = [], self.takes
+            while not self.events.empty():
+                pending.append(self.events.get_nowait())
             self.attach(graph)
+            for event in pending:
+                self.events.put(event)
+            self.takes = takes
         self.changed = True
 
     def boxes(self):

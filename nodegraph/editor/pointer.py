@@ -178,8 +178,10 @@ class Pointer:
         pos = dpg.get_mouse_pos(local=False)
         pad = self.pad
         if pad is not None:
-            if dpg.does_item_exist(pad.drawlist) and dpg.is_item_active(pad.drawlist):
-                pad.move(pos)
+            if dpg.does_item_exist(pad.drawlist):
+                pad.move(pos)  # also when the button came up in this frame: where the stroke ended
+                if not dpg.is_item_active(pad.drawlist):
+                    self.pad = None
             else:
                 self.pad = None
         if self.mice:

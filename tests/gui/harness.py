@@ -140,8 +140,8 @@ def open_examples(ed, out):
 
 # the teaching patches, laid out for the editor's boxes as they are drawn now
 LAID_OUT = {"hello.json", "mouse-classifier.json", "xy-to-synth.json", "gesture.json", "iris.json",
-            "cafeteria.json", "metro-count.json", "wekinator-classifier.json", "wekinator-regression.json",
-            "wekinator-gesture.json"}
+            "cafeteria.json", "metro-count.json", "midi-mapping.json", "wekinator-classifier.json",
+            "wekinator-regression.json", "wekinator-gesture.json"}
 
 
 @scenario

@@ -98,6 +98,21 @@ def pad_stroke(ed, out):
     assert ed.rt.graph.pos[xy] == (40.0, 40.0), "drawing on the pad does not move the node"
     assert len(ed.rt.history.undo_stack) == steps, "playing the pad is not an undo step"
     assert ed.dirty == dirty
+    assert abs(pts[-1][0] - 0.85) < 0.02 and abs(pts[-1][1] - 0.5) < 0.02, f"the stroke ends where it ended: {pts[-1]}"
+    # a flick: the button comes up at once after the last move; the end still arrives
+    x0, y0 = pad.screen_of(0.2, 0.2)
+    x1, y1 = pad.screen_of(0.7, 0.9)
+
+    def flick():
+        xdo("mousemove", round(x0), round(y0))
+        time.sleep(0.08)
+        xdo("mousedown", 1)
+        time.sleep(0.08)
+        xdo("mousemove", round(x1), round(y1))
+        xdo("mouseup", 1)
+    play(ed, flick)
+    wait_until(ed, lambda: abs(node.params["value"][0] - 0.7) < 0.02 and abs(node.params["value"][1] - 0.9) < 0.02,
+               what=f"the flick's end point (the pad is at {node.params['value']})")
     # a value arriving on `in` moves the dot
     ed.rt.send(xy, "in", [0.9, 0.1])
     wait_until(ed, lambda: pad.shown == pad.to_pixel(node, [0.9, 0.1]), what="the dot to follow `in`")
