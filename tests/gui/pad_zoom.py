@@ -307,6 +307,37 @@ def teach_areas(ed, out, picture=None):
     return {"counts": counts}
 
 
+@scenario
+def side_panel(ed, out):
+    """The bar beside the inspector drags to resize it (real mouse); Ctrl+I hides it and the
+    canvas takes its room, and shows it again."""
+    frames(ed, 3)
+    cw0 = dpg.get_item_rect_size(ed.canvas_parent)[0]
+    sx, sy = dpg.get_item_rect_min(ed.splitter)
+    _, sh = dpg.get_item_rect_size(ed.splitter)
+
+    def drag():
+        xdo("mousemove", round(sx + 2), round(sy + sh / 2))
+        time.sleep(0.1)
+        xdo("mousedown", 1)
+        for k in range(1, 11):
+            xdo("mousemove", round(sx + 2 - 20 * k), round(sy + sh / 2))
+            time.sleep(0.02)
+        time.sleep(0.1)
+        xdo("mouseup", 1)
+    play(ed, drag)
+    cw1 = dpg.get_item_rect_size(ed.canvas_parent)[0]
+    assert abs((cw0 - cw1) - 200) < 12, f"the canvas is {cw0 - cw1} px narrower, not 200: the inspector wider"
+    play(ed, keys("ctrl+i"))
+    frames(ed, 3)
+    cw2 = dpg.get_item_rect_size(ed.canvas_parent)[0]
+    assert not dpg.is_item_shown(ed.side) and cw2 > cw0 + 200, (cw0, cw2)
+    play(ed, keys("ctrl+i"))
+    frames(ed, 3)
+    assert dpg.is_item_shown(ed.side) and abs(dpg.get_item_rect_size(ed.canvas_parent)[0] - cw1) < 3
+    return {"widths": [cw0, cw1, cw2]}
+
+
 def main():
     name, out, *args = sys.argv[1:]
     ed = app.Editor(1280, 800)

@@ -75,3 +75,7 @@ def test_a_circle_drawn_on_the_gesture_patchs_pad_is_named_circle(run):
 
 def test_classes_taught_as_areas_drawn_on_the_pad(run):
     assert set(run("teach_areas")["counts"]) == {"1", "2", "3"}
+
+
+def test_the_inspector_resizes_with_its_bar_and_hides_with_ctrl_i(run):
+    run("side_panel")
