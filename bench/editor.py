@@ -57,9 +57,10 @@ def counters_doc(chains, piled=False, dx=0):
     return {"format": "nodegraph-patch", "version": 1, "nodes": nodes, "links": links}
 
 
-def pad_doc(port):
-    """The 200 counters, and an xy pad at the top left sending its point by OSC to `port`."""
-    doc = counters_doc(40, dx=260)
+def pad_doc(port, chains=40):
+    """The 200 counters (5 per chain), and an xy pad at the top left sending its point by
+    OSC to `port`."""
+    doc = counters_doc(chains, dx=260)
     doc["nodes"]["pad"] = {"type": "xy", "params": {}, "pos": [30, 30]}
     doc["nodes"]["out"] = {"type": "osc.out", "params": {"port": port, "address": "/pad"}, "pos": [30, 420]}
     doc["links"].append(["pad", "xy", "out", "values"])
@@ -99,7 +100,8 @@ def pad_bench(editor, args, path, sock):
                 data = sock.recv(512)
             except socket.timeout:
                 continue
-            arrived.append((time.perf_counter(), float(OscMessage(data).params[0])))
+            x, y = OscMessage(data).params[:2]
+            arrived.append((time.perf_counter(), float(x), float(y)))
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
 
@@ -121,18 +123,19 @@ def pad_bench(editor, args, path, sock):
     frame = (statistics.median(times) * 1000, times[int(len(times) * 0.95)] * 1000)
     points = len(arrived)
 
-    # latency: one motion every 50 ms to a new column of the pad
-    x0, _ = pad.screen_of(0, 0)
-    sent = []  # (perf_counter, expected x)
+    # latency: one motion every 50 ms, each to a place of the pad not visited before
+    x0, y0 = pad.screen_of(0, 1)
+    span = pad.size - 12
+    sent = []  # (perf_counter, expected x, expected y)
 
     def steps():
-        xdo("mousemove", round(x0 + 4), round(cy))
+        xdo("mousemove", round(x0 + 3), round(y0 + 3))
         xdo("mousedown", 1)
         time.sleep(0.1)
         for i in range(args.motions):
-            col = 6 + (i * 7) % (pad.size - 12)
-            xdo("mousemove", round(x0 + col), round(cy))
-            sent.append((time.perf_counter(), col / pad.size))
+            col, row = 6 + (i * 7) % span, 6 + 4 * (i // span)
+            xdo("mousemove", round(x0 + col), round(y0 + row))
+            sent.append((time.perf_counter(), col / pad.size, 1 - row / pad.size))
             time.sleep(0.05)
         xdo("mouseup", 1)
     arrived.clear()
@@ -141,11 +144,30 @@ def pad_bench(editor, args, path, sock):
     stop.set()
     listener.join()
     latencies = []
-    for t, x in sent:
-        got = next((ta for ta, xa in arrived if ta >= t and abs(xa - x) < 0.5 / pad.size), None)
+    near = 0.5 / pad.size
+    for t, x, y in sent:  # a motion that shares a frame with the next one is sent as that one
+        got = next((ta for ta, xa, ya in arrived if ta >= t and abs(xa - x) < near and abs(ya - y) < near), None)
         if got is not None:
             latencies.append((got - t) * 1000)
     return frame, points, latencies, len(sent)
+
+
+def pads(editor, args, folder, base):
+    for chains, label in ((0, "alone"), (40, "with 200 live nodes")):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            pad_path = os.path.join(folder, f"pad{chains}.json")
+            patchfile.write(pad_path, pad_doc(sock.getsockname()[1], chains))
+            (med, p95), points, lat, motions = pad_bench(editor, args, pad_path, sock)
+        print(f"drawing on an xy pad {label}: frame median {med:.2f} ms / p95 {p95:.2f} ms "
+              f"(x{med / base:.1f} baseline), {points} points sent by OSC")
+        if lat:
+            lat.sort()
+            print(f"  pad-to-OSC latency (pointer motion -> OSC message out): median "
+                  f"{statistics.median(lat):.1f} ms, p99 {lat[min(len(lat) - 1, int(len(lat) * 0.99))]:.1f} ms, "
+                  f"max {lat[-1]:.1f} ms ({len(lat)} of {motions} motions have their own message)")
+        else:
+            print(f"  pad-to-OSC latency: none of {motions} motions arrived")
 
 
 def frame_times(editor, frames):
@@ -176,7 +198,7 @@ def run(args):
         # Rounds interleave the cases, so a burst of load from other processes (the
         # machine is shared) lands on all of them alike; each case reports the median of
         # its round medians.
-        cases = ("empty", "spread", "piled")
+        cases = ("empty",) if args.pad_only else ("empty", "spread", "piled")
         results = {name: [] for name in cases}
         for _ in range(args.rounds):
             for name in cases:
@@ -189,8 +211,12 @@ def run(args):
         print(f"viewport {width}x{height}, {args.rounds} rounds of {args.frames} frames, median / p95 frame time:")
         for name, label in (("empty", "empty patch (baseline)"), ("spread", "200 live nodes, spread"),
                             ("piled", "200 live nodes, all on screen")):
+            if name not in summary:
+                continue
             med, p95 = summary[name]
             print(f"  {label:32s} {med:6.2f} ms / {p95:6.2f} ms   x{med / base:4.1f} baseline")
+        if args.pad_only:
+            return pads(editor, args, folder, base)
         assert editor.open_now(paths["spread"])
         editor.run_for(0.5)
         updates = sum(1 for v in editor.canvas.views.values() if v.shown or v.info_shown)
@@ -207,20 +233,7 @@ def run(args):
         print(f"open a {n}-node patch (load, draw, first frame): median {statistics.median(opens):.2f} s "
               f"(best {min(opens):.2f} s)")
 
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            pad_path = os.path.join(folder, "pad.json")
-            patchfile.write(pad_path, pad_doc(sock.getsockname()[1]))
-            (med, p95), points, lat, motions = pad_bench(editor, args, pad_path, sock)
-        print(f"drawing on an xy pad with 200 live nodes: frame median {med:.2f} ms / p95 {p95:.2f} ms "
-              f"(x{med / base:.1f} baseline), {points} points sent by OSC")
-        if lat:
-            lat.sort()
-            print(f"pad-to-OSC latency (pointer motion -> OSC message out): median {statistics.median(lat):.1f} ms, "
-                  f"p99 {lat[min(len(lat) - 1, int(len(lat) * 0.99))]:.1f} ms, max {lat[-1]:.1f} ms "
-                  f"({len(lat)} of {motions} motions answered)")
-        else:
-            print(f"pad-to-OSC latency: none of {motions} motions arrived")
+        pads(editor, args, folder, base)
     finally:
         editor.close()
 
@@ -231,6 +244,7 @@ def main():
     parser.add_argument("--frames", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--motions", type=int, default=200, help="pointer motions timed for the pad latency")
+    parser.add_argument("--pad-only", action="store_true", help="only the baseline and the pad")
     args = parser.parse_args()
     if xdisplay.have_display():
         run(args)
