@@ -186,10 +186,13 @@ class Button(Node):
 
 @register("xy", category="control")
 class XY(Control):
-    """A 2-D pad: drag a point and it sends its position as [x, y].
+    """A 2-D pad: a square you draw on. Press on it and move: the dot follows and
+    it sends its place as [x, y] all the way along, so a drawn shape (a circle, a
+    zigzag) arrives as the many points of its path, ready to record.
 
     x goes from `xmin` (left) to `xmax` (right), y from `ymin` (bottom) to `ymax`
-    (top). It also sends x and y alone. A 2-number list on `in` moves the point.
+    (top). It also sends x and y alone. A 2-number list on `in` moves the dot.
+    Playing the pad is not an edit: it is not an undo step.
     """
 
     outlets = (Outlet("xy", "vector", help="[x, y]"), Outlet("x", "float"), Outlet("y", "float"))
@@ -223,6 +226,59 @@ class XY(Control):
         self.emit("y", y)
         self.emit("x", x)
         self.emit("xy", np.array([x, y]))
+
+
+@register("mouse", category="source")
+class Mouse(Node):
+    """The mouse pointer over the editor window: where it is, as numbers from 0 to 1.
+
+    x goes from 0 at the window's left edge to 1 at its right edge, y from 0 at
+    the bottom to 1 at the top. It sends [x, y] (and x and y alone) each time the
+    pointer moves, and `button` on (true) while the left button is held, off when
+    it is let go. Wire it to a learner or a synth and move the mouse: nothing else
+    to build. It needs the editor window (`nodegraph edit`); run without one, it
+    says so and sends nothing.
+    """
+
+    inlets = ()
+    outlets = (Outlet("xy", "vector", help="[x, y]"), Outlet("x", "float"), Outlet("y", "float"),
+               Outlet("button", "bool", help="on while the left button is held"))
+    NEEDS_WINDOW = "the mouse node needs the editor window (nodegraph edit): without one it sends nothing"
+    WAIT_MS = 1000.0  # an editor posts the pointer at once; later than this, there is none
+
+    def setup(self):
+        self._at, self._button, self._timer = None, False, None
+
+    def start(self):
+        if self._at is None and self.host is not None:
+            self._timer = self.schedule(self.WAIT_MS, self._check)
+
+    def stop(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check(self):
+        self._timer = None
+        if self._at is None:
+            self.log(self.NEEDS_WINDOW, "warning")
+
+    def pointer(self, x, y, button):
+        """The editor's reading of the pointer (posted to the scheduler thread)."""
+        first, moved = self._at is None, (x, y) != self._at
+        self._at = (x, y)
+        if bool(button) != self._button or first:
+            self._button = bool(button)
+            self.emit("button", self._button)
+        if moved:
+            self.emit("y", y)
+            self.emit("x", x)
+            self.emit("xy", np.array([x, y]))
+
+    def info(self):
+        if self._at is None:
+            return {"status": "waiting for the pointer over the editor window"}
+        return {"x": self._at[0], "y": self._at[1], "button": self._button}
 
 
 @register("noise", category="source")

@@ -1,9 +1,10 @@
 """Make the README's editor screenshots: python docs/screenshots/make.py [NAME ...]
 
-Each teaching patch (TEACHING) is opened in the editor, played the way a person
-would play it (the point moved on the xy pad, a gesture drawn, the iris file
-replayed, the Wekinator patches driven over real OSC by a Wekinator-style
-client), and written as NAME.png with the window sized to the whole patch.
+Each teaching patch (TEACHING) is opened in a 1280x800 editor window (at the zoom
+it was saved with, which fits that window), played the way a person would play it
+(classes drawn as areas on the xy pad with the real pointer, a circle drawn and
+named, the iris file replayed, the Wekinator patches driven over real OSC by a
+Wekinator-style client), and written as NAME.png.
 "teach" builds a small teach-by-example patch through the editor's own gestures
 and writes editor.png, object-box.png, refused-link.png and the patch as
 teach-by-example.json. Without names, all of them.
@@ -123,11 +124,30 @@ def wait(editor, cond, seconds=30, what="a condition"):
 
 # ---- playing the teaching patches --------------------------------------------------------------
 
-def glide(editor, node_id, points, step=0.04):
-    """Move an xy pad through `points`, as a hand would (one position per frame or two)."""
-    for p in points:
-        editor.set_param(node_id, "value", [float(p[0]), float(p[1])])
-        editor.run_for(step)
+def draw(editor, node_id, points, pause=0.02):
+    """Draw a stroke on an xy pad with the real pointer (xdotool): press at the first
+    point, move through the others, let go. Points are on the pad, 0..1, y up."""
+    import threading
+    pad = editor.canvas.views[node_id].pad
+    screen = [pad.screen_of(u, v) for u, v in points]
+
+    def xdo(*args):
+        subprocess.run(["xdotool", *map(str, args)], check=True)
+
+    def go():
+        xdo("mousemove", *map(round, screen[0]))
+        time.sleep(0.08)
+        xdo("mousedown", 1)
+        for x, y in screen[1:]:
+            xdo("mousemove", round(x), round(y))
+            time.sleep(pause)
+        xdo("mouseup", 1)
+    worker = threading.Thread(target=go)
+    worker.start()
+    while worker.is_alive():
+        editor.frame()
+        time.sleep(0.002)
+    editor.run_for(0.1)
 
 
 def plotted(editor, node_id):
@@ -146,9 +166,19 @@ def hello(ed):
 
 
 def mouse_classifier(ed):
+    """Taught again from scratch: each class scribbled over its own area of the pad."""
+    node = ed.rt.graph.nodes["classifier"]
+    ed.rt.send("classifier", "clear", BANG)
+    for label, (cx, cy) in ((1, (0.22, 0.25)), (2, (0.75, 0.3)), (3, (0.5, 0.78))):
+        ed.set_param("class", "value", float(label))
+        ed.rt.send("classifier", "record", True)
+        draw(ed, "pad", [(cx + 0.13 * np.cos(1.7 * i), cy + 0.12 * np.sin(1.3 * i)) for i in range(40)], 0.03)
+        ed.rt.send("classifier", "record", False)
+    ed.rt.send("classifier", "train", BANG)
+    wait(ed, lambda: node._predictor is not None and node._job is None, 60, "training")
     wait(ed, plotted(ed, "plot"), what="the regions")
-    t = np.linspace(0, 1, 20)
-    glide(ed, "pad", np.column_stack([0.3 + 0.25 * t, 0.35 + 0.45 * t]))
+    t = np.linspace(0, 1, 30)
+    draw(ed, "pad", np.column_stack([0.2 + 0.35 * t, 0.25 + 0.5 * t]))  # from area 1 into area 3
     return "classifier"
 
 
@@ -156,14 +186,16 @@ def xy_to_synth(ed):
     wait(ed, idle(ed, "mapper"), 60, "the model to be restored")
     wait(ed, plotted(ed, "plot"), what="the output surface")
     t = np.linspace(0, 1, 20)
-    glide(ed, "pad", np.column_stack([0.5 - 0.2 * t, 0.5 + 0.2 * t]))
+    draw(ed, "pad", np.column_stack([0.5 - 0.2 * t, 0.5 + 0.2 * t]))
 
 
 def gesture(ed):
-    glide(ed, "pad", [(0.5, 0.5)] * 5)
-    t = np.linspace(0, 1, 24)
-    glide(ed, "pad", np.column_stack([0.14 + 0.72 * t, 0.85 + 0.01 * np.sin(9 * t)]), step=0.05)
+    """A circle drawn on the pad, as the taught ones: ml.gesture names it."""
+    a = np.linspace(0, 2 * np.pi, 41)
+    draw(ed, "pad", np.column_stack([0.41 + 0.2 * np.cos(a), 0.40 + 0.2 * np.sin(a)]))
+    wait(ed, lambda: ed.rt.graph.nodes["gestures"].last.get("label") == "circle", 10, "the circle to be named")
     ed.run_for(0.3)
+    return "gestures"
 
 
 def iris(ed):
@@ -284,7 +316,6 @@ def teaching_shot(name):
         if selected:
             ed.select(selected)
         ed.say(f"opened patches/{name}.json", "ok")
-        app.fit_shot(ed)
         capture(ed, f"{name}.png")
     finally:
         ed.close()

@@ -23,6 +23,7 @@ from ..errors import NodegraphError, ParamError
 from ..runtime import Runtime
 from ..types import BANG
 from . import fuzzy, layout, session, widgets, xdisplay
+from .view import SIDE_WIDTH, ViewActions
 from .canvas import Canvas
 from .clipboard import ClipboardActions
 from .dialogs import Dialogs
@@ -40,15 +41,16 @@ from .theme import BACKGROUND, Themes
 FAST, LIVE, STILL = 1 / 60, 1 / 8, 1 / 5
 AWAKE = 1.5  # seconds of full frame rate after the last input
 SHIELD_AFTER_CLICK = 0.5  # a dialog closed this soon after a mouse press was closed by it
-SIDE_WIDTH, CONSOLE_HEIGHT = 320, 150
+CONSOLE_HEIGHT = 150
 FIT_MARGIN = 24  # grid pixels left around a patch that is fitted into view
 SHOT_LARGEST, SHOT_SMALLEST = (2400, 1500), (900, 560)  # screenshots sized to the patch stay within these
 
 
 
-class Editor(FileActions, ClipboardActions, InputActions):
-    """The window and the open patch. Gestures on files, the clipboard and the keyboard
-    live in their own modules (files.py, clipboard.py, keys.py) as mixins."""
+class Editor(FileActions, ClipboardActions, InputActions, ViewActions):
+    """The window and the open patch. Gestures on files, the clipboard, the keyboard and
+    the view (zoom, show all) live in their own modules (files.py, clipboard.py, keys.py,
+    view.py) as mixins."""
 
     def __init__(self, width=1280, height=800, title="nodegraph"):
         xdisplay.require_display()
@@ -92,7 +94,8 @@ class Editor(FileActions, ClipboardActions, InputActions):
                 with dpg.child_window(width=-SIDE_WIDTH, height=-CONSOLE_HEIGHT, border=False,
                                       no_scrollbar=True, no_scroll_with_mouse=True) as self.canvas_parent:
                     self.canvas = Canvas(self, self.canvas_parent)
-                with dpg.child_window(width=-1, height=-CONSOLE_HEIGHT, border=True):
+                self.add_splitter(CONSOLE_HEIGHT)  # drag it to make the inspector wider or narrower (view.py)
+                with dpg.child_window(width=-1, height=-CONSOLE_HEIGHT, border=True) as self.side:
                     with dpg.tab_bar() as self.tabs:
                         with dpg.tab(label="Inspector") as self.inspector_tab:
                             self.inspector = Inspector(self, self.inspector_tab)
@@ -288,14 +291,7 @@ class Editor(FileActions, ClipboardActions, InputActions):
         self.try_do(cmds[0] if len(cmds) == 1 else Group(cmds, "delete"))
 
     def _boxes(self):
-        rects = {}
-        graph = self.rt.graph
-        for item, key in self.canvas.items.items():
-            pos = graph.pos.get(key[1]) if key[0] == "node" else getattr(graph.comments.get(key[1]), "pos", None)
-            w, h = dpg.get_item_rect_size(item)
-            if pos is not None and w > 0:
-                rects[key] = (pos[0], pos[1], w, h)
-        return rects
+        return self.canvas.boxes()
 
     def _hint_overlaps(self):
         moves = layout.spread(self._boxes(), margin=0)
@@ -315,26 +311,12 @@ class Editor(FileActions, ClipboardActions, InputActions):
 
     # ---- seeing the whole patch ------------------------------------------------------------
 
-    def content_box(self):
-        """(left, top, right, bottom) on the grid around every node and comment as drawn, or None."""
-        rects = list(self._boxes().values())
-        if not rects:
-            return None
-        return (min(r[0] for r in rects), min(r[1] for r in rects),
-                max(r[0] + r[2] for r in rects), max(r[1] + r[3] for r in rects))
-
-    def visible_box(self):
-        """(left, top, right, bottom) on the grid of the part of the canvas in view."""
-        cx, cy = dpg.get_item_pos(self.canvas_parent)  # a child window's pos is on the screen
-        cw, ch = dpg.get_item_rect_size(self.canvas_parent)
-        x0, y0 = self.canvas.to_grid((cx, cy))
-        return (x0, y0, x0 + cw, y0 + ch)
-
     def size_to_show(self, box, margin=FIT_MARGIN):
         """The window size at which the canvas shows `box` (grid) as it is panned now."""
         _, _, vx1, vy1 = self.visible_box()
-        return (int(dpg.get_viewport_width() + box[2] + margin - vx1),
-                int(dpg.get_viewport_height() + box[3] + margin - vy1))
+        z = self.canvas.zoom  # grid units to screen pixels
+        return (int(dpg.get_viewport_width() + (box[2] - vx1) * z + margin),
+                int(dpg.get_viewport_height() + (box[3] - vy1) * z + margin))
 
     def fit_window(self, largest, smallest=None, box=None):
         """Size the window so the whole patch is in view: it grows (up to `largest`), and
@@ -359,31 +341,6 @@ class Editor(FileActions, ClipboardActions, InputActions):
     def screen_limit(self):
         screen = xdisplay.screen_size()
         return (screen[0], screen[1] - 40) if screen else (dpg.get_viewport_width(), dpg.get_viewport_height())
-
-    def show_all(self):
-        """View > Show all: bring every node and comment into view. The patch moves so its
-        top-left corner is in view (one undo step) and the window grows up to the screen;
-        what still does not fit is on the minimap."""
-        box = self.content_box()
-        if box is None:
-            self.say("the patch is empty")
-            return
-        vis = self.visible_box()
-        if box[0] < vis[0] or box[1] < vis[1] or box[2] > vis[2] or box[3] > vis[3]:
-            dx, dy = vis[0] + FIT_MARGIN - box[0], vis[1] + FIT_MARGIN - box[1]
-            graph = self.rt.graph
-            cmds = [Move(n, (float(x + dx), float(y + dy))) for n, (x, y) in graph.pos.items()]
-            cmds += [EditComment(c, pos=(float(cm.pos[0] + dx), float(cm.pos[1] + dy)))
-                     for c, cm in graph.comments.items()]
-            if cmds and (dx or dy):
-                self.try_do(Group(cmds, "show all"))
-                box = (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
-        if self.fit_window(self.screen_limit(), box=box):
-            self.say("the whole patch is in view")
-        else:
-            self.menubar.set_minimap(True)
-            self.say("the patch is larger than the screen: the minimap (bottom right) shows all of it; "
-                     "drag with the middle mouse button to pan", "warning")
 
     # ---- comments ------------------------------------------------------------------------
 
@@ -566,8 +523,8 @@ def main(path=None):
             if os.path.exists(path):
                 if editor.open_now(path):
                     editor.run_frames(2)  # boxes have their sizes once drawn
-                    if not editor.fit_window(editor.screen_limit()):
-                        editor.menubar.set_minimap(True)
+                    if not editor.fit_window(editor.screen_limit()) and not editor.fits():
+                        editor.show_all()  # zoomed out until it fits; its saved positions stay
                 editor.offer_recovery(path)
             else:
                 editor.path = os.path.abspath(path)

@@ -7,6 +7,11 @@ events arrive on the scheduler thread, so they only go into a queue here and are
 applied between frames on the main thread. Each event names what to look at
 again (a node, a link, a comment), and looking again compares with the graph as
 it is now, so events that arrive late, twice or out of order draw the same.
+
+Zoom: imnodes has none, so the canvas draws the patch scaled itself. A node at
+grid position g is drawn at (g - origin) * zoom, with a font and widgets `zoom`
+times their size; a change of zoom draws every node again. The view (zoom and
+origin) is never the saved positions: a drag is turned back into grid units.
 """
 from __future__ import annotations
 
@@ -21,14 +26,15 @@ import dearpygui.dearpygui as dpg
 
 from ..commands import Connect, Disconnect, EditComment, Group, Move
 from ..node import Node, Placeholder
-from . import itemstate, plots, values, widgets
+from . import itemstate, plots, pointer, values, view, widgets
 
-NODE_PAD = (8, 5)  # imnodes' NodePadding (set in theme.py): a node's content starts this far inside its box
+NODE_PAD = (8, 5)  # imnodes' NodePadding at zoom 1 (theme.py): a node's content starts this far inside its box
 _UNSEEN = object()
 REFRESH_PERIOD = 0.1  # seconds between two readings of one node's live values (10 Hz)
 COMMENT_WIDTH = 52  # characters per line of a comment
 PARAMS_ON_NODE = 5  # more settings than this live in the inspector, so a node stays readable
 RATE_PERIOD = 1.0  # seconds of runs a message-rate reading counts (it changes at most this often)
+WIDGET_W = 110  # a param widget's width at zoom 1
 
 
 class NodeView:
@@ -36,7 +42,7 @@ class NodeView:
 
     __slots__ = ("id", "node", "tag", "sig", "inlets", "outlets", "out_text", "out_type", "shown", "params", "param_shown",
                  "controls", "control_shown", "info_attr", "info_text", "progress", "info_shown",
-                 "error_attr", "error_text", "error_shown", "has_info", "theme", "plot",
+                 "error_attr", "error_text", "error_shown", "has_info", "theme", "plot", "pad",
                  "title", "rate_t", "rate_runs", "rate_shown")
 
     def __init__(self, node, tag, sig):
@@ -49,7 +55,7 @@ class NodeView:
         self.error_shown = None
         self.has_info = type(node).info is not Node.info
         self.theme = None
-        self.plot = None
+        self.plot = self.pad = None
         self.title = title(node)
         self.rate_t, self.rate_runs, self.rate_shown = time.monotonic(), node.runs, ""
 
@@ -113,6 +119,11 @@ class Canvas:
         self._unsubscribe = None
         self.events = queue.SimpleQueue()
         self.show_rates = True
+        self.pointer = pointer.Pointer(self)
+        self.zoom, self.origin = 1.0, (0.0, 0.0)  # the view: drawn = (grid - origin) * zoom
+        self._offset = None
+        self._font = None  # the font of the zoom (None: the UI's own, at 100%)
+        self._settle = None  # (frame number, fn): call fn once the drawing of that frame has its sizes
         self._reset()
 
     def _reset(self):
@@ -127,13 +138,16 @@ class Canvas:
         self.changed = False  # set when a frame's drawing changed (the editor then keeps drawing)
         self._cursor = 0
         self._owed = 0.0
-        self._offset = None
         self.takes = []  # (node id, take, examples) of takes recorded since the editor last looked
 
     # ---- following a graph ------------------------------------------------------------
 
     def attach(self, graph):
-        """Draw `graph` and follow its changes from now on."""
+        """Draw `graph` and follow its changes from now on (a patch newly opened: at the
+        zoom it was saved with)."""
+        if graph is not self.graph:
+            self.zoom, self.origin = view.zoom_of(getattr(graph, "meta", None)), (0.0, 0.0)
+        self._font = self.themes.font_for(self.zoom) if self.zoom != 1.0 else None
         self.detach()
         self.graph = graph
         self._unsubscribe = graph.subscribe(lambda event, *args: self.events.put((graph, event, args)))
@@ -158,6 +172,7 @@ class Canvas:
             if view.plot is not None:
                 view.plot.delete()
         self.graph = None
+        self.pointer.forget()
         self._reset()
         while not self.events.empty():
             self.events.get_nowait()
@@ -227,8 +242,9 @@ class Canvas:
         pos = self.graph.pos.get(node_id)
         if view is None or pos is None:
             return
-        if not _same_pos(dpg.get_item_pos(view.tag), pos):
-            dpg.set_item_pos(view.tag, [float(pos[0]), float(pos[1])])
+        at = self.drawn(pos)
+        if not _same_pos(dpg.get_item_pos(view.tag), at):
+            dpg.set_item_pos(view.tag, at)
 
     def _sync_link(self, link, graph_links):
         item = self.links.get(link)
@@ -259,9 +275,11 @@ class Canvas:
         if item is None:
             # comments go before every node: drawn first, so they stay underneath
             first = next(iter(self.items), 0)
-            item = dpg.add_node(label=label, pos=[float(comment.pos[0]), float(comment.pos[1])], parent=self.tag,
+            item = dpg.add_node(label=label, pos=self.drawn(comment.pos), parent=self.tag,
                                 before=first if dpg.does_item_exist(first) else 0)
-            dpg.bind_item_theme(item, self.themes.comment)
+            dpg.bind_item_theme(item, self.themes.node("comment", self.zoom))
+            if self._font is not None:
+                dpg.bind_item_font(item, self._font)
             self.comments[cid] = item
             self.items[item] = ("comment", cid)
             self.comment_shown[cid] = (label, tuple(comment.pos))
@@ -269,15 +287,17 @@ class Canvas:
         shown_label, shown_pos = self.comment_shown[cid]
         if label != shown_label:
             dpg.set_item_label(item, label)
-        if not _same_pos(dpg.get_item_pos(item), comment.pos):
-            dpg.set_item_pos(item, [float(comment.pos[0]), float(comment.pos[1])])
+        at = self.drawn(comment.pos)
+        if not _same_pos(dpg.get_item_pos(item), at):
+            dpg.set_item_pos(item, at)
         self.comment_shown[cid] = (label, tuple(comment.pos))
 
     # ---- drawing one node -------------------------------------------------------------
 
     def _build(self, node, pos):
         ed, themes = self.editor, self.themes
-        with dpg.node(label=title(node), pos=[float(pos[0]), float(pos[1])], parent=self.tag) as tag:
+        z = self.zoom
+        with dpg.node(label=title(node), pos=self.drawn(pos), parent=self.tag) as tag:
             view = NodeView(node, tag, signature(node))
             hidden = widgets.hidden_params(node)
             specs = {} if isinstance(node, Placeholder) else {p.name: p for p in type(node).params
@@ -289,7 +309,8 @@ class Canvas:
                     if spec is not None:  # an inlet that sets a param shares its row with the param's widget
                         self._param(view, spec, attr)
                     else:
-                        control = widgets.inlet_control(inlet, attr, ed.on_inlet_control, (node.id, inlet.name), node)
+                        control = widgets.inlet_control(inlet, attr, ed.on_inlet_control, (node.id, inlet.name), node,
+                                                        scale=z)
                         if control is None:
                             dpg.add_text(inlet.name)
                         else:
@@ -299,7 +320,8 @@ class Canvas:
                 self.attrs[attr] = (node.id, "in", inlet.name)
             relevant = set(relevant_params(node))
             rest = [spec for spec in specs.values() if spec.name in relevant]  # the others: in the inspector
-            limit = 0 if plots.has_view(node) else PARAMS_ON_NODE  # a plot's picture is what matters
+            # a plot's picture, a pad's square is what matters: their settings live in the inspector
+            limit = 0 if plots.has_view(node) or pointer.has_pad(node) else PARAMS_ON_NODE
             shown, hidden = rest[:limit], rest[limit:]
             for spec in shown:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
@@ -318,18 +340,26 @@ class Canvas:
                 self.attrs[attr] = (node.id, "out", outlet.name)
             if plots.has_view(node):
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
-                    view.plot = plots.PlotView(self.editor, node, attr)
+                    view.plot = plots.PlotView(self.editor, node, attr, zoom=z)
+            if pointer.has_pad(node):
+                with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
+                    view.pad = pointer.PadView(self.pointer, node, attr, zoom=z)
             if view.has_info:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static, show=False) as attr:
-                    view.info_text = dpg.add_text("", wrap=260)
-                    view.progress = dpg.add_progress_bar(width=160, show=False)
+                    view.info_text = dpg.add_text("", wrap=int(260 * z))
+                    view.progress = dpg.add_progress_bar(width=int(160 * z), show=False)
                 view.info_attr = attr
             with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static, show=False) as attr:
-                view.error_text = dpg.add_text("", wrap=240)
+                view.error_text = dpg.add_text("", wrap=int(240 * z))
                 dpg.bind_item_theme(view.error_text, themes.error_text)
             view.error_attr = attr
+        if self._font is not None:  # fonts bound to the node editor do not reach its nodes
+            dpg.bind_item_font(tag, self._font)
         self.views[node.id] = view
         self.items[tag] = ("node", node.id)
+        if pointer.is_mouse(node):
+            self.pointer.mice.add(node.id)
+            self.pointer.feed(dpg.get_mouse_pos(local=False))  # it hears from the window at once
         self._order = None
         self._set_theme(view)
         self.refresh(view)
@@ -342,7 +372,7 @@ class Canvas:
         view.params[spec.name] = widgets.param_widget(
             spec, node.shown(spec.name) if played else node.params[spec.name], parent,
             self.editor.on_played_widget if played else self.editor.on_param_widget,
-            (node.id, spec.name), node=node)
+            (node.id, spec.name), width=int(WIDGET_W * self.zoom), node=node)
 
     def _on_more(self, sender, app_data, user_data):
         self.editor.select(user_data)
@@ -350,11 +380,11 @@ class Canvas:
     def _set_theme(self, view):
         node = view.node
         if isinstance(node, Placeholder):
-            theme = self.themes.placeholder
+            theme = self.themes.node("placeholder", self.zoom)
         elif node.error:
-            theme = self.themes.error
+            theme = self.themes.node("error", self.zoom)
         else:
-            theme = self.themes.category(node.category)
+            theme = self.themes.category(node.category, self.zoom)
         if theme is not view.theme:
             dpg.bind_item_theme(view.tag, theme)
             view.theme = theme
@@ -373,13 +403,21 @@ class Canvas:
         if view.plot is not None:
             view.plot.delete()
         del self.views[view.id]
+        self.pointer.drop(view.id)
         self._order = None
 
     # ---- live values ------------------------------------------------------------------
 
+    def settle(self, frames, fn):
+        """Call fn() once `frames` more frames have been drawn (new boxes have their sizes)."""
+        self._settle = (dpg.get_frame_count() + frames, fn)
+
     def refresh_some(self, dt):
         """Read live values of a share of the nodes, so each is read ~10 times a second
         and no frame pays for all of them at once."""
+        if self._settle is not None and dpg.get_frame_count() >= self._settle[0]:
+            fn, self._settle = self._settle[1], None
+            fn()
         if self._order is None:
             self._order = list(self.views.values())
             self._cursor = 0
@@ -487,6 +525,8 @@ class Canvas:
                     self.changed = True
         if view.plot is not None and view.plot.refresh(node):
             self.changed = True
+        if view.pad is not None and view.pad.refresh(node):
+            self.changed = True
         if view.controls:
             for name, item in view.controls.items():
                 if node.inlet_map[name].type == "bool":
@@ -533,12 +573,14 @@ class Canvas:
         graph = self.graph
         for item in dpg.get_selected_nodes(self.tag):
             kind, key = self.items.get(item, (None, None))
-            pos = dpg.get_item_pos(item)
-            if kind == "node" and key in graph.pos and not _same_pos(pos, graph.pos[key]):
-                cmds.append(Move(key, (float(pos[0]), float(pos[1]))))
-            elif kind == "comment" and key in graph.comments and not _same_pos(pos, graph.comments[key].pos):
-                cmds.append(EditComment(key, pos=(float(pos[0]), float(pos[1]))))
-                self.comment_shown[key] = (self.comment_shown[key][0], (pos[0], pos[1]))
+            drawn = dpg.get_item_pos(item)
+            pos = self.grid_of(drawn)
+            comments = graph.comments
+            if kind == "node" and key in graph.pos and not _same_pos(drawn, self.drawn(graph.pos[key])):
+                cmds.append(Move(key, pos))
+            elif kind == "comment" and key in comments and not _same_pos(drawn, self.drawn(comments[key].pos)):
+                cmds.append(EditComment(key, pos=pos))
+                self.comment_shown[key] = (self.comment_shown[key][0], pos)
         if not cmds:
             return None
         return cmds[0] if len(cmds) == 1 else Group(cmds, "move")
@@ -550,10 +592,11 @@ class Canvas:
         """("node", id) or ("comment", cid) under a screen point, or None (topmost last drawn)."""
         x, y = screen
         found = None
+        pad = self.node_pad()
         for item, key in self.items.items():
             rx, ry = dpg.get_item_rect_min(item)
             w, h = dpg.get_item_rect_size(item)
-            left, top = rx - NODE_PAD[0], ry - NODE_PAD[1]
+            left, top = rx - pad[0], ry - pad[1]
             if left <= x <= left + w and top <= y <= top + h:
                 found = key
         return found
@@ -564,8 +607,9 @@ class Canvas:
             size = dpg.get_item_rect_size(item)
             if size[0] > 0:
                 rx, ry = dpg.get_item_rect_min(item)
-                gx, gy = dpg.get_item_pos(item)
-                self._offset = (rx - NODE_PAD[0] - gx, ry - NODE_PAD[1] - gy)
+                dx, dy = dpg.get_item_pos(item)
+                pad = self.node_pad()
+                self._offset = (rx - pad[0] - dx, ry - pad[1] - dy)
                 return self._offset
         if self._offset is None:
             return tuple(dpg.get_item_pos(self.parent))  # an empty canvas: assume it is not panned
@@ -573,11 +617,61 @@ class Canvas:
 
     def to_grid(self, screen):
         ox, oy = self.offset()
-        return (round(screen[0] - ox), round(screen[1] - oy))
+        gx, gy = self.grid_of((screen[0] - ox, screen[1] - oy))
+        return (round(gx), round(gy))
 
     def to_screen(self, grid):
         ox, oy = self.offset()
-        return (grid[0] + ox, grid[1] + oy)
+        dx, dy = self.drawn(grid)
+        return (dx + ox, dy + oy)
+
+    # ---- the view: zoom and origin --------------------------------------------------------
+
+    def node_pad(self):
+        """imnodes' padding inside a node at this zoom (theme.py scales it with the font)."""
+        return (NODE_PAD[0] * self.zoom, NODE_PAD[1] * self.zoom)
+
+    def drawn(self, grid):
+        """Where imnodes draws a grid position (the view applied)."""
+        z, (ox, oy) = self.zoom, self.origin
+        return [float((grid[0] - ox) * z), float((grid[1] - oy) * z)]
+
+    def grid_of(self, drawn):
+        """The grid position of a drawn one (whole grid units: what a drag saves)."""
+        z, (ox, oy) = self.zoom, self.origin
+        return (float(round(drawn[0] / z + ox)), float(round(drawn[1] / z + oy)))
+
+    def set_view(self, zoom, origin=None):
+        """Draw the patch at another zoom (and origin): every node is drawn again, at its
+        new size, with the font of that size. The panning imnodes keeps is unchanged."""
+        self.offset()  # measured while the old drawing is there: the new one has no size yet
+        self.zoom = float(zoom)
+        if origin is not None:
+            self.origin = (float(origin[0]), float(origin[1]))
+        graph = self.graph
+        if graph is not None:
+            # drawing again must not lose what the engine reported meanwhile (a finished take)
+            pending, takes = [], self.takes
+            while not self.events.empty():
+                pending.append(self.events.get_nowait())
+            self.attach(graph)
+            for event in pending:
+                self.events.put(event)
+            self.takes = takes
+        self.changed = True
+
+    def boxes(self):
+        """{("node", id) or ("comment", cid): (x, y, w, h)} on the grid, as drawn now."""
+        rects = {}
+        graph, z = self.graph, self.zoom
+        if graph is None:
+            return rects
+        for item, key in self.items.items():
+            pos = graph.pos.get(key[1]) if key[0] == "node" else getattr(graph.comments.get(key[1]), "pos", None)
+            w, h = dpg.get_item_rect_size(item)
+            if pos is not None and w > 0:
+                rects[key] = (pos[0], pos[1], w / z, h / z)
+        return rects
 
     def pin_screen(self, node_id, side, port):
         """Screen point of a pin (for tests that drag with the real mouse)."""
@@ -587,7 +681,8 @@ class Canvas:
         w, _ = dpg.get_item_rect_size(view.tag)
         child = dpg.get_item_children(attr, 1)[0]
         cy = dpg.get_item_rect_min(child)[1] + dpg.get_item_rect_size(child)[1] / 2
-        x = rx - NODE_PAD[0] if side == "in" else rx - NODE_PAD[0] + w
+        pad = self.node_pad()
+        x = rx - pad[0] if side == "in" else rx - pad[0] + w
         return (round(x), round(cy))
 
     def visible_center(self):

@@ -93,6 +93,7 @@ class InputActions:
 CTRL_KEYS = {dpg.mvKey_LControl, dpg.mvKey_RControl}
 SHIFT_KEYS = {dpg.mvKey_LShift, dpg.mvKey_RShift}
 MODIFIER_KEYS = CTRL_KEYS | SHIFT_KEYS | {dpg.mvKey_LAlt, dpg.mvKey_RAlt, dpg.mvKey_LWin, dpg.mvKey_RWin}
+KEY_EQUAL = 602  # ImGuiKey_Equal, which Dear PyGui 2.3 has no name for (its mvKey_Plus is not it)
 FIRST_NON_KEY = 641  # ImGuiKey_GamepadStart: gamepad, mouse (656 = left button) and modifier flags follow
 
 SHORTCUTS = {
@@ -105,6 +106,10 @@ SHORTCUTS = {
     (dpg.mvKey_C, False, False): "new_comment", (dpg.mvKey_5, True, False): "new_comment",
     (dpg.mvKey_Delete, False, False): "delete_selection", (dpg.mvKey_Back, False, False): "delete_selection",
     (dpg.mvKey_F1, False, False): "show_help", (dpg.mvKey_Home, False, False): "show_all",
+    (KEY_EQUAL, True, False): "zoom_in", (KEY_EQUAL, True, True): "zoom_in",  # Ctrl+= and Ctrl++
+    (dpg.mvKey_Add, True, False): "zoom_in", (dpg.mvKey_Minus, True, False): "zoom_out",
+    (dpg.mvKey_Subtract, True, False): "zoom_out", (dpg.mvKey_0, True, False): "zoom_reset",
+    (dpg.mvKey_I, True, False): "toggle_side",
 }
 
 KEYS_HELP = """N, Ctrl+1 or double-click the canvas: a new node by name (Enter makes it)
@@ -116,4 +121,6 @@ Ctrl+C copy, Ctrl+X cut, Ctrl+V paste (at the mouse), Ctrl+D duplicate
 Ctrl+N new, Ctrl+O open, Ctrl+S save, Ctrl+Shift+S save as
 Right-click the canvas: add nodes by category, paste, help
 Middle-drag: move around the canvas; Home: show the whole patch
+Ctrl+= / Ctrl+- or Ctrl+wheel: zoom in / out; Ctrl+0: 100%; Ctrl+I: hide or show the inspector
+Press and move on an xy pad to draw: it sends every point of the stroke
 Filled pins are hot (they compute), hollow pins are cold (they store)"""

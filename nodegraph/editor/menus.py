@@ -58,6 +58,11 @@ class MenuBar:
             with dpg.menu(label="View"):
                 # off by default: it draws every node and link again, each frame
                 dpg.add_menu_item(label="Show all", shortcut="Home", callback=lambda: ed.show_all())
+                dpg.add_menu_item(label="Zoom in", shortcut="Ctrl+=", callback=lambda: ed.zoom_in())
+                dpg.add_menu_item(label="Zoom out", shortcut="Ctrl+-", callback=lambda: ed.zoom_out())
+                dpg.add_menu_item(label="Zoom 100%", shortcut="Ctrl+0", callback=lambda: ed.zoom_reset())
+                self.inspector = dpg.add_menu_item(label="Inspector", shortcut="Ctrl+I", check=True,
+                                                   default_value=True, callback=lambda s, a: ed.set_side(a))
                 self.minimap = dpg.add_menu_item(label="Minimap", check=True, default_value=False,
                                                  callback=lambda s, a: self.set_minimap(a))
                 dpg.add_menu_item(label="Tidy up overlapping nodes", callback=lambda: ed.tidy())

@@ -238,18 +238,19 @@ class PlotView:
     _registry = None
     _click_handlers = None
 
-    def __init__(self, editor, node, parent):
+    def __init__(self, editor, node, parent, zoom=1.0):
         self.editor, self.node_id, self.kind = editor, node.id, type(node).kind
+        self.zoom = z = float(zoom)  # the canvas's zoom: the drawing is scaled, the texture is not
         if PlotView._registry is None or not dpg.does_item_exist(PlotView._registry):
             PlotView._registry = dpg.add_texture_registry()
         self.texture, self.texture_size = None, None
         lay = layout(self.kind, node.view())
-        self.drawlist = dpg.add_drawlist(*lay.size, parent=parent, user_data=self)
+        self.drawlist = dpg.add_drawlist(*self._scaled(lay.size), parent=parent, user_data=self)
         self.image = None
         self.words = None
         self.picture_at = lay.picture_at
         self._texture(lay.picture_size)
-        self.caption = dpg.add_text("", parent=parent, wrap=lay.size[0], show=False)
+        self.caption = dpg.add_text("", parent=parent, wrap=int(lay.size[0] * z), show=False)
         dpg.bind_item_theme(self.caption, editor.themes.dim_text)
         self.version = None
         self.view = None
@@ -263,6 +264,13 @@ class PlotView:
     def size(self):
         return self.texture_size
 
+    def _scaled(self, size):
+        return [max(1, int(round(v * self.zoom))) for v in size]
+
+    def _picture_rect(self):
+        z, (x, y), (w, h) = self.zoom, self.picture_at, self.texture_size
+        return (x * z, y * z), ((x + w) * z, (y + h) * z)
+
     def _texture(self, size):
         """The picture's texture, made again when its size changes (a confusion matrix of more classes)."""
         w, h = int(size[0]), int(size[1])
@@ -272,11 +280,11 @@ class PlotView:
         self.texture = dpg.add_raw_texture(w, h, default_value=plotdraw.blank(w, h).ravel(),
                                            format=dpg.mvFormat_Float_rgba, parent=PlotView._registry)
         self.texture_size = (w, h)
-        x, y = self.picture_at
+        pmin, pmax = self._picture_rect()
         if self.image is None:
-            self.image = dpg.draw_image(self.texture, (x, y), (x + w, y + h), parent=self.drawlist)
+            self.image = dpg.draw_image(self.texture, pmin, pmax, parent=self.drawlist)
         else:
-            dpg.configure_item(self.image, texture_tag=self.texture, pmin=(x, y), pmax=(x + w, y + h))
+            dpg.configure_item(self.image, texture_tag=self.texture, pmin=pmin, pmax=pmax)
         if old is not None and dpg.does_item_exist(old):
             dpg.delete_item(old)
 
@@ -303,14 +311,16 @@ class PlotView:
         if lay is not None:
             self.picture_at = lay.picture_at
             self._texture(lay.picture_size)
-            x, y = lay.picture_at
-            dpg.configure_item(self.image, pmin=(x, y), pmax=(x + w, y + h))
+            pmin, pmax = self._picture_rect()
+            dpg.configure_item(self.image, pmin=pmin, pmax=pmax)
             self._words(lay)
         dpg.set_value(self.texture, np.ascontiguousarray(img, dtype=np.float32).ravel())
         return True
 
     def _words(self, lay):
-        dpg.configure_item(self.drawlist, width=lay.size[0], height=lay.size[1])
+        z = self.zoom
+        width, height = self._scaled(lay.size)
+        dpg.configure_item(self.drawlist, width=width, height=height)
         if self.words is not None and dpg.does_item_exist(self.words):
             dpg.delete_item(self.words)
         self.words = dpg.add_draw_layer(parent=self.drawlist)
@@ -318,10 +328,11 @@ class PlotView:
             if op[0] == "text":
                 _, pos, text, colour, size = op
                 if text:
-                    dpg.draw_text(pos, text, color=colour, size=size, parent=self.words)
+                    dpg.draw_text((pos[0] * z, pos[1] * z), text, color=colour, size=size * z, parent=self.words)
             else:
                 _, p0, p1, colour = op
-                dpg.draw_rectangle(p0, p1, color=colour, fill=colour, parent=self.words)
+                dpg.draw_rectangle((p0[0] * z, p0[1] * z), (p1[0] * z, p1[1] * z), color=colour, fill=colour,
+                                   parent=self.words)
 
     def _caption(self, text):
         dpg.set_value(self.caption, text)
@@ -334,14 +345,15 @@ class PlotView:
     def picture_origin(self):
         """Screen position of the picture's top-left pixel."""
         x0, y0 = dpg.get_item_rect_min(self.drawlist)
-        return x0 + self.picture_at[0], y0 + self.picture_at[1]
+        return x0 + self.picture_at[0] * self.zoom, y0 + self.picture_at[1] * self.zoom
 
     def clicked(self, screen):
         """A click on the picture at a screen point: offer the example under it."""
         if self.kind != "dataset" or self.view is None:
             return
         x0, y0 = self.picture_origin()
-        point = plotdraw.nearest_point(self.view, screen[0] - x0, screen[1] - y0, *self.texture_size)
+        z = self.zoom
+        point = plotdraw.nearest_point(self.view, (screen[0] - x0) / z, (screen[1] - y0) / z, *self.texture_size)
         node = self.editor.rt.graph.nodes.get(self.node_id)
         if point is None or node is None:
             return

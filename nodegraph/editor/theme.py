@@ -32,13 +32,14 @@ class Themes:
     """Built once per DPG context; items bind the shared themes (no per-node themes)."""
 
     def __init__(self, font_size=15):
+        self.font_size = font_size
         self.font = self._font(font_size)
+        self._fonts = {font_size: self.font}  # by pixel size: the canvas's font at each zoom
         self.pins = {t: self._pin(c) for t, c in TYPE_COLOURS.items()}
-        self.categories = {}
-        self.error = self._node((150, 40, 38), (185, 55, 50), outline=ERROR_RED)
-        self.placeholder = self._node((70, 70, 70), (90, 90, 90), outline=(160, 160, 160), background=(40, 40, 40))
-        self.comment = self._node((85, 80, 38), (105, 100, 50), outline=(0, 0, 0, 0), background=(0, 0, 0, 0),
-                                  selected=(125, 118, 60))
+        self._nodes = {}  # (kind, zoom) -> a node's theme
+        self.error = self.node("error")
+        self.placeholder = self.node("placeholder")
+        self.comment = self.node("comment")
         self.error_text = self._text(ERROR_RED)
         self.dim_text = self._text(DIM)
         self.warn_text = self._text(WARN_YELLOW)
@@ -48,22 +49,48 @@ class Themes:
         self.popup = popup_theme()
         self.link_button = self._link_button()
 
-    def category(self, name):
-        theme = self.categories.get(name)
+    def category(self, name, zoom=1.0):
+        return self.node(("category", name), zoom)
+
+    def node(self, kind, zoom=1.0):
+        """A node's theme: its colours ("error", "placeholder", "comment" or ("category", name))
+        and, at a zoom, the spacing inside it scaled with the font. imnodes reads the spacing
+        from the node's own theme only (one bound to the node editor does not reach it)."""
+        key = (kind, round(float(zoom), 2))
+        theme = self._nodes.get(key)
         if theme is None:
-            base = CATEGORY_COLOURS.get(name.split(".")[0], (60, 60, 70))
-            lighter = tuple(min(255, int(c * 1.3)) for c in base)
-            theme = self.categories[name] = self._node(base, lighter)
+            if kind == "error":
+                theme = self._node((150, 40, 38), (185, 55, 50), outline=ERROR_RED, zoom=zoom)
+            elif kind == "placeholder":
+                theme = self._node((70, 70, 70), (90, 90, 90), outline=(160, 160, 160), background=(40, 40, 40),
+                                   zoom=zoom)
+            elif kind == "comment":
+                theme = self._node((85, 80, 38), (105, 100, 50), outline=(0, 0, 0, 0), background=(0, 0, 0, 0),
+                                   selected=(125, 118, 60), zoom=zoom)
+            else:
+                base = CATEGORY_COLOURS.get(kind[1].split(".")[0], (60, 60, 70))
+                lighter = tuple(min(255, int(c * 1.3)) for c in base)
+                theme = self._node(base, lighter, zoom=zoom)
+            self._nodes[key] = theme
         return theme
 
+    def font_for(self, zoom):
+        """The UI font at `zoom` times its size, rounded down to whole pixels (never larger:
+        a zoomed-out box is never bigger than its place; made once per size)."""
+        size = max(6, int(self.font_size * zoom + 1e-3))  # a zoom saved as 0.5333 is 8 px
+        if size not in self._fonts:
+            self._fonts[size] = self._font(size, bind=False)
+        return self._fonts[size]
+
     @staticmethod
-    def _font(size):
+    def _font(size, bind=True):
         path = next((p for p in FONT_PATHS if os.path.exists(p)), None)
         if path is None:
             return None  # DPG's built-in font: smaller, but it works
         with dpg.font_registry():
             font = dpg.add_font(path, size)
-        dpg.bind_font(font)
+        if bind:
+            dpg.bind_font(font)
         return font
 
     @staticmethod
@@ -74,8 +101,10 @@ class Themes:
         return theme
 
     @staticmethod
-    def _node(title, hovered, outline=None, background=None, selected=None):
+    def _node(title, hovered, outline=None, background=None, selected=None, zoom=1.0):
         with dpg.theme() as theme, dpg.theme_component(dpg.mvAll):
+            if zoom != 1.0:
+                _spacing(zoom)
             dpg.add_theme_color(dpg.mvNodeCol_TitleBar, title, category=NODES)
             dpg.add_theme_color(dpg.mvNodeCol_TitleBarHovered, hovered, category=NODES)
             dpg.add_theme_color(dpg.mvNodeCol_TitleBarSelected, selected or hovered, category=NODES)
@@ -113,9 +142,7 @@ class Themes:
             dpg.add_theme_color(dpg.mvNodeCol_NodeOutline, (90, 92, 100), category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_LinkThickness, 2.5, category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_NodeCornerRounding, 0, category=NODES)  # Pd's square boxes
-            dpg.add_theme_style(dpg.mvNodeStyleVar_PinCircleRadius, 4.5, category=NODES)
             dpg.add_theme_style(dpg.mvNodeStyleVar_PinHoverRadius, 12, category=NODES)
-            dpg.add_theme_style(dpg.mvNodeStyleVar_NodePadding, 8, 5, category=NODES)  # canvas.NODE_PAD
             dpg.add_theme_color(dpg.mvThemeCol_FrameBg, (66, 70, 82))
             dpg.add_theme_color(dpg.mvThemeCol_FrameBgHovered, (80, 86, 100))
             dpg.add_theme_color(dpg.mvThemeCol_FrameBgActive, (92, 98, 115))
@@ -124,8 +151,7 @@ class Themes:
             dpg.add_theme_color(dpg.mvThemeCol_ButtonActive, (95, 130, 190))
             dpg.add_theme_color(dpg.mvThemeCol_CheckMark, (140, 220, 140))
             dpg.add_theme_color(dpg.mvNodesCol_MiniMapBackground, (25, 27, 30, 200), category=NODES)
-            dpg.add_theme_style(dpg.mvStyleVar_FramePadding, 4, 1)
-            dpg.add_theme_style(dpg.mvStyleVar_ItemSpacing, 6, 2)
+            _spacing(1.0)  # NodePadding: canvas.NODE_PAD
         return theme
 
     @staticmethod
@@ -147,6 +173,20 @@ class Themes:
             dpg.add_theme_color(dpg.mvNodesCol_GridLinePrimary, (0, 0, 0, 0), category=NODES)
         dpg.bind_theme(theme)
         return theme
+
+
+NODE_PADDING = (8, 5)
+
+
+def _spacing(zoom):
+    """The spacing inside a node, `zoom` times its size (inside a theme component)."""
+    dpg.add_theme_style(dpg.mvNodeStyleVar_NodePadding, NODE_PADDING[0] * zoom, NODE_PADDING[1] * zoom,
+                        category=NODES)
+    dpg.add_theme_style(dpg.mvStyleVar_FramePadding, 4 * zoom, 1 * zoom)
+    dpg.add_theme_style(dpg.mvStyleVar_ItemSpacing, 6 * zoom, 2 * zoom)
+    dpg.add_theme_style(dpg.mvStyleVar_ItemInnerSpacing, 4 * zoom, 4 * zoom)
+    dpg.add_theme_style(dpg.mvStyleVar_GrabMinSize, max(4.0, 10 * zoom))
+    dpg.add_theme_style(dpg.mvNodeStyleVar_PinCircleRadius, 4.5 * max(zoom, 0.6), category=NODES)
 
 
 BACKGROUND = (0, 0, 0, 255)  # the viewport's clear colour: what shows behind everything

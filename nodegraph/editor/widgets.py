@@ -3,7 +3,8 @@ checkbox for each bang or on/off inlet (record, train, run, clear on a learner).
 
 A few control types get a view of their own (the custom views DESIGN.md keeps in
 the editor): a slider's value slides between its own min and max params, an xy
-pad's point is two sliders, a button is one big button. Everything else is built
+pad's point is two sliders in the inspector (on the canvas it is a square to draw on:
+pointer.py), a button is one big button. Everything else is built
 from the specs alone, so a new node type needs nothing here.
 """
 from __future__ import annotations
@@ -113,12 +114,12 @@ def to_text(spec, value):
     return str(value)
 
 
-def inlet_control(inlet, parent, callback, user_data, node=None):
+def inlet_control(inlet, parent, callback, user_data, node=None, scale=1.0):
     """A button for a bang inlet, a checkbox for an on/off inlet, else None."""
     if inlet.type == "bang":
         if node is not None and node.type_id == "button":
             return dpg.add_button(label="bang", parent=parent, callback=callback, user_data=user_data,
-                                  width=90, height=26)
+                                  width=int(90 * scale), height=int(26 * scale))
         return dpg.add_button(label=inlet.name, parent=parent, callback=callback, user_data=user_data, small=True)
     if inlet.type == "bool":
         return dpg.add_checkbox(label=inlet.name, parent=parent, callback=callback, user_data=user_data,
@@ -129,8 +130,9 @@ def inlet_control(inlet, parent, callback, user_data, node=None):
 # ---- custom views -------------------------------------------------------------------------
 
 def hidden_params(node):
-    """Params a node's own view stands in for (a button's `value` is its big button)."""
-    return {"value"} if node is not None and getattr(node, "type_id", "") == "button" else set()
+    """Params a node's own view stands in for on the canvas (a button's `value` is its big
+    button, an xy pad's is the dot on its square)."""
+    return {"value"} if node is not None and getattr(node, "type_id", "") in ("button", "xy") else set()
 
 
 def update_range(item, spec, node):

@@ -55,8 +55,9 @@ def test_screenshot_without_a_size_shows_the_whole_patch(editor_run):
     data = out.read_bytes()
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     patch = json.loads((ROOT / "patches" / "iris.json").read_text())
-    right = max(n["pos"][0] for n in patch["nodes"].values())
-    bottom = max(n["pos"][1] for n in patch["nodes"].values())
+    zoom = patch.get("meta", {}).get("view", {}).get("zoom", 1.0)  # drawn at the zoom it was saved with
+    right = max(n["pos"][0] for n in patch["nodes"].values()) * zoom
+    bottom = max(n["pos"][1] for n in patch["nodes"].values()) * zoom
     assert width > right + 320 and height > bottom + 150, (width, height, right, bottom)
     assert width <= 2400 and height <= 1500
 

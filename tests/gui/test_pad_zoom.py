@@ -1,0 +1,81 @@
+"""The pad, the mouse node, zoom and fit: real editor processes, real X events (pad_zoom.py)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import HERE, ROOT
+
+
+@pytest.fixture
+def run(display, tmp_path):
+    def go(scenario, *args, timeout=120):
+        env = dict(os.environ, DISPLAY=display, NODEGRAPH_STATE_DIR=str(tmp_path / "state"),
+                   PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        out = tmp_path / f"{scenario}.json"
+        proc = subprocess.run([sys.executable, str(HERE / "pad_zoom.py"), scenario, str(out), *map(str, args)],
+                              capture_output=True, text=True, timeout=timeout, env=env, cwd=str(tmp_path))
+        if proc.returncode != 0:
+            pytest.fail(f"scenario {scenario} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n"
+                        f"{proc.stderr[-6000:]}")
+        return json.loads(out.read_text()) if out.exists() else {}
+    go.tmp = tmp_path
+    return go
+
+
+def test_a_stroke_on_the_pad_arrives_as_points_along_its_path(run):
+    assert run("pad_stroke")["points"] >= 20
+
+
+def test_the_mouse_node_says_it_needs_the_window_and_sends_what_the_editor_posts():
+    """Headless, the mouse node says plainly it needs the editor window; the pointer the
+    editor posts into the inbox comes out as x, y, [x, y] and the button."""
+    from nodegraph.commands import AddNode
+    from nodegraph.runtime import Runtime
+    from nodes.controls import Mouse
+
+    rt = Runtime.manual()
+    rt.do(AddNode("mouse", {}, (0, 0)))
+    node = next(iter(rt.graph.nodes.values()))
+    got = []
+    for outlet in ("xy", "x", "y", "button"):
+        node.watch(outlet, lambda v, o=outlet: got.append((o, v.tolist() if hasattr(v, "tolist") else v)))
+    rt.start(thread=False)
+    rt.advance(1500)
+    assert Mouse.NEEDS_WINDOW in rt.console.texts(), rt.console.texts()
+    assert "waiting" in node.info()["status"] and not got
+    node.post(node.pointer, 0.25, 0.75, True)  # what the editor does, from its own thread
+    rt.poll()
+    assert got == [("button", True), ("y", 0.75), ("x", 0.25), ("xy", [0.25, 0.75])]
+    node.post(node.pointer, 0.25, 0.75, False)  # the button let go, the pointer still
+    rt.poll()
+    assert got[-1] == ("button", False) and len(got) == 5
+    rt.close()
+
+
+def test_an_editor_feeds_the_mouse_node_so_it_does_not_complain(run):
+    assert run("mouse_node")["moves"] >= 5
+
+
+def test_zoom_keys_and_wheel_scale_the_view_and_show_all_fits(run):
+    report = run("zoom_keys")
+    assert report["fit"] < 1.0
+
+
+def test_every_example_patch_fits_a_1280x800_window_at_its_saved_zoom(run):
+    report = run("examples_fit")
+    assert len(report) >= 10
+
+
+def test_a_circle_drawn_on_the_gesture_patchs_pad_is_named_circle(run):
+    assert "circle" in run("gesture_circle")["named"]
+
+
+def test_classes_taught_as_areas_drawn_on_the_pad(run):
+    assert set(run("teach_areas")["counts"]) == {"1", "2", "3"}
+
+
+def test_the_inspector_resizes_with_its_bar_and_hides_with_ctrl_i(run):
+    run("side_panel")
