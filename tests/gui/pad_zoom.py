@@ -90,7 +90,7 @@ def pad_stroke(ed, out):
     # the points came while the pointer moved, not all at the release
     span = got[-1][0] - got[0][0]
     assert span > 0.3, f"all {len(got)} points arrived within {span:.3f} s"
-    assert node.params["value"] == pts[-1], "the node holds the last point"
+    assert node.live == pts[-1], "the node holds the last point (live; its saved value stays)"
     frames(ed, 6)
     dot = pad.shown
     want = pad.to_pixel(node, pts[-1])
@@ -111,8 +111,8 @@ def pad_stroke(ed, out):
         xdo("mousemove", round(x1), round(y1))
         xdo("mouseup", 1)
     play(ed, flick)
-    wait_until(ed, lambda: abs(node.params["value"][0] - 0.7) < 0.02 and abs(node.params["value"][1] - 0.9) < 0.02,
-               what=f"the flick's end point (the pad is at {node.params['value']})")
+    wait_until(ed, lambda: abs(node.live[0] - 0.7) < 0.02 and abs(node.live[1] - 0.9) < 0.02,
+               what=f"the flick's end point (the pad is at {node.live})")
     # a value arriving on `in` moves the dot
     ed.rt.send(xy, "in", [0.9, 0.1])
     wait_until(ed, lambda: pad.shown == pad.to_pixel(node, [0.9, 0.1]), what="the dot to follow `in`")
