@@ -619,10 +619,10 @@ class Renderer:
         clock = rt.scheduler.clock
         while done < total:
             n = min(block, total - done)
-            rt.poll()  # what the audio posted last block (descriptors, loaded files)
             target = self.frames * 1000.0 / rate
             if target > clock.t:
                 rt.advance(target - clock.t)  # timers due by this block's start
+            rt.poll()  # what the audio posted last block (descriptors...), at the time that block ended
             e = current(rt.scheduler) or eng  # the engine follows the patch's audio nodes
             out[done:done + n] = e.render_block(n)
             done += n

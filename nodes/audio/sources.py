@@ -558,6 +558,8 @@ class AudioRecord(AudioNode):
     outlets = (Outlet("done", "text", help="the file's path when a take is finished"),)
     params = (Param("file", "text", "recording.wav", help="the WAV file to write (replaced by each take)"),)
 
+    Unit = RecordUnit
+
     def setup(self):
         super().setup()
         self._writer = None
@@ -580,8 +582,9 @@ class AudioRecord(AudioNode):
         if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             raise NodeError(f"cannot record to '{path}': its folder does not exist")
         q = collections.deque()
+        offline = self.engine.offline  # a render waits for the file instead: same events every time
         self._writer = _Writer(path, self.engine.rate, q, lambda msg: self.post(self._failed, msg),
-                               lambda: self.post(self._written, path))
+                               (lambda: None) if offline else (lambda: self.post(self._written, path)))
         self._writer.start()
         self.control(self.unit.set_queue, q)
         self.log(f"recording to '{path}'")
@@ -593,6 +596,10 @@ class AudioRecord(AudioNode):
         if self.unit is not None and self.engine is not None:
             # on the audio thread, after its last block for this take: no block is lost or late
             self.control(self.unit.end_take, writer)
+            if self.engine.offline:
+                writer.join(timeout=10)
+                if not wait:  # stopping: the take is saved, nothing runs any more
+                    self._written(writer.path)
         else:
             writer.done.set()
         if wait:
