@@ -43,6 +43,10 @@ RETRY_MAX_S = 30.0  # ...doubling up to this
 STALL_S = 1.5  # a running stream whose callback has not run for this long has lost its device
 
 
+JACK_GONE = ("no sound: the JACK server stopped (sound stays off until nodegraph is started again; "
+             "the rest of the patch runs on)")
+
+
 class AudioUnavailable(Exception):
     """The sound device cannot be used; the text is a sentence for the person."""
 
@@ -410,6 +414,7 @@ class _DeviceThread:
         self._retry_at = 0.0
         self._retry_s = RETRY_S
         self._problem = None
+        self._on_jack = False  # the open stream is on JACK
         self._thread = threading.Thread(target=self._run, name="nodegraph-audio", daemon=True)
         self._thread.start()
 
@@ -443,8 +448,11 @@ class _DeviceThread:
                 elif self._calls != last_calls:
                     last_calls, last_beat = self._calls, now
                 elif now - last_beat > STALL_S or not self._stream.active:
-                    self._close(f"the sound device stopped answering (it reconnects when it is back)")
-            if self._stream is None and (wanted[0] or wanted[1]) and now >= self._retry_at:
+                    self._close(JACK_GONE if self._on_jack else
+                                "no sound: the sound device stopped answering (it reconnects when it is back)")
+            if self._stream is None and (wanted[0] or wanted[1]) and _abandoned and self._problem is None:
+                self._report(JACK_GONE, None)
+            if self._stream is None and (wanted[0] or wanted[1]) and now >= self._retry_at and not _abandoned:
                 self._open(wanted)
                 last_calls, last_beat = self._calls, time.monotonic()
                 next_block = time.monotonic()
@@ -508,17 +516,25 @@ class _DeviceThread:
         self._retry_s = RETRY_S
         name = (out_dev or in_dev)[1]["name"]
         hostapi = sd.query_hostapis(int((out_dev or in_dev)[1]["hostapi"]))["name"]
+        self._on_jack = "JACK" in hostapi
         self._report(f"playing on '{name}' ({hostapi}, {rate} Hz)", name)
 
     def _close(self, problem=None):
         stream, self._stream = self._stream, None
         self._wanted = None
         if stream is not None:
-            try:
-                stream.abort()
-                stream.close()
-            except Exception:
-                pass  # a device that vanished may refuse even this; it is gone either way
+            if problem is not None and self._on_jack:
+                # A JACK server that died takes PortAudio with it: aborting, closing or
+                # terminating then hangs or asserts (measured with jack2 1.9.21 and
+                # PortAudio 19.6). So the dead stream is left alone, kept referenced,
+                # and PortAudio is never shut down in this process again.
+                _abandon(stream)
+            else:
+                try:
+                    stream.abort()
+                    stream.close()
+                except Exception:
+                    pass  # a device that vanished may refuse even this; it is gone either way
         if problem is not None:
             self._retry_at = time.monotonic() + RETRY_S
             self._report(problem, None)
@@ -560,6 +576,18 @@ class _DeviceThread:
             else:
                 np.clip(mix, -1.0, 1.0, out=mix)
                 outdata[:] = mix[:, None]
+
+
+_abandoned = []  # streams whose JACK server died: never touched again, never collected
+
+
+def _abandon(stream):
+    import atexit
+
+    _abandoned.append(stream)
+    sd = _sd
+    if sd is not None and hasattr(sd, "_exit_handler"):
+        atexit.unregister(sd._exit_handler)  # Pa_Terminate at exit would hang on the dead stream
 
 
 _engines = weakref.WeakKeyDictionary()  # scheduler -> Engine
