@@ -20,7 +20,8 @@ HELP = {
     "brightness": "subtractive: from a pure tone (0) to a full buzzy sawtooth (1); fm: how much the tone is bent",
     "detune": "subtractive: a second oscillator drifts up to 25 cents away (a chorus); fm: the modulator's ratio, "
               "1 to 7 (between whole numbers the sound turns bell-like)",
-    "filter": "the low-pass filter's cutoff: 0 dark (40 Hz) to 1 open (20 kHz)",
+    "filter": "the low-pass filter's cutoff, which follows the pitch: 0 dark (half the note's frequency) to "
+              "1 open (256 times it)",
     "resonance": "the filter's peak at the cutoff: 0 none, 1 a strong whistle",
     "attack": "how fast the sound starts when the gate opens: 0 at once, 1 three seconds",
     "release": "how slowly it fades when the gate closes: 0 at once, 1 four seconds",
@@ -79,13 +80,18 @@ class SynthUnit(audio.Unit):
         if self.voice == "fm":
             ratio = 1.0 + 6.0 * detune
             ph2 = self.osc2.block(inc * ratio)
-            x = np.sin(math.tau * ph1 + 8.0 * bright * np.sin(math.tau * ph2))
+            # Sidebands that matter reach about (index + 2) x the modulator (Carson's rule, with
+            # margin); keep them under 0.4 x the rate, or high notes alias into tones that are
+            # not the note's harmonics (measured: a 1480 Hz note heard an octave low)
+            index = np.minimum(8.0 * bright, np.maximum(0.0, (0.4 * rate - f) / (f * ratio) - 2.0))
+            x = np.sin(math.tau * ph1 + index * np.sin(math.tau * ph2))
         else:
             inc2 = inc * 2.0 ** (25.0 * detune / 1200.0)
             ph2 = self.osc2.block(inc2)
             sawed = 0.5 * (saw(ph1, inc) + saw(ph2, inc2))
             x = np.sin(math.tau * ph1) + bright * (sawed - np.sin(math.tau * ph1))
-        cutoff = 40.0 * 2.0 ** (9.0 * s["filter"].block(n)[-1])
+        # the cutoff follows the note (key tracking), so a timbre stays the same at every pitch
+        cutoff = max(20.0, f[-1] * 2.0 ** (9.0 * s["filter"].block(n)[-1] - 1.0))
         q = 0.707 + 9.0 * s["resonance"].block(n)[-1]
         if cutoff < 0.45 * rate or q > 0.8:
             x = self.lp.block(x, cutoff, q, rate)
