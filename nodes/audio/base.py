@@ -77,7 +77,10 @@ class AudioNode(Node):
             raise NodeError(self._device_problem)
 
     def device_info(self):
+        """What the node shows about the device (its problem, if any, is the node's error)."""
         engine = self._engine
         if engine is None:
-            return {"status": "not running"}
-        return {"status": engine.status, "device": engine.device_name}
+            return {}
+        if engine.offline:
+            return {"device": "offline render"}
+        return {"device": engine.device_name} if engine.device_name else {}

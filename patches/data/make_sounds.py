@@ -75,15 +75,15 @@ def make_sounds():
 
 
 COMMENTS = [
-    ([40, 20], "Clap or whistle? The sound is described 94 times a second (loudness, pitch, brightness, "
+    ([40, 20], "Clap or whistle? The sound is described 94 times a second (loudness, pitch, brightness,\n"
                "noisiness, timbre) and a classifier taught three sounds names what it hears."),
-    ([40, 110], "1. audio.file plays demo.wav (a whistle, quiet, claps, quiet; looped) as if it were a "
-                "microphone. To use yours: put an audio.in in its place and link it to descriptors."),
-    ([330, 110], "2. descriptors turns the sound into 20 numbers (its features outlet)."),
-    ([620, 110], "3. ml.classify was taught from clap.wav, whistle.wav and quiet.wav. Teach your own: "
-                 "press the name of a sound (below), switch record on while you make it, then off; "
-                 "do the same for the others; press train."),
-    ([900, 110], "4. The name of what it hears. audio.out lets you hear the file too."),
+    ([40, 125], "1. audio.file plays demo.wav (a whistle,\nquiet, claps, quiet; looped) as if it were\n"
+                "a microphone. For yours: link an audio.in\nto descriptors instead."),
+    ([330, 125], "2. descriptors turns the sound\ninto 20 numbers (features)."),
+    ([600, 125], "3. ml.classify was taught from\nclap.wav, whistle.wav and quiet.wav."),
+    ([870, 125], "4. What it hears."),
+    ([870, 420], "Teach your own: press a sound's name, switch\nrecord on while you make it, then off; the\n"
+                 "same for the others; press train."),
 ]
 
 
@@ -94,16 +94,16 @@ def make_patch():
     rt = Runtime.manual()
     rt.scheduler.base_dir = str(PATCHES)
     nodes = [
-        ("file", "audio.file", {"file": "data/demo.wav"}, [40, 230]),
-        ("describe", "descriptors", {"features": "all"}, [330, 230]),
-        ("clap", "button", {}, [620, 520]), ("whistle", "button", {}, [720, 520]), ("quiet", "button", {}, [820, 520]),
-        ("is_clap", "value", {"value": "clap"}, [620, 600]), ("is_whistle", "value", {"value": "whistle"}, [720, 600]),
-        ("is_quiet", "value", {"value": "quiet"}, [820, 600]),
-        ("record", "toggle", {}, [620, 420]), ("train", "button", {}, [720, 420]),
-        ("autorun", "toggle", {"init": True, "value": True}, [820, 420]),
-        ("classifier", "ml.classify", {"algorithm": "knn", "k": 3}, [620, 230]),
-        ("hears", "display", {}, [900, 230]),
-        ("speakers", "audio.out", {"volume": 0.6}, [40, 420]),
+        ("file", "audio.file", {"file": "data/demo.wav"}, [40, 240]),
+        ("describe", "descriptors", {"features": "all"}, [330, 240]),
+        ("classifier", "ml.classify", {"algorithm": "knn", "k": 3}, [600, 240]),
+        ("hears", "display", {}, [870, 240]),
+        ("speakers", "audio.out", {"volume": 0.6}, [40, 480]),
+        ("clap", "button", {}, [870, 520]), ("whistle", "button", {}, [1000, 520]), ("quiet", "button", {}, [1130, 520]),
+        ("is_clap", "value", {"value": "clap"}, [870, 640]), ("is_whistle", "value", {"value": "whistle"}, [870, 775]),
+        ("is_quiet", "value", {"value": "quiet"}, [870, 910]),
+        ("record", "toggle", {}, [1160, 640]), ("train", "button", {}, [1160, 810]),
+        ("autorun", "toggle", {"init": True, "value": True}, [1160, 240]),
     ]
     for node_id, t, params, pos in nodes:
         rt.do(AddNode(t, params, node_id=node_id, pos=pos))
