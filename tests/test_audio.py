@@ -290,3 +290,19 @@ def test_render_command_writes_the_same_file_twice(tmp_path, capsys):
     assert abs(cents(peak_hz(x[RATE // 4:]), pitch_hz(0.25))) < 5
     assert "peak" in capsys.readouterr().out
     assert cli(["render", str(p), "--seconds", "0", "-o", str(a)]) == 2
+
+
+def test_changing_the_hop_while_playing_keeps_the_analysis_going():
+    rt, r = patch({"s": ("synth", {"pitch": 0.5, "brightness": 0.0}), "d": ("descriptors", {"hop": 1024})},
+                  [("s", "sound", "d", "sound")])
+    try:
+        feats = tap(rt, "d", "features")
+        r.run(1.0)
+        slow = len(feats)
+        rt.do(SetParam("d", "hop", 256))
+        r.run(1.0)
+        fast = len(feats) - slow
+        assert slow == pytest.approx(RATE / 1024, abs=2) and fast == pytest.approx(RATE / 256, abs=3)
+        assert audio.current(rt.scheduler) is not None and rt.graph.nodes["d"].error is None
+    finally:
+        rt.close()

@@ -23,27 +23,39 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(shutil.which("jackd") is None, reason="jackd is not installed (scripts/install-system.sh)")
 
 
-@pytest.fixture
-def jack_server(tmp_path):
-    name = f"nodegraph-audio-test-{os.getpid()}"
-    log = open(tmp_path / "jackd.log", "w")
+def start_server(name, log_path):
+    """A dummy-driver JACK server with two capture and two playback channels, once it answers."""
+    log = open(log_path, "w")
     env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1", JACK_NO_START_SERVER="1")
     proc = subprocess.Popen(["jackd", "-n", name, "-S", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256",
                              "-C", "2", "-P", "2"], stdout=log, stderr=subprocess.STDOUT, env=env,
                             start_new_session=True)
+    log.close()
+    up = subprocess.run(["jack_wait", "-s", name, "-w", "-t", "15"], capture_output=True, text=True, env=env)
+    if up.returncode != 0 or "available" not in up.stdout:
+        stop_server(proc)
+        raise AssertionError(Path(log_path).read_text())
+    return proc
+
+
+def stop_server(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def jack_server(tmp_path):
+    name = f"nodegraph-audio-test-{os.getpid()}"
+    proc = start_server(name, tmp_path / "jackd.log")
     try:
-        up = subprocess.run(["jack_wait", "-s", name, "-w", "-t", "15"], capture_output=True, text=True, env=env)
-        assert up.returncode == 0 and "available" in up.stdout, (tmp_path / "jackd.log").read_text()
         yield name, proc
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
+        stop_server(proc)
 
 
 CHILD = textwrap.dedent("""
@@ -81,6 +93,16 @@ CHILD = textwrap.dedent("""
     rt.start()
     rt.send("tick", "on", True)
     eng = audio.current(rt.scheduler)
+    if os.environ.get("LATE_SERVER"):
+        out["reported"] = wait_for(lambda: rt.graph.nodes["o"].error is not None)
+        out["error"] = rt.graph.nodes["o"].error
+        print("WAITING", flush=True)  # the test starts the server now
+        out["started"] = wait_for(lambda: eng.status.startswith("playing"), 40)
+        out["error_after"] = rt.graph.nodes["o"].error
+        out["ports_running"] = ports()
+        rt.close()
+        print("RESULT " + json.dumps(out), flush=True)
+        sys.exit(0)
     if os.environ.get("DEVICE"):
         out["reported"] = wait_for(lambda: rt.graph.nodes["o"].error is not None)
         out["error"] = rt.graph.nodes["o"].error
@@ -165,3 +187,31 @@ def test_a_missing_device_is_named_on_the_node_and_the_patch_runs_on(jack_server
     assert "system" in got["error"]  # it lists what there is
     assert got["error_after_value"] == got["error"]
     assert got["counting_after"] >= 10
+
+
+def test_a_server_that_starts_after_the_patch_is_connected_to(tmp_path):
+    """No JACK server (and no other sound card) when the patch starts: audio.out says so; the
+    server comes up; within a few retries the patch plays on it and the message goes."""
+    server = f"nodegraph-audio-late-{os.getpid()}"
+    env = dict(os.environ, JACK_DEFAULT_SERVER=server, JACK_NO_START_SERVER="1", LATE_SERVER="1")
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env, cwd=ROOT)
+    proc = None
+    try:
+        for line in child.stdout:
+            if line.startswith("WAITING"):
+                break
+        proc = start_server(server, tmp_path / "jackd.log")
+        out, err = child.communicate(timeout=90)
+        lines = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
+        assert child.returncode == 0 and lines, err[-3000:]
+        got = json.loads(lines[-1][7:])
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        if proc is not None:
+            stop_server(proc)
+    assert got["reported"] and got["error"].startswith("no sound:"), got
+    assert got["started"] and got["error_after"] is None, got
+    assert "nodegraph:out_0" in got["ports_running"]

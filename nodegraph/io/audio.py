@@ -180,6 +180,21 @@ class Engine:
         elif self._device is not None:
             self._device.want()
 
+    def replace(self, node, unit):
+        """A node's new unit (new sizes) in its old one's place, without stopping the engine."""
+        unit.engine = self
+        unit.prepare(self.rate)
+        old = self.units.get(node.id)
+        if old is not None:
+            old.engine = None
+        self.units[node.id] = unit
+        self.rebuild()
+
+    def want_device(self):
+        """A device param changed: the device thread looks again."""
+        if self._device is not None:
+            self._device.want()
+
     def control(self, fn, *args):
         """From the scheduler: run fn(*args) on the audio thread before its next block."""
         if self.offline:

@@ -205,11 +205,8 @@ class Descriptors(AudioNode):
 
     def param_changed(self, name, old):
         if self.unit is not None and name in ("hop", "window", "onset"):
-            engine = self.engine  # a new unit with the new sizes, in the old one's place
-            engine.remove(self)
-            self.unit = self.make_unit()
-            self._engine = engine = audio.engine(self.host)
-            engine.add(self, self.unit)
+            self.unit = self.make_unit()  # a new unit with the new sizes, in the old one's place
+            self.engine.replace(self, self.unit)
 
     def analysed(self, d):
         """On the scheduler thread: one analysis from the audio thread."""

@@ -82,16 +82,12 @@ class AudioOut(AudioNode):
     def make_unit(self):
         return OutUnit(self, self._gain())
 
-    def started(self):
-        if self.engine.offline:
-            return
-
     def param_changed(self, name, old):
         if name in ("volume", "mute"):
             setattr(self, name, self.params[name])
             self._apply()
         elif name == "device" and self.engine is not None:
-            self.engine._device.want() if self.engine._device is not None else None
+            self.engine.want_device()
 
     def _apply(self):
         if self.unit is not None:
@@ -126,6 +122,9 @@ class InUnit(audio.Unit):
         self.channel = channel
         self.buf = None
         self.peak = 0.0
+
+    def set_channel(self, channel):
+        self.channel = channel
 
     def feed(self, indata):
         c = self.channel - 1
@@ -162,9 +161,8 @@ class AudioIn(AudioNode):
 
     def param_changed(self, name, old):
         if self.unit is not None and name in ("channel", "device"):
-            self.unit.channel = self.params["channel"]
-            if self.engine._device is not None:
-                self.engine._device.want()
+            self.control(self.unit.set_channel, self.params["channel"])
+            self.engine.want_device()
 
     def info(self):
         d = self.device_info()
@@ -382,8 +380,8 @@ class SamplerUnit(audio.Unit):
         if self.loop:
             idx %= size - 1 if size > 1 else 1
             self.head %= size - 1 if size > 1 else 1
-        elif not 0 <= self.head <= size - 1:
-            self.playing = False
+        elif self.playing and not 0 <= self.head <= size - 1:
+            self.playing = False  # fades out; `end` once
             self.send(self.node.ended)
         return _interp(buf, np.clip(idx, 0, size - 1))
 
