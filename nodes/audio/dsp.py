@@ -34,12 +34,14 @@ class Smooth:
         self.ms = ms
         self.prepare(self.rate)
 
-    def block(self, n) -> np.ndarray:
-        """The next n values. Within the block: target + (start - target) * a^k, exactly the
-        one-pole's response to a target held for the block."""
+    def block(self, n):
+        """The next n values: a float when it has settled (numpy broadcasts it, and the
+        voice skips per-sample work), else an array. Within the block:
+        target + (start - target) * a^k, exactly the one-pole's response to a target held
+        for the block."""
         v, t = self.value, self.target
         if v == t:
-            return np.full(n, v)
+            return v
         p = self._pow
         if p is None or len(p) < n:
             p = self._pow = self._a ** np.arange(1, max(n, 256) + 1)
@@ -51,6 +53,7 @@ class Smooth:
 
 def saw(phase, inc):
     """A band-limited sawtooth (PolyBLEP) from phases in [0, 1) and per-sample increments."""
+    inc = np.broadcast_to(inc, phase.shape)
     y = 2.0 * phase - 1.0
     m = phase < inc
     if m.any():
@@ -71,8 +74,13 @@ class Phasor:
     def __init__(self, phase=0.0):
         self.phase = phase
 
-    def block(self, inc):
-        """Phases for a block (the phase at each sample, before it advances)."""
+    def block(self, inc, n):
+        """Phases for a block (the phase at each sample, before it advances); `inc` a float
+        (a steady pitch) or an array."""
+        if np.ndim(inc) == 0:
+            ph = self.phase + inc * np.arange(n)
+            self.phase = float((self.phase + inc * n) % 1.0)
+            return ph % 1.0
         c = np.cumsum(inc)
         ph = self.phase + c - inc
         self.phase = float((self.phase + c[-1]) % 1.0)
@@ -112,13 +120,23 @@ class Envelope:
         target = 1.0 if self.gate else 0.0
         v = self.level
         if v == target:
-            return np.full(n, v)
+            return v
         ms = self.attack_ms if target > v else self.release_ms
         a = math.exp(-1000.0 / (max(ms, 0.5) * self.rate))
         y = target + (v - target) * a ** np.arange(1, n + 1)
         last = float(y[-1])
         self.level = target if abs(last - target) < 1e-6 else last
         return y
+
+
+def last(x):
+    """The value at the end of a block (a float, or an array's last)."""
+    return x if np.ndim(x) == 0 else float(x[-1])
+
+
+def full(x, n):
+    """A block as an array, whatever Smooth.block gave."""
+    return np.full(n, x) if np.ndim(x) == 0 else x
 
 
 def midi_to_hz(note):

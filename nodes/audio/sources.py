@@ -12,7 +12,7 @@ from nodegraph import BANG, Inlet, NodeError, Outlet, Param, register
 from nodegraph.io import audio
 
 from .base import SOUND, AudioNode, sound_out
-from .dsp import Smooth
+from .dsp import Smooth, full
 
 DEVICE = Param("device", "text", "",
                help="the sound card (or JACK client): its name or part of it; empty: the default one")
@@ -363,8 +363,8 @@ class SamplerUnit(audio.Unit):
         if buf is None or (self.fade.value == 0.0 and self.fade.target == 0.0):
             return None
         size = len(buf)
-        pos = self.position.block(n)
-        rate = self.rate_.block(n)
+        pos = full(self.position.block(n), n)
+        rate = full(self.rate_.block(n), n)
         if self.mode == "grain":
             out = self._grains(buf, size, pos, rate, n)
         else:

@@ -9,7 +9,7 @@ from nodegraph import Inlet, NodeError, Param, register
 from nodegraph.io import audio
 
 from .base import AudioNode, sound_out
-from .dsp import Envelope, Lowpass, Phasor, Smooth, midi_to_hz, saw
+from .dsp import Envelope, Lowpass, Phasor, Smooth, last, midi_to_hz, saw
 
 # Every control is 0..1, so any learner's output can drive any of them.
 CONTROLS = ("pitch", "brightness", "detune", "filter", "resonance", "attack", "release", "level")
@@ -76,10 +76,10 @@ class SynthUnit(audio.Unit):
         inc = f / rate
         bright = s["brightness"].block(n)
         detune = s["detune"].block(n)
-        ph1 = self.osc1.block(inc)
+        ph1 = self.osc1.block(inc, n)
         if self.voice == "fm":
             ratio = 1.0 + 6.0 * detune
-            ph2 = self.osc2.block(inc * ratio)
+            ph2 = self.osc2.block(inc * ratio, n)
             # Sidebands that matter reach about (index + 2) x the modulator (Carson's rule, with
             # margin); keep them under 0.4 x the rate, or high notes alias into tones that are
             # not the note's harmonics (measured: a 1480 Hz note heard an octave low)
@@ -87,16 +87,19 @@ class SynthUnit(audio.Unit):
             x = np.sin(math.tau * ph1 + index * np.sin(math.tau * ph2))
         else:
             inc2 = inc * 2.0 ** (25.0 * detune / 1200.0)
-            ph2 = self.osc2.block(inc2)
-            sawed = 0.5 * (saw(ph1, inc) + saw(ph2, inc2))
-            x = np.sin(math.tau * ph1) + bright * (sawed - np.sin(math.tau * ph1))
+            ph2 = self.osc2.block(inc2, n)
+            sine = np.sin(math.tau * ph1)
+            if np.ndim(bright) == 0 and bright == 0.0:
+                x = sine  # a pure tone: no sawtooth to compute
+            else:
+                x = sine + bright * (0.5 * (saw(ph1, inc) + saw(ph2, inc2)) - sine)
         # the cutoff follows the note (key tracking), so a timbre stays the same at every pitch
-        cutoff = max(20.0, f[-1] * 2.0 ** (9.0 * s["filter"].block(n)[-1] - 1.0))
-        q = 0.707 + 9.0 * s["resonance"].block(n)[-1]
+        cutoff = max(20.0, last(f) * 2.0 ** (9.0 * last(s["filter"].block(n)) - 1.0))
+        q = 0.707 + 9.0 * last(s["resonance"].block(n))
         if cutoff < 0.45 * rate or q > 0.8:
             x = self.lp.block(x, cutoff, q, rate)
         level = s["level"].block(n)
-        return x * self.env.block(n) * (level * level) * 0.5 * self.fade.block(n)
+        return x * (self.env.block(n) * (level * level) * 0.5 * self.fade.block(n))
 
 
 @register("synth", category="sound")
