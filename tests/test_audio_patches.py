@@ -103,3 +103,25 @@ def test_sound_classifier_names_what_its_sound_file_plays():
         assert {k: n.error for k, n in rt.graph.nodes.items() if n.error} == {}
     finally:
         rt.close()
+
+
+def test_rendering_xy_to_synth_from_the_command_line_hears_the_learned_mapping(tmp_path):
+    """`nodegraph render` lets the saved model be refitted before the first block, so the synth
+    plays what the mapper gives for the pad's saved point (not its own defaults), every time."""
+    a, b = tmp_path / "a.wav", tmp_path / "b.wav"
+    for out in (a, b):
+        assert cli(["render", str(PATCHES / "xy-to-synth.json"), "--seconds", "2", "-o", str(out)]) == 0
+    assert a.read_bytes() == b.read_bytes()
+    import soundfile
+    x, rate = soundfile.read(str(a))
+    rt, r = render_patch("xy-to-synth.json")  # what the mapper says for the saved point
+    try:
+        values = []
+        rt.graph.nodes["mapper"].watch("values", values.append)
+        rt.send("mapper", "features", np.array(rt.graph.nodes["pad"].params["value"]))
+        expected = pitch_hz(float(values[-1][2]))
+    finally:
+        rt.close()
+    assert abs(cents(np.median([yin(x[i:i + 2048], rate)[0] for i in range(rate, 2 * rate - 2048, 4096)]),
+                     expected)) < 10
+    assert abs(expected - pitch_hz(0.5)) > 20  # not the synth's default pitch

@@ -673,6 +673,30 @@ class Renderer:
         return out
 
 
+def settle(rt, timeout=120.0):
+    """Before an offline render: let every node finish its background work (a learner
+    refitting the model saved with the patch), waiting in real time, so the render starts
+    from the patch as it would be once ready, and gives the same sound every time.
+
+    Learners have no public "busy" flag yet: this reads the two attributes their shared
+    workflow keeps (`_refit`: a saved model waiting to be refitted; `_job`: a fit running
+    in the worker). A node without them is never waited for.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        busy = False
+        for node in list(rt.graph.nodes.values()):
+            if getattr(node, "_refit", None) is not None and getattr(node, "_job", None) is None:
+                node._refit_now()
+            if getattr(node, "_job", None) is not None or getattr(node, "_refit", None) is not None:
+                busy = True
+        if not busy:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the patch's learners were still busy after {timeout:g} s")
+        rt.poll(0.02)
+
+
 def render(path, seconds, output=None, rate=RATE, block=BLOCK):
     """Render a patch file offline: (frames as a float64 array, the runtime's console lines)."""
     from ..runtime import Runtime
@@ -682,6 +706,7 @@ def render(path, seconds, output=None, rate=RATE, block=BLOCK):
     rt.console.subscribe(lines.append)
     try:
         rt.load(path)
+        settle(rt)  # saved models refitted before anything plays: the first block already hears them
         r = Renderer(rt, rate, block)
         rt.start(thread=False)
         sound = r.run(seconds)
