@@ -27,6 +27,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import ctypes.util
+import logging
 import math
 import os
 import threading
@@ -38,6 +39,7 @@ import numpy as np
 RATE = 48000  # the sample rate when the device does not impose one, and for offline renders
 BLOCK = 256  # frames per block (5.3 ms at 48 kHz)
 CLIENT = "nodegraph"  # the JACK client name of our ports
+log = logging.getLogger("nodegraph.audio")
 RETRY_S = 1.0  # a device that cannot be opened is retried after this...
 RETRY_MAX_S = 30.0  # ...doubling up to this
 STALL_S = 1.5  # a running stream whose callback has not run for this long has lost its device
@@ -312,8 +314,9 @@ class Engine:
 
     def wants_device(self):
         """(output wanted, input wanted, output device name, input device name, input channels)."""
-        outs = [u for u in self.units.values() if u.is_output]
-        ins = [u for u in self.units.values() if u.is_input]
+        units = list(self.units.values())  # one step under the GIL: the scheduler may be adding one
+        outs = [u for u in units if u.is_output]
+        ins = [u for u in units if u.is_input]
         return (bool(outs), bool(ins),
                 outs[0].node.params.get("device", "") if outs else "",
                 ins[0].node.params.get("device", "") if ins else "",
@@ -340,6 +343,8 @@ def _load_job(scheduler, node, path, rate, done):
         data, error = read_sound(path, rate), None
     except SoundFileError as e:
         data, error = None, str(e)
+    except Exception as e:  # MemoryError on a huge file...: the node says so, the engine goes on
+        data, error = None, f"cannot load '{os.path.basename(path)}': {type(e).__name__}: {e}"
     scheduler.post(node, done, (data, error))
 
 
@@ -449,6 +454,13 @@ class _DeviceThread:
     # -- on the device thread --
 
     def _run(self):
+        try:
+            self._loop()
+        except Exception as e:  # never silently: the nodes say the sound stopped
+            self._report(f"no sound: the audio engine stopped ({type(e).__name__}: {e})", None)
+            log.exception("the audio engine's device thread stopped")
+
+    def _loop(self):
         engine = self.engine
         next_block = time.monotonic()
         last_calls, last_beat = -1, time.monotonic()
