@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from nodegraph import AddNode, Connect, Runtime, SetParam
+from nodegraph import Runtime, SetParam
 from nodegraph.cli import main as cli
 from nodegraph.io import audio
 from nodes.audio.analysis import Analyser, yin

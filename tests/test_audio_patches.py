@@ -1,6 +1,5 @@
 """The teaching patches make sound: rendered offline, listened to with numpy."""
 import collections
-import math
 from pathlib import Path
 
 import numpy as np
