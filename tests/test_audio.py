@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from nodegraph import Runtime, SetParam
+from nodegraph import AddNode, RemoveNode, Runtime, SetParam
 from nodegraph.cli import main as cli
 from nodegraph.io import audio
 from nodes.audio.analysis import Analyser, yin
@@ -304,5 +304,32 @@ def test_changing_the_hop_while_playing_keeps_the_analysis_going():
         fast = len(feats) - slow
         assert slow == pytest.approx(RATE / 1024, abs=2) and fast == pytest.approx(RATE / 256, abs=3)
         assert audio.current(rt.scheduler) is not None and rt.graph.nodes["d"].error is None
+    finally:
+        rt.close()
+
+
+def test_the_engine_lives_while_the_patch_has_an_audio_node():
+    rt = Runtime.manual()
+    build(rt, {"tick": ("metro", {})})
+    rt.start(thread=False)
+    try:
+        assert audio.current(rt.scheduler) is None  # a patch without sound has no engine
+        rt.do(AddNode("synth", {}, node_id="s"))
+        assert audio.current(rt.scheduler) is not None
+        rt.do(RemoveNode("s"))
+        assert audio.current(rt.scheduler) is None
+    finally:
+        rt.close()
+
+
+def test_recording_into_a_folder_that_does_not_exist_is_one_line(tmp_path):
+    rt, r = patch({"s": ("synth", {}), "rec": ("audio.record", {"file": str(tmp_path / "no" / "take.wav")})},
+                  [("s", "sound", "rec", "sound")])
+    try:
+        rt.send("rec", "record", True)
+        err = rt.graph.nodes["rec"].error
+        assert err and "folder does not exist" in err and "\n" not in err
+        r.run(0.1)  # and the sound runs on
+        assert rt.graph.nodes["s"].error is None
     finally:
         rt.close()
