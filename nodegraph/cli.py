@@ -146,6 +146,26 @@ def cmd_nodes(args):
     return EXIT_OK
 
 
+def cmd_render(args):
+    """The patch on a clock that runs as fast as it can: what its audio.out nodes would play, to a WAV."""
+    import math
+
+    from .io import audio
+
+    if args.seconds <= 0:
+        raise NodegraphError(f"--seconds must be more than 0, got {args.seconds:g}")
+    try:
+        sound, lines = audio.render(args.patch, args.seconds, args.output, rate=args.rate)
+    except audio.SoundFileError as e:
+        raise NodegraphError(str(e)) from None
+    for line in lines:
+        print(line, file=sys.stderr)
+    peak = float(abs(sound).max()) if len(sound) else 0.0
+    level = f"peak {20 * math.log10(peak):.1f} dBFS" if peak > 0 else "silent"
+    print(f"{args.output}: {args.seconds:g} s at {args.rate} Hz ({level})")
+    return EXIT_OK
+
+
 def cmd_midi_ports(args):
     from .io import midi
 
@@ -204,6 +224,13 @@ def parser():
     nodes.add_argument("type", nargs="*", help="only these types")
     nodes.add_argument("--json", action="store_true")
     nodes.set_defaults(fn=cmd_nodes)
+
+    render = sub.add_parser("render", help="run a patch offline, as fast as it can, and write its sound to a WAV")
+    render.add_argument("patch")
+    render.add_argument("--seconds", type=float, required=True, help="how much sound to render")
+    render.add_argument("-o", "--output", required=True, help="the WAV file to write")
+    render.add_argument("--rate", type=int, default=48000, help="sample rate (default 48000)")
+    render.set_defaults(fn=cmd_render)
 
     ports = sub.add_parser("midi-ports", help="list the MIDI ports patches can connect to")
     ports.add_argument("--json", action="store_true")

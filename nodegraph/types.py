@@ -20,7 +20,7 @@ class Bang:
 
 BANG = Bang()
 
-TYPES = ("bang", "float", "bool", "text", "vector", "label", "midi", "any")
+TYPES = ("bang", "float", "bool", "text", "vector", "label", "midi", "any", "signal")
 
 # FITS[source] = inlet types a source outlet of that type may be linked to.
 # A `bang` inlet takes any value as a trigger (Pd's [bang] does the same), and an
@@ -33,7 +33,10 @@ FITS = {
     "vector": {"vector", "bang", "any"},
     "label": {"label", "text", "bang", "any"},
     "midi": {"midi", "bang", "any"},
-    "any": set(TYPES),
+    "any": set(TYPES) - {"signal"},
+    # sound (Pd's ~ connections): a block stream between audio nodes, carried by the
+    # audio engine, never by the scheduler; it fits only another sound inlet
+    "signal": {"signal"},
 }
 
 
@@ -114,6 +117,10 @@ def _identity(v):
     return v
 
 
+def _to_signal(v):
+    raise CoercionError("is a sound input: link a sound outlet (~) to it; values cannot be sent to it")
+
+
 COERCE = {
     "bang": _to_bang,
     "float": _to_float,
@@ -123,6 +130,7 @@ COERCE = {
     "label": _to_label,
     "midi": _to_midi,
     "any": _identity,
+    "signal": _to_signal,
 }
 
 def converter(target: str):

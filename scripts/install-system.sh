@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # System packages nodegraph and its tests use on Debian: a virtual screen and a font for the editor
 # tests, xdotool for real mouse events, liblo's tools as an independent OSC peer,
-# and a JACK server (dummy driver) for real MIDI ports where ALSA does not exist.
+# a JACK server (dummy driver) for real MIDI and audio ports where ALSA does not exist, and
+# PortAudio (Debian's is built with JACK) for the sound engine (python-sounddevice).
 set -euo pipefail
-packages=(xvfb xauth xdotool x11-utils libgl1 libgl1-mesa-dri libegl1 fonts-dejavu-core liblo-tools jackd2 libjack-jackd2-0)
+packages=(xvfb xauth xdotool x11-utils libgl1 libgl1-mesa-dri libegl1 fonts-dejavu-core liblo-tools jackd2 libjack-jackd2-0 libportaudio2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -20,6 +20,7 @@ SAMPLES = {
     "label": ["a", 2],
     "midi": [mido.Message("note_on", note=60, velocity=100), mido.Message("control_change", control=1, value=64)],
     "any": [BANG, 1.0, "x", np.array([1.0, 2.0])],
+    "signal": [],  # sound inlets take links from sound outlets, never sent values
 }
 
 
