@@ -128,7 +128,7 @@ class FileActions:
         self.dialogs.ask("Recover unsaved work?",
                          f"nodegraph closed without saving {name} (last autosaved at {when}). "
                          f"Recover the unsaved changes?", ["Recover", "Discard"], answer,
-                         escape=None)  # not a choice to make by reflex: asked again next time
+                         escape=None)  # not for a reflex to choose: the copy stays until the editor closes
         return True
 
     def recover(self, record, path):

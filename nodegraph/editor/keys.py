@@ -112,7 +112,8 @@ SHORTCUTS = {
     (dpg.mvKey_I, True, False): "toggle_side",
 }
 
-KEYS_HELP = """N, Ctrl+1 or double-click the canvas: a new node by name (Enter makes it)
+KEYS_HELP = """N, Ctrl+1 or double-click the canvas: a new node by name (Enter or Tab makes the highlighted one)
+Escape closes a dialog, the name box or a menu
 C or Ctrl+5: a comment; double-click a comment to edit it
 Drag from an outlet (right side) to an inlet (left side): a link
 Click a link or node, or drag a box around several, then Delete

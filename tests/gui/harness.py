@@ -1120,7 +1120,7 @@ def _context_then(ed, rng):
     if rng.random() < 0.2:
         return [("key", "Escape")], "context: Escape"
     wx, wy = dpg.get_item_pos(ctx.window)
-    rows = [i for i in _items(ctx.window) + _items(ctx.node_items)]
+    rows = _items(ctx.window) + _items(ctx.node_items)
     item = rng.choice(rows)
     spot = _menu_item_spot((wx, wy), item)
     if dpg.get_item_info(item)["type"].endswith("mvMenu"):
@@ -1227,8 +1227,6 @@ def random_actions(ed, out, patch, seed, count):
     shutil.copy(ROOT / "patches" / patch, path)
     assert ed.open_now(path), ed.last_error
     frames(ed, 4)
-    if dpg.is_item_shown(ed.dialogs.ask_window):  # the overlap hint or a recovery question
-        ed.dialogs.answer("OK")
     before = _shape(ed.rt.to_doc())
     rng = random.Random(seed)
     log = []
