@@ -141,10 +141,12 @@ class Runtime:
             self.scheduler.start_thread()
 
     def _start_nodes(self):
-        # reading order on the canvas (top to bottom, left to right), never names: renaming
-        # a node must not change which of two loadbangs fires first
+        # by place on the canvas, never by name (renaming must not change which of two
+        # loadbangs fires first): right to left, then bottom to top, as Max orders what one
+        # object sends to several; so a switch at the right (a learner's `run`) is on before
+        # a value sent from the left arrives
         pos = self.graph.pos
-        nodes = sorted(self.graph.nodes.values(), key=lambda n: (pos[n.id][1], pos[n.id][0]))
+        nodes = sorted(self.graph.nodes.values(), key=lambda n: (-pos[n.id][0], -pos[n.id][1]))
         self.start_errors = []
         for node in nodes:
             before = node.error
