@@ -63,17 +63,42 @@ def test_tree_answers_as_scikit_learn_brute_force(name, X, y, Q, k):
 
 
 def test_ties_go_to_the_example_recorded_first():
-    X = np.repeat(np.eye(3), 2000, axis=0)  # 6,000 examples, three points, each 2,000 times
-    y = np.arange(6000) % 5
+    X = np.repeat(np.eye(3), 4000, axis=0)  # 12,000 examples, three points, each 4,000 times
+    y = np.arange(12000) % 5
     p = classifier(X, y, 3)
+    assert list(p.search._scan(np.array([0.5, 0.5, 0.0]))) == [0, 1, 2]
     q = np.array([1.0, 0.0, 0.0])
     assert list(p.search.near(q)) == [0, 1, 2]
     q = np.array([0.5, 0.5, 0.0])  # as near to the first point as to the second
     assert list(p.search.near(q)) == [0, 1, 2]
     p1 = classifier(X[::-1].copy(), y[::-1].copy(), 1)
-    # reversed, point 3 is recorded first, then point 2 (from 2,000), then point 1 (from 4,000)
+    # reversed, point 3 is recorded first, then point 2 (from 4,000), then point 1 (from 8,000)
     assert list(p1.search.near(np.array([0.0, 0.5, 0.5]))) == [0]
-    assert list(p1.search.near(np.array([0.5, 0.5, 0.0]))) == [2000]
+    assert list(p1.search.near(np.array([0.5, 0.5, 0.0]))) == [4000]
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_the_scan_below_the_tree_answers_as_scikit_learn(k):
+    """Under TREE_FROM examples one BLAS product ranks them; the close calls are ranked again exactly."""
+    rng = np.random.default_rng(11)
+    grid = rng.integers(0, 4, (3000, D)) / 3
+    X = np.vstack([rng.random((3000, D)), grid])
+    y = rng.integers(0, 5, len(X))
+    Q = np.vstack([rng.random((100, D)), rng.integers(0, 7, (100, D)) / 6])
+    p = predict.make({"task": "classify", "algorithm": "knn", "n_features": D, "n_classes": 5, "X": X, "y": y,
+                      "k": k})
+    assert p.search.tree is None
+    est = KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(X, y)
+    dist, ind = est.kneighbors(Q)
+    for q, dd, ii, label in zip(Q, dist, ind, est.predict(Q)):
+        near = p.search.near(q)
+        d2 = np.einsum("ij,ij->i", X - q, X - q)
+        expected = np.lexsort((np.arange(len(X)), d2))[:k]  # nearest first, the first recorded among equals
+        assert list(near) == list(expected)
+        np.testing.assert_allclose(np.sqrt(d2[near]), dd, rtol=1e-7, atol=1e-7)
+        s = np.sort(d2)
+        if s[k] - s[k - 1] > 1e-9 * s[k - 1]:
+            assert set(near) == set(ii) and p.one(q)[0] == label
 
 
 @pytest.mark.parametrize("k", [1, 3])
@@ -92,8 +117,8 @@ def test_regression_at_30000_equals_scikit_learn(k):
 def test_a_big_patch_builds_its_tree_at_train_time_and_answers_as_scikit_learn(rt):
     rng = np.random.default_rng(5)
     centers = rng.random((4, 6))
-    y = rng.integers(0, 4, 8000)
-    X = centers[y] + 0.15 * rng.standard_normal((8000, 6))
+    y = rng.integers(0, 4, 12000)
+    X = centers[y] + 0.15 * rng.standard_normal((12000, 6))
     Q = centers[rng.integers(0, 4, 300)] + 0.15 * rng.standard_normal((300, 6))
     rt.do(AddNode("ml.classify", {"algorithm": "knn", "k": 5, "folds": 0}, node_id="clf"))
     teach(rt, "clf", X, y.tolist())

@@ -132,14 +132,15 @@ class KnnClassifier(Classifier):
     def __init__(self, model):
         super().__init__(model)
         self.X, self.y, self.k = model["X"], model["y"], min(int(model["k"]), len(model["y"]))
-        self.eye = np.eye(self.n_classes)
         self.search = Neighbours(self.X, self.k)
 
     def _one(self, x):
         near = self.search.near(x)
         if self.k == 1:
             label = int(self.y[near[0]])
-            return label, self.eye[label].copy()
+            proba = np.zeros(self.n_classes)  # not a row of an identity matrix: classes may be thousands
+            proba[label] = 1.0
+            return label, proba
         counts = np.bincount(self.y[near], minlength=self.n_classes).astype(np.float64)
         return int(counts.argmax()), counts / self.k
 
@@ -510,7 +511,7 @@ class KnnRegressor(Predictor):
 
 # ---- nearest neighbours -------------------------------------------------------------------------
 
-TREE_FROM = 1000  # examples; below this a brute-force scan is as fast as a tree query (bench/learners.py)
+TREE_FROM = 10_000  # examples; below this one BLAS scan beats a tree query (bench/learners.py, 1b)
 _LOOSE = 1 + 1e-9  # the tree's distances may round differently from ours: never trust a closer call than this
 
 
@@ -521,9 +522,9 @@ class Neighbours:
     the same way whichever search finds the candidates, so the answer never
     depends on which one ran.
 
-    A brute-force scan costs a read of every example (30,000 x 10 is 2.4 MB, about
-    100 µs even as one BLAS call); from TREE_FROM examples a k-d tree
-    (scipy's cKDTree) answers in tens of µs. The tree is built on a helper thread
+    A scan (one BLAS product, then an exact check of the closest calls) costs a read
+    of every example: 8 µs at 3,000 x 10, but 2.4 MB and about 100 µs at 30,000; from
+    TREE_FROM examples a k-d tree (scipy's cKDTree) answers in tens of µs. The tree is built on a helper thread
     as soon as the model exists (at train time, never on a prediction), and the scan
     answers until it is ready. Exact duplicates (a hand held still while recording)
     are one point in the tree with its list of examples: a tree cannot split a pile
@@ -532,6 +533,10 @@ class Neighbours:
 
     def __init__(self, X, k):
         self.X, self.k = X, k
+        self._XT = np.ascontiguousarray(X.T)  # x @ XT reads X once, row after row
+        self._norms = np.einsum("ij,ij->i", X, X)
+        # a bound on the rounding of |X_i|² - 2 X_i·x against d² - |x|², with room to spare
+        self._slack = 64 * X.shape[1] * np.finfo(np.float64).eps * (1.0 + (self._norms.max() if len(X) else 0.0))
         self.tree = None  # (cKDTree, unique rows, members, start, counts) once built
         self._thread = None
         if len(X) >= TREE_FROM:
@@ -560,14 +565,20 @@ class Neighbours:
         return self._search(x)
 
     def _scan(self, x):
-        d = self.X - x
-        d2 = np.einsum("ij,ij->i", d, d)
+        # One BLAS call ranks every example by |X_i|² - 2 X_i·x (d² less |x|², which all
+        # share); that rounds differently from d² itself, so the examples within rounding
+        # of the k-th are ranked again by the exact d² every search uses.
+        a = x @ self._XT
+        a *= -2.0
+        a += self._norms
         k = self.k
-        if k == 1:
-            return (int(d2.argmin()),)  # argmin returns the first of equals
-        kth = np.partition(d2, k - 1)[k - 1]
-        cand = np.flatnonzero(d2 <= kth)  # ascending: a stable sort keeps equals in index order
-        return cand[np.argsort(d2[cand], kind="stable")[:k]]
+        kth = a.min() if k == 1 else np.partition(a, k - 1)[k - 1]
+        cand = np.flatnonzero(a <= kth + self._slack * (1.0 + x @ x))
+        if len(cand) == 1:
+            return cand
+        d = self.X[cand] - x
+        d2 = np.einsum("ij,ij->i", d, d)
+        return cand[np.lexsort((cand, d2))[:k]]
 
     def _search(self, x):
         tree, rows, members, start, counts = self.tree
