@@ -150,22 +150,29 @@ def bench_knn_kernels(n_calls, sizes, rng):
     scikit-learn's kneighbors (brute force and kd_tree)."""
     from sklearn.neighbors import NearestNeighbors
 
-    print(f"\n1b. kNN search kernels, 10 features, uniform data (µs; p50 / p99); the tree is used from "
-          f"{predict.TREE_FROM:,} examples")
-    print(f"   {'examples':>8} {'k':>2} {'scan':>15} {'BLAS alone':>15} {'k-d tree':>15} {'sk brute':>15}"
-          f" {'sk kd_tree':>15} {'tree build ms':>13}")
-    for n in sizes:
-        X = rng.uniform(size=(n, 10))
+    print(f"\n1b. kNN search kernels, 10 features (µs; p50 / p99); uniform: spread evenly through all 10 "
+          f"dimensions (a k-d tree's worst case); poses: near 8 recorded poses (what performers record). "
+          f"From {predict.TREE_FROM:,} examples a tree is built and kept if faster")
+    print(f"   {'data':<8} {'examples':>8} {'k':>2} {'scan':>15} {'BLAS alone':>15} {'k-d tree':>15} {'sk brute':>15}"
+          f" {'sk kd_tree':>15} {'tree build ms':>13}  chosen at train time (scan vs tree µs)")
+    for kind, n in [(kind, n) for n in sizes for kind in ("uniform", "poses")]:
+        if kind == "uniform":
+            X = rng.uniform(size=(n, 10))
+        else:
+            poses = rng.uniform(size=(8, 10))
+            X = np.clip(poses[rng.integers(0, 8, n)] + 0.05 * rng.standard_normal((n, 10)), 0, 1)
         XT = np.ascontiguousarray(X.T)
         norms = np.einsum("ij,ij->i", X, X)
         buf = np.empty(n)
-        queries = list(rng.uniform(size=(n_calls, 10)))
+        queries = list(rng.uniform(size=(n_calls, 10))) if kind == "uniform" else \
+            list(X[rng.integers(0, n, n_calls)] + 0.02 * rng.standard_normal((n_calls, 10)))
         for k in (1, 5):
             s = predict.Neighbours(X, k)
-            t0 = time.perf_counter()
             s.wait()
-            if s.tree is None:
-                s._build()
+            chosen = "scan" if s.timings is None else ("tree" if s.tree is not None else "scan") + \
+                f" ({s.timings['scan']:.0f} vs {s.timings['tree']:.0f})"
+            t0 = time.perf_counter()
+            s.tree = s.make_tree()  # time the tree whether or not it won against the scan here
             build = (time.perf_counter() - t0) * 1000
 
             def blas(q, k=k, buf=buf):
@@ -179,8 +186,8 @@ def bench_knn_kernels(n_calls, sizes, rng):
             few = queries[: max(200, n_calls // 5)]
             cols = [timed(s._scan, queries), timed(blas, queries), timed(s._search, queries),
                     timed(lambda q: sk_brute.kneighbors(q[None]), few), timed(lambda q: sk_tree.kneighbors(q[None]), few)]
-            print(f"   {n:>8,} {k:>2} " + " ".join(f"{pct(c, 50):6.1f} / {pct(c, 99):6.1f}" for c in cols)
-                  + f" {build:13.1f}")
+            print(f"   {kind:<8} {n:>8,} {k:>2} " + " ".join(f"{pct(c, 50):6.1f} / {pct(c, 99):6.1f}" for c in cols)
+                  + f" {build:13.1f}  {chosen}")
 
 
 def bench_knn_training():
@@ -197,7 +204,7 @@ def bench_knn_training():
     rt.do(SetState("clf", {"examples": [{"x": x.tolist(), "y": int(c), "t": 0.0, "take": 1}
                                         for x, c in zip(X, y)], "take": 1}))
     node = rt.graph.node("clf")
-    runs = {"node: model running": [], "node: tree built": [], "scikit-learn fit (auto: kd_tree)": [],
+    runs = {"node: model running": [], "node: tree built and timed": [], "scikit-learn fit (auto: kd_tree)": [],
             "scikit-learn fit (brute)": []}
     for _ in range(5):
         t0 = time.perf_counter()

@@ -14,6 +14,7 @@ the arithmetic scikit-learn does, in the same order, so the outputs are equal
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 from scipy.special import expit, logsumexp
@@ -523,21 +524,33 @@ class Neighbours:
     depends on which one ran.
 
     A scan (one BLAS product, then an exact check of the closest calls) costs a read
-    of every example: 8 µs at 3,000 x 10, but 2.4 MB and about 100 µs at 30,000; from
-    TREE_FROM examples a k-d tree (scipy's cKDTree) answers in tens of µs. The tree is built on a helper thread
-    as soon as the model exists (at train time, never on a prediction), and the scan
-    answers until it is ready. Exact duplicates (a hand held still while recording)
-    are one point in the tree with its list of examples: a tree cannot split a pile
-    of equal points, and equal distances are where the tie rule matters.
+    of every example: 8 µs at 3,000 x 10, but 2.4 MB and about 100 µs at 30,000. From
+    TREE_FROM examples a k-d tree (scipy's cKDTree) is built on a helper thread as soon
+    as the model exists (at train time, never on a prediction), timed against the scan
+    on this data, and kept if it is faster; the scan answers until then. Exact
+    duplicates (a hand held still while recording) are one point in the tree with
+    its list of examples: a tree cannot split a pile of equal points, and equal
+    distances are where the tie rule matters.
     """
 
     def __init__(self, X, k):
         self.X, self.k = X, k
-        self._XT = np.ascontiguousarray(X.T)  # x @ XT reads X once, row after row
-        self._norms = np.einsum("ij,ij->i", X, X)
-        # a bound on the rounding of |X_i|² - 2 X_i·x against d² - |x|², with room to spare
-        self._slack = 64 * X.shape[1] * np.finfo(np.float64).eps * (1.0 + (self._norms.max() if len(X) else 0.0))
-        self.tree = None  # (cKDTree, unique rows, members, start, counts) once built
+        # The scan ranks the examples in float32 (half the bytes to read: the scan is
+        # bound by reading them) on data moved to its mean (distances do not change, and
+        # the rounding shrinks with the norms), then ranks again exactly, in float64,
+        # every example the float32 ranking cannot tell from the k-th.
+        self._mean = X.mean(axis=0) if len(X) else np.zeros(X.shape[1])
+        Xc = X - self._mean
+        self._XT32 = np.ascontiguousarray(Xc.T, dtype=np.float32)
+        norms = np.einsum("ij,ij->i", Xc, Xc)
+        self._norms32 = norms.astype(np.float32)
+        big = float(norms.max()) if len(X) else 0.0
+        # a bound on the float32 rounding of |X_i|² - 2 X_i·x, with room to spare: per term
+        # (d + 4) roundings of eps32, on norms up to `big` and a query of norm |x|
+        self._eps = 4 * (X.shape[1] + 4) * float(np.finfo(np.float32).eps)
+        self._big, self._root_big = big, big ** 0.5
+        self.tree = None  # (cKDTree, unique rows, members, start, counts) once built, if faster
+        self.timings = None  # {"scan": µs, "tree": µs} as measured when the tree was built
         self._thread = None
         if len(X) >= TREE_FROM:
             self._thread = threading.Thread(target=self._build, name="knn tree", daemon=True)
@@ -549,14 +562,42 @@ class Neighbours:
             self._thread.join()
 
     def _build(self):
+        built = self.make_tree()
+        self.timings = self._time_both(built)
+        if self.timings["tree"] < self.timings["scan"]:
+            self.tree = built
+
+    def make_tree(self):
         from scipy.spatial import cKDTree
 
-        X = self.X
-        rows, members, start, counts = _unique_rows(X)
+        rows, members, start, counts = _unique_rows(self.X)
         # sliding midpoint splits (balanced_tree=False) build 2x faster and answer faster on
-        # clustered data; leafsize 16 measured best at 30,000 x 10
+        # clustered data; leafsize 16 measured best at 30,000 x 10. cKDTree releases the GIL
+        # while it builds, so the scheduler thread runs on meanwhile.
         tree = cKDTree(rows, leafsize=16, balanced_tree=False, compact_nodes=False, copy_data=False)
-        self.tree = (tree, rows, members, start, counts)
+        return tree, rows, members, start, counts
+
+    def _time_both(self, built, n=41):
+        """Median µs of the scan and of the tree on this data, on examples moved slightly (what a
+        performer plays near what they recorded), and keep the faster: a k-d tree in 10
+        dimensions can lose to one BLAS scan on data spread evenly through every dimension,
+        and win by 5x on data that lies near a few gestures. Both give the same answers."""
+        X = self.X
+        rng = np.random.default_rng(0)
+        queries = X[rng.integers(0, len(X), n)] + 0.01 * X.std(axis=0) * rng.standard_normal((n, X.shape[1]))
+        search = Neighbours.__new__(Neighbours)
+        search.__dict__.update(self.__dict__, tree=built)
+        clock = time.perf_counter_ns
+        scan, tree = [], []
+        for q in queries:
+            t0 = clock()
+            search._scan(q)
+            t1 = clock()
+            search._search(q)
+            tree.append(clock() - t1)
+            scan.append(t1 - t0)
+            time.sleep(0)  # let the scheduler thread have the GIL between queries
+        return {"scan": float(np.median(scan)) / 1000, "tree": float(np.median(tree)) / 1000}
 
     def near(self, x):
         """Indices of the k nearest examples, nearest first (ties: lower index first)."""
@@ -565,17 +606,19 @@ class Neighbours:
         return self._search(x)
 
     def _scan(self, x):
-        # One BLAS call ranks every example by |X_i|² - 2 X_i·x (d² less |x|², which all
-        # share); that rounds differently from d² itself, so the examples within rounding
-        # of the k-th are ranked again by the exact d² every search uses.
-        a = x @ self._XT
+        xc = x - self._mean
+        a = xc.astype(np.float32) @ self._XT32  # one BLAS call: X_i·x for every example
         a *= -2.0
-        a += self._norms
+        a += self._norms32  # |X_i|² - 2 X_i·x: d² less |x|², which all examples share
         k = self.k
         kth = a.min() if k == 1 else np.partition(a, k - 1)[k - 1]
-        cand = np.flatnonzero(a <= kth + self._slack * (1.0 + x @ x))
+        q = float(xc @ xc) ** 0.5
+        slack = 2 * self._eps * (self._big + 2 * self._root_big * q + q * q)
+        cand = np.flatnonzero(a <= kth + slack)
         if len(cand) == 1:
             return cand
+        if not len(cand):  # numbers beyond float32 (or NaN): rank every example exactly
+            cand = np.arange(len(self.X))
         d = self.X[cand] - x
         d2 = np.einsum("ij,ij->i", d, d)
         return cand[np.lexsort((cand, d2))[:k]]
