@@ -12,6 +12,7 @@ from nodegraph.io import osc
 from nodegraph.types import describe
 
 _NUMERIC = (float, int, bool)  # OSC f d i h T F as Python sees them
+_F64 = np.dtype(np.float64)
 
 
 @register("osc.in", category="osc")
@@ -183,6 +184,8 @@ class OscOut(Node):
         enc = self._encoder
         try:
             if type(v) is np.ndarray:
+                if v.dtype == _F64 and v.ndim == 1:  # a vector, the common case: straight to the packer
+                    return enc.floats(v.tolist())
                 if v.dtype.kind not in "fiub":
                     raise NodeError(f"cannot send {describe(v)} of {v.dtype} as OSC")
                 return enc.array(v)

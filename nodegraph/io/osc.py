@@ -331,7 +331,8 @@ class Server:
 
     def _dispatch(self, data, sender):
         try:
-            messages = parse(data)
+            # a plain message (what sensors and Wekinator send) skips parse()'s list
+            messages = (_message(data),) if data[:1] == b"/" else parse(data)
         except ParseError as e:
             self.counts[e.kind] += 1
             self._problem(e.kind, f"ignored a datagram from {_who(sender)}: {e}")
