@@ -148,6 +148,12 @@ class OscOut(Node):
             self._sock.close()
             self._sock = None
 
+    def relevant_params(self):
+        # `types` joins the box once set away from auto: most patches never need it, and the
+        # box keeps the size the shipped patches were laid out for (the inspector shows it)
+        names = [p.name for p in type(self).params]
+        return names if self.params["types"] != "auto" else [n for n in names if n != "types"]
+
     def param_changed(self, name, old):
         if name in ("address", "types"):
             self._encoder = osc.Encoder(self.params["address"], self.params["types"])
