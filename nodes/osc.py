@@ -12,6 +12,7 @@ from nodegraph.io import osc
 from nodegraph.types import describe
 
 _NUMERIC = (float, int, bool)  # OSC f d i h T F as Python sees them
+_F64 = np.dtype(np.float64)
 
 
 @register("osc.in", category="osc")
@@ -111,16 +112,21 @@ class OscOut(Node):
     A number is sent as one float, a vector as one float per element, a whole
     number or class name as an int or text, text as text, on/off as 1 or 0, and a
     list as one argument per element. A bang sends the address with no arguments.
+    `types` says how numbers go out: auto (whole numbers as ints, the rest as
+    32-bit floats), float32 (every number a 32-bit float, as Wekinator sends and
+    some programs need) or float64 (floats as 64-bit doubles, for more precision).
     `host` and `port` say where the other program listens.
     """
 
     inlets = (Inlet("values", "any", help="number, vector, label, text, on/off or bang to send"),)
     params = (Param("host", "text", "127.0.0.1", help="computer to send to (name or address)"),
               Param("port", "int", 12000, min=1, max=65535, help="UDP port the other program listens on"),
-              Param("address", "text", "/wek/outputs", help="OSC address of the messages"))
+              Param("address", "text", "/wek/outputs", help="OSC address of the messages"),
+              Param("types", "choice", "auto", choices=osc.TYPES,
+                    help="numbers as: auto (ints as ints), float32 (all floats), float64 (doubles)"))
 
     def setup(self):
-        self._encoder = osc.Encoder(self.params["address"])
+        self._encoder = osc.Encoder(self.params["address"], self.params["types"])
         self._sock = None
         self._dest = None
         self._problem = None  # why nothing can be sent (an unknown host), shown as the node's error
@@ -142,9 +148,15 @@ class OscOut(Node):
             self._sock.close()
             self._sock = None
 
+    def relevant_params(self):
+        # `types` joins the box once set away from auto: most patches never need it, and the
+        # box keeps the size the shipped patches were laid out for (the inspector shows it)
+        names = [p.name for p in type(self).params]
+        return names if self.params["types"] != "auto" else [n for n in names if n != "types"]
+
     def param_changed(self, name, old):
-        if name == "address":
-            self._encoder = osc.Encoder(self.params["address"])
+        if name in ("address", "types"):
+            self._encoder = osc.Encoder(self.params["address"], self.params["types"])
         elif self._started:
             try:
                 self._resolve()
@@ -178,9 +190,11 @@ class OscOut(Node):
         enc = self._encoder
         try:
             if type(v) is np.ndarray:
+                if v.dtype == _F64 and v.ndim == 1:  # a vector, the common case: straight to the packer
+                    return enc.floats(v.tolist())
                 if v.dtype.kind not in "fiub":
                     raise NodeError(f"cannot send {describe(v)} of {v.dtype} as OSC")
-                return enc.floats(v.reshape(-1).tolist())
+                return enc.array(v)
             if type(v) is float:
                 return enc.floats((v,))
             if v is BANG:
@@ -191,7 +205,8 @@ class OscOut(Node):
                 return enc.message([x.item() if isinstance(x, np.generic) else x for x in v])
             return enc.message((v,))
         except (OverflowError, struct.error):
-            raise NodeError(f"cannot send {describe(v)}: a number is too large for OSC's 32-bit floats") from None
+            raise NodeError(f"cannot send {describe(v)}: a number is too large for OSC's 32-bit floats "
+                            f"(types float64 sends doubles)") from None
         except ValueError as e:
             raise NodeError(f"cannot send {e}") from None
         except TypeError:

@@ -378,6 +378,52 @@ def test_osc_out_encoding_matches_python_osc():
         assert OscMessage(data).params == [int(a) if t == "i" else a for a, t in zip(args, tags)]
 
 
+def raw_typetags(data):
+    """The type tags of one datagram, read from its bytes (python-osc reads f and d alike)."""
+    at = (data.index(b"\0") + 4) & ~3
+    return data[at + 1:data.index(b"\0", at)].decode()
+
+
+@pytest.mark.parametrize("types,expected", [
+    ("auto", ["f", "fff", "i", "h", "i", "fsi", "iii", "fs", ""]),
+    ("float32", ["f", "fff", "f", "f", "f", "fsf", "fff", "fs", ""]),
+    ("float64", ["d", "ddd", "i", "h", "i", "dsi", "iii", "ds", ""]),
+])
+def test_osc_out_types_over_udp(rt, types, expected):
+    """Whole numbers keep their kind unless every number must be a float (Wekinator's way)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(3)
+    build(rt, {"out": ("osc.out", {"port": sock.getsockname()[1], "address": "/x", "types": types})})
+    rt.start(thread=False)
+    sent = [0.1, np.array([1.0, 2.5, -3.0]), 7, 2 ** 40, True, [0.5, "a", 2], np.array([1, 2, 3]),
+            [np.float64(0.25), "b"], BANG]
+    for v in sent:
+        rt.send("out", "values", v)
+    got = [sock.recvfrom(512)[0] for _ in sent]
+    sock.close()
+    assert [raw_typetags(d) for d in got] == expected
+    parsed = [OscMessage(d).params for d in got]
+    assert parsed[2] == [7] and parsed[3] == [2 ** 40]
+    assert parsed[0][0] == (0.1 if types == "float64" else pytest.approx(0.1, rel=1e-7))
+    assert parsed[6] == [1, 2, 3] and parsed[5][1] == "a"
+
+
+def test_changing_types_takes_effect_at_once_and_a_bad_one_is_refused(rt):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(3)
+    build(rt, {"out": ("osc.out", {"port": sock.getsockname()[1], "address": "/x"})})
+    rt.start(thread=False)
+    rt.send("out", "values", 3)
+    rt.do(SetParam("out", "types", "float32"))
+    rt.send("out", "values", 3)
+    with pytest.raises(Exception, match="auto"):
+        rt.do(SetParam("out", "types", "int"))
+    assert [raw_typetags(sock.recvfrom(512)[0]) for _ in range(2)] == ["i", "f"]
+    sock.close()
+
+
 # ---- the CLI -------------------------------------------------------------------------
 
 def test_nodegraph_run_relays_osc_end_to_end(tmp_path, receiver):

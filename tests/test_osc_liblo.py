@@ -108,3 +108,18 @@ def test_oscsend_through_a_running_patch_to_oscdump(dump):
             oscsend(port, "/sensor", "if", 1, x)
         got = [dump.next() for _ in range(3)]
     assert got == ["/scaled f 5.000000", "/scaled f 12.500000", "/scaled f -20.000000"]
+
+
+def test_osc_out_types_to_oscdump(rt, dump):
+    """How each `types` mode reaches an independent OSC implementation."""
+    build(rt, {"a": ("osc.out", {"port": dump.port, "address": "/auto"}),
+               "f": ("osc.out", {"port": dump.port, "address": "/f32", "types": "float32"}),
+               "d": ("osc.out", {"port": dump.port, "address": "/f64", "types": "float64"})})
+    rt.start(thread=False)
+    dump.wait_ready(lambda: rt.send("a", "values", 0.0))
+    for node in ("a", "f", "d"):
+        rt.send(node, "values", [7, 0.5, "x", 2 ** 40])
+    got = [dump.next() for _ in range(3)]
+    assert got == ['/auto ifsh 7 0.500000 "x" 1099511627776',
+                   '/f32 ffsf 7.000000 0.500000 "x" 1099511627776.000000',
+                   '/f64 idsh 7 0.500000 "x" 1099511627776']

@@ -19,6 +19,7 @@ import threading
 import time
 import weakref
 
+import numpy as np
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message import ParseError as OscParseError
 
@@ -330,7 +331,8 @@ class Server:
 
     def _dispatch(self, data, sender):
         try:
-            messages = parse(data)
+            # a plain message (what sensors and Wekinator send) skips parse()'s list
+            messages = (_message(data),) if data[:1] == b"/" else parse(data)
         except ParseError as e:
             self.counts[e.kind] += 1
             self._problem(e.kind, f"ignored a datagram from {_who(sender)}: {e}")
@@ -433,23 +435,55 @@ def _pad(b: bytes) -> bytes:
     return b + b"\0" * (4 - len(b) % 4)
 
 
-class Encoder:
-    """Builds datagrams for one address, caching the address + type-tag prefix per
-    argument signature (a 3-float vector always starts with the same 20 bytes)."""
+TYPES = ("auto", "float32", "float64")  # osc.out's `types`: how numbers go out
 
-    def __init__(self, address: str):
-        self.address = address
+
+class Encoder:
+    """Builds datagrams for one address, caching the address + type-tag prefix and the
+    struct per argument signature (a 3-float vector always starts with the same 20 bytes),
+    so a message costs one pack and one concatenation.
+
+    `types` says how numbers go out: "auto" as they are (a whole number as int32 `i`,
+    or int64 `h` beyond 32 bits; a float as float32 `f`), "float32" every number as `f`
+    (what Wekinator sends and many clients only read), "float64" floats as doubles `d`.
+    Text is `s`, on/off the int 1 or 0 (`f` 1.0/0.0 under float32), in every mode.
+    """
+
+    def __init__(self, address: str, types: str = "auto"):
+        if types not in TYPES:
+            raise ValueError(f"types must be one of {', '.join(TYPES)}, not {types!r}")
+        self.address, self.types = address, types
         self._addr = _pad(address.encode("utf-8"))
         self._prefixes = {}
-        self._floats = {}  # n -> (prefix, struct.Struct) for the common case: n floats
+        self._packers = {}  # (tag, n) -> (prefix, struct.Struct): n arguments of one tag
+        self._float_tag = "d" if types == "float64" else "f"
+
+    def same(self, tag: str, values) -> bytes:
+        """A message of len(values) arguments all of one tag ("f", "d", "i", "h")."""
+        n = len(values)
+        cached = self._packers.get((tag, n))
+        if cached is None:
+            cached = self._packers[tag, n] = (self.prefix(tag * n), struct.Struct(f">{n}{_CODES[tag]}"))
+        return cached[0] + cached[1].pack(*values)
 
     def floats(self, values) -> bytes:
-        """A message of len(values) 32-bit floats (values: a list of Python floats)."""
-        n = len(values)
-        cached = self._floats.get(n)
-        if cached is None:
-            cached = self._floats[n] = (self.prefix("f" * n), struct.Struct(f">{n}f"))
-        return cached[0] + cached[1].pack(*values)
+        """A message of floats (a list of Python floats): float32, or float64 if asked for."""
+        return self.same(self._float_tag, values)
+
+    def array(self, v) -> bytes:
+        """A numpy array, one argument per element: floats as floats; whole numbers and
+        on/off as ints unless every number goes out as a float."""
+        v = v.reshape(-1)
+        kind = v.dtype.kind
+        if kind == "f" or self.types == "float32":
+            return self.same(self._float_tag, v.tolist())
+        if kind == "b":
+            return self.same("i", v.astype(np.int64).tolist())
+        if v.size and (v.min() < -0x80000000 or v.max() > 0x7FFFFFFF):
+            if v.dtype == np.uint64 and v.max() > 0x7FFFFFFFFFFFFFFF:
+                raise ValueError(f"the whole number {v.max()}: it is too large for OSC (64 bits at most)")
+            return self.same("h", v.tolist())
+        return self.same("i", v.tolist())
 
     def prefix(self, tags: str) -> bytes:
         p = self._prefixes.get(tags)
@@ -460,11 +494,15 @@ class Encoder:
     def message(self, args) -> bytes:
         """A message of mixed arguments: float, int, bool (sent as int 1/0), str."""
         tags, parts = [], []
+        as_float = self.types == "float32"
         for a in args:
             t = type(a)
             if t is float:
+                tags.append(self._float_tag)
+                parts.append((_D if self._float_tag == "d" else _F).pack(a))
+            elif as_float and (t is int or t is bool):
                 tags.append("f")
-                parts.append(_F.pack(a))
+                parts.append(_F.pack(float(a)))
             elif t is bool:
                 tags.append("i")
                 parts.append(_I.pack(int(a)))
@@ -485,4 +523,5 @@ class Encoder:
         return self.prefix("".join(tags)) + b"".join(parts)
 
 
-_F, _I, _H = struct.Struct(">f"), struct.Struct(">i"), struct.Struct(">q")
+_F, _D, _I, _H = struct.Struct(">f"), struct.Struct(">d"), struct.Struct(">i"), struct.Struct(">q")
+_CODES = {"f": "f", "d": "d", "i": "i", "h": "q"}

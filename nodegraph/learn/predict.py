@@ -13,6 +13,9 @@ the arithmetic scikit-learn does, in the same order, so the outputs are equal
 """
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 from scipy.special import expit, logsumexp
 
@@ -130,19 +133,25 @@ class KnnClassifier(Classifier):
     def __init__(self, model):
         super().__init__(model)
         self.X, self.y, self.k = model["X"], model["y"], min(int(model["k"]), len(model["y"]))
-        self.eye = np.eye(self.n_classes)
+        self.search = Neighbours(self.X, self.k)
 
     def _one(self, x):
-        d = self.X - x
-        d2 = np.einsum("ij,ij->i", d, d)
+        near = self.search.near(x)
         if self.k == 1:
-            label = int(self.y[d2.argmin()])
-            return label, self.eye[label].copy()
-        near = np.argpartition(d2, self.k - 1)[:self.k]
+            label = int(self.y[near[0]])
+            proba = np.zeros(self.n_classes)  # not a row of an identity matrix: classes may be thousands
+            proba[label] = 1.0
+            return label, proba
         counts = np.bincount(self.y[near], minlength=self.n_classes).astype(np.float64)
         return int(counts.argmax()), counts / self.k
 
+    def _many(self, X):
+        self.search.wait()  # batch work (cross-validation) is off the real-time path: use the tree
+        return super()._many(X)
+
     def _batch(self, X):
+        if self.search.tree is not None:
+            return super()._batch(X)  # a plot's grid: per row through the tree beats a brute block
         out = np.empty(len(X), dtype=np.int64)
         for s, e in _chunks(len(X), self.X.size):
             d2 = _sq_distances(self.X, X[s:e])
@@ -470,20 +479,27 @@ class Polynomial(Linear):
 
 
 class KnnRegressor(Predictor):
-    """KNeighborsRegressor(algorithm="brute", weights="uniform"): the mean of the k nearest."""
+    """KNeighborsRegressor(algorithm="brute", weights="uniform"): the mean of the k nearest,
+    summed nearest first as scikit-learn sums them."""
 
     def __init__(self, model):
         super().__init__(model)
         self.X, self.Y, self.k = model["X"], model["Y"], min(int(model["k"]), len(model["Y"]))
+        self.search = Neighbours(self.X, self.k)
 
     def _one(self, x):
-        d = self.X - x
-        d2 = np.einsum("ij,ij->i", d, d)
+        near = self.search.near(x)
         if self.k == 1:
-            return self.Y[d2.argmin()].copy()
-        return self.Y[np.argpartition(d2, self.k - 1)[:self.k]].mean(axis=0)
+            return self.Y[near[0]].copy()
+        return self.Y[near].mean(axis=0)
+
+    def _many(self, X):
+        self.search.wait()
+        return super()._many(X)
 
     def _batch(self, X):
+        if self.search.tree is not None:
+            return super()._batch(X)
         out = np.empty((len(X), self.Y.shape[1]))
         for s, e in _chunks(len(X), self.X.size):
             d2 = _sq_distances(self.X, X[s:e])
@@ -492,6 +508,174 @@ class KnnRegressor(Predictor):
             else:
                 out[s:e] = self.Y[np.argpartition(d2, self.k - 1, axis=1)[:, :self.k]].mean(axis=1)
         return out
+
+
+# ---- nearest neighbours -------------------------------------------------------------------------
+
+TREE_FROM = 10_000  # examples; below this one BLAS scan beats a tree query (bench/learners.py, 1b)
+_LOOSE = 1 + 1e-9  # the tree's distances may round differently from ours: never trust a closer call than this
+
+
+class Neighbours:
+    """The k examples nearest to x, nearest first; among equally near examples the one
+    recorded first wins, as in scikit-learn's brute-force search (its heaps keep the
+    first of equals they meet, scanning in example order). Distances are computed
+    the same way whichever search finds the candidates, so the answer never
+    depends on which one ran.
+
+    A scan (one BLAS product, then an exact check of the closest calls) costs a read
+    of every example: 8 µs at 3,000 x 10, but 2.4 MB and about 100 µs at 30,000. From
+    TREE_FROM examples a k-d tree (scipy's cKDTree) is built on a helper thread as soon
+    as the model exists (at train time, never on a prediction), timed against the scan
+    on this data, and kept if it is faster; the scan answers until then. Exact
+    duplicates (a hand held still while recording) are one point in the tree with
+    its list of examples: a tree cannot split a pile of equal points, and equal
+    distances are where the tie rule matters.
+    """
+
+    def __init__(self, X, k):
+        self.X, self.k = X, k
+        # The scan ranks the examples in float32 (half the bytes to read: the scan is bound
+        # by reading them; at 300 examples it is still 2x quicker than exact distances) on
+        # data moved to its mean (distances do not change, and the rounding shrinks with
+        # the norms), then ranks again exactly, in float64, every example the float32
+        # ranking cannot tell from the k-th.
+        self._mean = X.mean(axis=0)
+        Xc = X - self._mean
+        self._XT32 = np.ascontiguousarray(Xc.T, dtype=np.float32)
+        norms = np.einsum("ij,ij->i", Xc, Xc)
+        self._norms32 = norms.astype(np.float32)
+        big = float(norms.max())
+        # a bound on the float32 rounding of |X_i|² - 2 X_i·x, with room to spare: per term
+        # (d + 4) roundings of eps32, on norms up to `big` and a query of norm |x|
+        self._eps = 4 * (X.shape[1] + 4) * float(np.finfo(np.float32).eps)
+        self._big, self._root_big = big, big ** 0.5
+        self.tree = None  # (cKDTree, unique rows, members, start, counts) once built, if faster
+        self.timings = None  # {"scan": µs, "tree": µs} as measured when the tree was built
+        self._thread = None
+        if len(X) >= TREE_FROM:
+            self._thread = threading.Thread(target=self._build, name="knn tree", daemon=True)
+            self._thread.start()
+
+    def wait(self):
+        """Block until the tree (if any) is built: for batch work and tests, not the real-time path."""
+        if self._thread is not None:
+            self._thread.join()
+
+    def _build(self):
+        built = self.make_tree()
+        self.timings = self._time_both(built)
+        if self.timings["tree"] < self.timings["scan"]:
+            self.tree = built
+
+    def make_tree(self):
+        from scipy.spatial import cKDTree
+
+        rows, members, start, counts = _unique_rows(self.X)
+        # sliding midpoint splits (balanced_tree=False) build 2x faster and answer faster on
+        # clustered data; leafsize 16 measured best at 30,000 x 10. cKDTree releases the GIL
+        # while it builds, so the scheduler thread runs on meanwhile.
+        tree = cKDTree(rows, leafsize=16, balanced_tree=False, compact_nodes=False, copy_data=False)
+        return tree, rows, members, start, counts
+
+    def _time_both(self, built, n=41):
+        """Median µs of the scan and of the tree on this data, on examples moved slightly (what a
+        performer plays near what they recorded), and keep the faster: a k-d tree in 10
+        dimensions can lose to one BLAS scan on data spread evenly through every dimension,
+        and win by 5x on data that lies near a few gestures. Both give the same answers."""
+        X = self.X
+        rng = np.random.default_rng(0)
+        queries = X[rng.integers(0, len(X), n)] + 0.01 * X.std(axis=0) * rng.standard_normal((n, X.shape[1]))
+        search = Neighbours.__new__(Neighbours)
+        search.__dict__.update(self.__dict__, tree=built)
+        clock = time.perf_counter_ns
+        scan, tree = [], []
+        for q in queries:
+            t0 = clock()
+            search._scan(q)
+            t1 = clock()
+            search._search(q)
+            tree.append(clock() - t1)
+            scan.append(t1 - t0)
+            time.sleep(0)  # let the scheduler thread have the GIL between queries
+        return {"scan": float(np.median(scan)) / 1000, "tree": float(np.median(tree)) / 1000}
+
+    def near(self, x):
+        """Indices of the k nearest examples, nearest first (ties: lower index first)."""
+        if self.tree is None:
+            return self._scan(x)
+        return self._search(x)
+
+    def _scan(self, x):
+        xc = x - self._mean
+        a = xc.astype(np.float32) @ self._XT32  # one BLAS call: X_i·x for every example
+        a *= -2.0
+        a += self._norms32  # |X_i|² - 2 X_i·x: d² less |x|², which all examples share
+        k = self.k
+        kth = a[a.argmin()] if k == 1 else np.partition(a, k - 1)[k - 1]
+        q = float(xc @ xc) ** 0.5
+        slack = 2 * self._eps * (self._big + 2 * self._root_big * q + q * q)
+        cand = (a <= kth + slack).nonzero()[0]
+        if len(cand) == 1:
+            return cand
+        if not len(cand):  # numbers beyond float32 (or NaN): rank every example exactly
+            cand = np.arange(len(self.X))
+        d = self.X[cand] - x
+        d2 = np.einsum("ij,ij->i", d, d)
+        return cand[np.lexsort((cand, d2))[:k]]
+
+    def _search(self, x):
+        tree, rows, members, start, counts = self.tree
+        k, m = self.k, len(rows)
+        kk = min(k + 1, m)
+        dist, j = tree.query(x, kk)
+        if kk == 1:
+            cand = np.array([j])
+        else:
+            # the k-th nearest example lies in row b; rows after it are out unless as near as row b
+            b = k - 1 if members is None or k == 1 else int(np.searchsorted(np.cumsum(counts[j]), k))
+            if b + 1 >= kk:
+                cand = j  # every row
+            elif dist[b + 1] > dist[b] * _LOOSE:
+                cand = j[:b + 1]
+                if b == 0 or (dist[1:b + 1] > dist[:b] * _LOOSE).all():
+                    # no two candidates are close: the tree's order is the order (the common case)
+                    if members is None:
+                        return cand
+                    if k == 1:
+                        s = start[cand[0]]
+                        return members[s:s + 1]
+            else:  # a tie at the edge: every row as near as row b is a candidate
+                cand = np.asarray(tree.query_ball_point(x, dist[b] * _LOOSE + 1e-300), dtype=np.intp)
+        d = rows[cand] - x
+        d2 = np.einsum("ij,ij->i", d, d)
+        if members is None:
+            return cand[np.lexsort((cand, d2))[:k]]
+        # each row stands for its examples (lowest index first); at most k of one row can win
+        take = np.minimum(counts[cand], k)
+        idx = np.concatenate([members[s:s + t] for s, t in zip(start[cand], take)])
+        return idx[np.lexsort((idx, np.repeat(d2, take)))[:k]]
+
+
+def _unique_rows(X):
+    """(unique rows, members, start, counts): the examples of unique row r are
+    members[start[r]:start[r] + counts[r]], ascending. members is None when every row is
+    unique. Rows are grouped by a random projection, then compared whole: equal rows
+    project equally, and a pair the grouping misses only costs speed, never correctness."""
+    n = len(X)
+    h = X @ np.random.default_rng(0).standard_normal(X.shape[1])
+    order = np.argsort(h, kind="stable")
+    Xs, hs = X[order], h[order]
+    same = (hs[1:] == hs[:-1]) & (Xs[1:] == Xs[:-1]).all(axis=1)
+    if not same.any():
+        return X, None, None, None
+    first = np.concatenate([[True], ~same])
+    group = np.cumsum(first) - 1  # unique row of each sorted example
+    counts = np.bincount(group)
+    # within a group, `order` is ascending (stable sort of equal projections)
+    rows = Xs[first]
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return rows, order, start, counts
 
 
 class PerOutput(Predictor):
