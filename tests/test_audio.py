@@ -34,6 +34,13 @@ def rms_db(x):
     return 10 * math.log10(np.mean(x * x) + 1e-30)
 
 
+@pytest.fixture(autouse=True)
+def unsaved_patches_keep_files_in(tmp_path, monkeypatch):
+    """These patches are never saved: their files live in the data folder (nodegraph.paths),
+    here the test's own folder."""
+    monkeypatch.setenv("NODEGRAPH_DATA_DIR", str(tmp_path))
+
+
 def patch(nodes, links=()):
     rt = Runtime.manual()
     build(rt, nodes, links)
