@@ -1,6 +1,8 @@
 """ml.regress: teach it a mapping from features to continuous values."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from nodegraph import Inlet, NodeError, Outlet, Param, register
@@ -11,6 +13,21 @@ from nodegraph.learn.snapshot import frozen
 
 from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner, _number
 from .classify import MLP_PARAMS
+
+
+# The network's recipe for a handful of taught examples (issue 11: the old defaults, 2 relu
+# units and scikit-learn's tolerances, learned a constant from three taught sounds). With
+# 8+ sigmoid units (Wekinator's shape), targets standardised, a tight tolerance and a light
+# weight penalty, 2 to 5 examples come back within about 2 % of their range (47 small
+# problems, 6 seeds) and points between them blend. Saved in the spec, so a patch trained
+# before keeps refitting its old recipe.
+MLP_RECIPE = {"min_units": 8, "tol": 1e-9, "alpha": 1e-5}
+_DEFAULTS = {"activation": ("logistic", None),
+             "max_iter": (2000, None),
+             "hidden_units": (0, "mlp: units per hidden layer (0: as many as features, at least 8)")}
+REGRESS_MLP_PARAMS = tuple(
+    dataclasses.replace(p, default=_DEFAULTS[p.name][0], help=_DEFAULTS[p.name][1] or p.help)
+    if p.name in _DEFAULTS else p for p in MLP_PARAMS)
 
 
 @register("ml.regress", category="learn")
@@ -27,8 +44,12 @@ class Regress(Learner):
     `models`: one model per output (Wekinator's way; each output learns on its
     own) or one joint model for all. Algorithms: mlp (a neural network;
     Wekinator's default), linear, polynomial (of `degree`), knn (the mean of
-    the k nearest examples). After training, a cross-validated error (RMSE)
-    is shown. `undo_take` deletes the last recording, `clear` everything.
+    the k nearest examples). With its defaults the network gives back what it
+    was taught from as few as two or three examples. After training, a
+    cross-validated error (RMSE) and R² are shown: R² says how much better than
+    guessing the average the model does on examples it has not seen (1 is
+    perfect, 0 no better, below 0 worse: add examples or try another
+    algorithm). `undo_take` deletes the last recording, `clear` everything.
     """
 
     task = "regress"
@@ -43,7 +64,7 @@ class Regress(Learner):
                     help="one model per output value (Wekinator) or one for all"),
               Param("degree", "int", 2, min=1, max=6, help="polynomial: the highest power"),
               Param("k", "int", 1, min=1, max=100, help="knn: how many nearest examples are averaged"),
-              *MLP_PARAMS, *COMMON_PARAMS)
+              *REGRESS_MLP_PARAMS, *COMMON_PARAMS)
     options_for = {"mlp": ("hidden_layers", "hidden_units", "activation", "solver", "max_iter"),
                    "linear": (), "polynomial": ("degree",), "knn": ("k",)}
 
@@ -77,6 +98,9 @@ class Regress(Learner):
     def spec(self):
         spec = super().spec()
         spec["per_output"] = self.params["models"] == "per_output"
+        if spec["algorithm"] == "mlp":
+            spec["options"].update(MLP_RECIPE)
+            spec["target_scaling"] = "standard"
         return spec
 
     def run_one(self, x):
@@ -89,8 +113,15 @@ class Regress(Learner):
 
     def describe_score(self, score):
         r2 = score.get("r2")
-        extra = f", R² {r2:.2f}" if r2 is not None else ""
-        return f"cross-validated error (RMSE) {score['rmse']:.4g}{extra} ({score['folds']} folds)"
+        error = f"cross-validated error (RMSE) {score['rmse']:.4g} ({score['folds']} folds)"
+        if r2 is None:
+            return error
+        if r2 < 0:
+            # R² below 0: on examples it had not seen, the model did worse than always
+            # answering the examples' average. Say it in words, and what to do.
+            return (f"worse than guessing the average (R² {r2:.2f}): add examples or try another "
+                    f"algorithm; {error}")
+        return f"{error}; R² {r2:.2f} (how much better than guessing the average: 1 is perfect, 0 no better)"
 
     def info(self):
         info = super().info()
