@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from nodegraph import Runtime, patchfile
+from nodegraph import Runtime, SetParam, patchfile
 from nodegraph.io.osc import parse
 
+from .learners_util import run_all, wait_idle
 from .test_learners_gesture import perform
 
 PATCHES = Path(__file__).resolve().parent.parent / "patches"
@@ -181,6 +182,62 @@ def test_classifier_patch_obeys_a_wekinator_client(wek):
     assert addresses(client, "/wek/outputs")[-1][1] == [1.0]
     client.send(C + "deleteAllExamples")
     pump(rt, client, lambda: node.state["examples"] == [])
+
+
+def test_delete_all_examples_keeps_the_trained_model_running(wek, tmp_path):
+    """Wekinator's deleteAllExamples deletes the data, not the models: outputs go on; the
+    model is still there after saving and reopening; Ctrl+Z brings the examples back."""
+    rt, client = wek("wekinator-classifier.json")
+    node = drive_classifier(rt, client)
+    client.send(C + "deleteAllExamples")
+    pump(rt, client, lambda: node.state["examples"] == [])
+    client.inputs([0.88, 0.91, 0.9])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 4)
+    assert addresses(client, "/wek/outputs")[-1][1] == [2.0]
+    assert "model keeps running" in node._status
+    client.inputs([0.5, 0.5])  # the model still knows how many inputs it takes
+    settle(rt, client)
+    assert "got 2 features" in node.error and len(addresses(client, "/wek/outputs")) == 4
+    # saved and reopened: the model is refitted from the examples it had learned
+    again = Runtime.open(rt.save(tmp_path / "kept.json"), clock=type(rt.scheduler.clock)())
+    try:
+        again.start(thread=False)
+        restored = wait_idle(again, "classifier")
+        assert restored.state["examples"] == [] and restored._predictor is not None
+        got = run_all(again, "classifier", [[0.12, 0.1, 0.09], [0.88, 0.91, 0.9]], ["number"])["number"]
+        assert got == [1.0, 2.0]
+    finally:
+        again.close()
+    assert rt.undo() and len(node.state["examples"]) == 40  # an undo step, as clear
+    # a new training forgets the deleted examples
+    client.send(C + "deleteAllExamples")
+    client.send(C + "outputs", 3.0)
+    client.send(C + "startRecording")
+    for v in ([0.5, 0.5, 0.5], [0.52, 0.5, 0.5]):
+        client.inputs(v)
+    client.send(C + "outputs", 1.0)
+    for v in ([0.1, 0.1, 0.1], [0.12, 0.1, 0.1]):
+        client.inputs(v)
+    client.send(C + "stopRecording")
+    client.send(C + "train")
+    pump(rt, client, lambda: len(addresses(client, "/wekinator/status/done-training")) == 2)
+    assert "kept" not in node.state["model"] and node.info()["model"]["examples"] == 4
+
+
+def test_cancel_train_keeps_the_previous_model(wek):
+    rt, client = wek("wekinator-classifier.json")
+    node = drive_classifier(rt, client)
+    wait_idle(rt, "classifier")  # its cross-validation too
+    client.send(C + "cancelTrain")
+    pump(rt, client, lambda: "nothing to cancel" in node._status)
+    rt.do(SetParam("classifier", "algorithm", "mlp"))  # a slower fit, trained in the worker
+    client.send(C + "train")
+    client.send(C + "cancelTrain")
+    pump(rt, client, lambda: "training cancelled" in node._status)
+    assert node._job is None and node.state["model"]["spec"]["algorithm"] == "knn"
+    client.inputs([0.88, 0.91, 0.9])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 4)
+    assert addresses(client, "/wek/outputs")[-1][1] == [2.0]
 
 
 def test_regression_patch_obeys_a_wekinator_client(wek):

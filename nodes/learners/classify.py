@@ -10,6 +10,13 @@ from nodegraph.learn.snapshot import frozen
 
 from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner, label_key, show
 
+# What Wekinator's supervised learners can also be told (deleteAllExamples, cancelTrain)
+KEEP_MODEL_INLETS = (
+    Inlet("delete_examples", "bang", help="delete every example but keep the trained model running "
+                                          "(Wekinator's deleteAllExamples)"),
+    Inlet("cancel", "bang", help="stop the training in progress; the previous model keeps running"),
+)
+
 MLP_PARAMS = (
     Param("hidden_layers", "int", 1, min=1, max=5, help="mlp: number of hidden layers"),
     Param("hidden_units", "int", 0, min=0, max=1000,
@@ -33,7 +40,9 @@ class Classify(Learner):
     class order), with the probability of each class out of `probabilities` (in
     the class order shown on the node: numbers first, then names A to Z).
 
-    `undo_take` deletes the last recording, `clear` everything. Training runs in
+    `undo_take` deletes the last recording, `clear` everything (examples and
+    model); `delete_examples` deletes the examples but keeps the trained model
+    running, and `cancel` stops a training, as Wekinator. Training runs in
     the background (the old model keeps running until the new one is ready);
     then a cross-validated accuracy is shown. Examples are saved with the patch.
 
@@ -47,7 +56,7 @@ class Classify(Learner):
     counts_labels = True
     inlets = (Inlet("features", "vector", help="a feature vector: recorded, or classified while running"),
               Inlet("label", "label", hot=False, help="the class the next examples belong to"),
-              *CONTROL_INLETS)
+              *CONTROL_INLETS, *KEEP_MODEL_INLETS)
     outlets = (Outlet("label", "label", help="the class of each feature vector, while running"),
                Outlet("number", "float", help="the class as a number (Wekinator sends these)"),
                Outlet("probabilities", "vector", help="how likely each class is, in class order"),
@@ -92,7 +101,7 @@ class Classify(Learner):
         if len(labels) < 2:
             return f"all examples are of one class ({show(labels[0])}): record examples of at least two classes"
         index = {label: i for i, label in enumerate(labels)}
-        X = self._xs[:len(examples)].copy()
+        X = self.training_features(examples)
         y = np.fromiter((index[ex["y"]] for ex in examples), dtype=np.int64, count=len(examples))
         return X, y, {"n_classes": len(labels), "classes": labels}
 

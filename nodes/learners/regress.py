@@ -12,7 +12,7 @@ from nodegraph.learn.fit import REGRESSORS
 from nodegraph.learn.snapshot import frozen
 
 from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner, _number
-from .classify import MLP_PARAMS
+from .classify import KEEP_MODEL_INLETS, MLP_PARAMS
 
 
 # The network's recipe for a handful of taught examples (issue 11: the old defaults, 2 relu
@@ -49,14 +49,16 @@ class Regress(Learner):
     cross-validated error (RMSE) and R² are shown: R² says how much better than
     guessing the average the model does on examples it has not seen (1 is
     perfect, 0 no better, below 0 worse: add examples or try another
-    algorithm). `undo_take` deletes the last recording, `clear` everything.
+    algorithm). `undo_take` deletes the last recording, `clear` everything;
+    `delete_examples` deletes the examples but keeps the trained model running,
+    and `cancel` stops a training (Wekinator's deleteAllExamples, cancelTrain).
     """
 
     task = "regress"
     target = "target"
     inlets = (Inlet("features", "vector", help="a feature vector: recorded, or mapped while running"),
               Inlet("target", "vector", hot=False, help="the output values the next examples should give"),
-              *CONTROL_INLETS)
+              *CONTROL_INLETS, *KEEP_MODEL_INLETS)
     outlets = (Outlet("values", "vector", help="the output values for each feature vector, while running"),
                *STATUS_OUTLETS, MODEL_OUTLET)
     params = (Param("algorithm", "choice", "mlp", choices=REGRESSORS, help="how it learns"),
@@ -91,7 +93,7 @@ class Regress(Learner):
         if len(lengths) > 1:
             return (f"the targets have different lengths ({', '.join(map(str, sorted(lengths)))} values); "
                     "clear and record again")
-        X = self._xs[:len(examples)].copy()
+        X = self.training_features(examples)
         Y = np.array([ex["y"] for ex in examples], dtype=np.float64)
         return X, Y, {"n_outputs": Y.shape[1]}
 
