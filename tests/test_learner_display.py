@@ -1,5 +1,5 @@
 """What the editor shows of a learner: the params its algorithm uses, a readable state, its snapshot."""
-from nodegraph import AddNode, SetParam
+from nodegraph import AddNode, SetParam, SetState
 
 from .learners_util import teach, wait_idle
 
@@ -7,7 +7,7 @@ from .learners_util import teach, wait_idle
 def test_only_the_chosen_algorithms_options_are_relevant(rt):
     rt.do(AddNode("ml.classify", {}, node_id="clf"))
     node = rt.graph.node("clf")
-    assert node.relevant_params() == ["algorithm", "k", "scaling", "seed", "folds"]
+    assert node.relevant_params() == ["algorithm", "k", "classes", "scaling", "seed", "folds"]
     rt.do(SetParam("clf", "algorithm", "svm"))
     names = node.relevant_params()
     assert {"kernel", "C"} <= set(names) and "k" not in names and "trees" not in names
@@ -50,8 +50,10 @@ def test_the_info_text_says_what_the_learner_does_now(rt):
 
 def test_a_problem_shows_in_the_text(rt):
     rt.do(AddNode("ml.classify", {}, node_id="clf"))
-    teach(rt, "clf", [[0.0], [0.1]], ["a", "a"])
+    mixed = {"examples": [{"x": [0.0], "y": "a", "t": 0, "take": 1},
+                          {"x": [0.0, 1.0], "y": "b", "t": 1, "take": 1}], "take": 1}
+    rt.do(SetState("clf", mixed))
     rt.send("clf", "train", True)
     text = rt.graph.node("clf").info()["text"]
-    assert "⚠ cannot train: all examples are of one class" in text, text
-    assert str(rt.graph.node("clf").snapshot()) == "2 examples · 1 class · no model"
+    assert "⚠ cannot train: the examples have different lengths" in text, text
+    assert "no model" in str(rt.graph.node("clf").snapshot())

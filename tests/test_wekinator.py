@@ -240,6 +240,73 @@ def test_cancel_train_keeps_the_previous_model(wek):
     assert addresses(client, "/wek/outputs")[-1][1] == [2.0]
 
 
+def console_lines(rt, node_id):
+    return [line.text for line in list(rt.console.lines) if line.node == node_id]
+
+
+def test_training_on_one_class_gives_a_model_and_done_training(wek):
+    rt, client = wek("wekinator-classifier.json")
+    node = rt.graph.node("classifier")
+    client.send(C + "startRecording")  # class 1, Wekinator's first
+    for v in ([0.1, 0.1, 0.1], [0.2, 0.1, 0.1], [0.1, 0.2, 0.1]):
+        client.inputs(v)
+    client.send(C + "stopRecording")
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training"))
+    client.send(C + "startRunning")
+    client.inputs([0.9, 0.9, 0.9])
+    pump(rt, client, lambda: addresses(client, "/wek/outputs"))
+    assert addresses(client, "/wek/outputs")[0][1] == [1.0]
+    assert node.error is None
+
+
+def test_classes_outside_the_projects_range_are_refused_with_a_line(wek):
+    """Wekinator's classifier has classes 1..N (N = 3 in the patch): 0, 7 or a name would
+    reach the client as classes it does not have. Each is refused with a console line;
+    what was recorded stays, and a good class records again."""
+    rt, client = wek("wekinator-classifier.json")
+    node = rt.graph.node("classifier")
+    for bad in (0.0, 7.0, "seven"):
+        client.send(C + "outputs", bad)
+        client.send(C + "startRecording")
+        client.inputs([0.5, 0.5, 0.5])
+        client.send(C + "stopRecording")
+        settle(rt, client)
+        assert node.state["examples"] == []
+        assert any(f"is not one of this classifier's classes, 1 to 3" in line
+                   for line in console_lines(rt, "classifier")), bad
+    client.send(C + "outputs", 3.0)
+    client.send(C + "startRecording")
+    client.inputs([0.5, 0.5, 0.5])
+    client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 1 and not node._recording)
+    assert node.state["examples"][0]["y"] == 3
+
+
+def test_regression_records_zeros_before_any_outputs_and_refuses_a_wrong_length(wek):
+    rt, client = wek("wekinator-regression.json")
+    node = rt.graph.node("regressor")
+    client.send(C + "startRecording")  # no outputs message yet: Wekinator's outputs are 0
+    client.inputs([0.1, 0.1])
+    client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 1 and not node._recording)
+    assert node.state["examples"][0]["y"] == [0.0, 0.0]
+    client.send(C + "outputs", 1.0, 2.0, 3.0)  # the project has 2 outputs
+    client.send(C + "startRecording")
+    client.inputs([0.2, 0.2])
+    client.send(C + "stopRecording")
+    settle(rt, client)
+    assert len(node.state["examples"]) == 1
+    assert any("got a target of 3 values, but this learner has 2 outputs" in line
+               for line in console_lines(rt, "regressor"))
+    client.send(C + "outputs", 1.0, 0.5)
+    client.send(C + "startRecording")
+    client.inputs([0.9, 0.9])
+    client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 2 and not node._recording)
+    assert node.state["examples"][1]["y"] == [1.0, 0.5]
+
+
 def test_regression_patch_obeys_a_wekinator_client(wek):
     rt, client = wek("wekinator-regression.json")
     node = rt.graph.node("regressor")

@@ -125,7 +125,14 @@ def fit(spec, X, y=None):
             X = scale.fit_transform(X)
             model["scaler"] = _export_scaler(scale)
         task = spec["task"]
-        if task == "classify":
+        if task == "classify" and spec.get("n_classes") == 1:
+            # one class taught: a model that always answers it (Wekinator trains one too, and
+            # says done-training), whatever the algorithm; most cannot fit a single class
+            classes = spec.get("classes") or [1]
+            warnings.warn(f"only one class ({classes[0]!r}), so it is the answer to everything: "
+                          "record another class to tell them apart")
+            model.update(n_classes=1, constant=0)
+        elif task == "classify":
             model.update(_fit_classifier(spec, X, np.asarray(y, dtype=np.int64)))
         elif task == "regress":
             Y = np.asarray(y, dtype=np.float64)

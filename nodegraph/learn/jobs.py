@@ -55,6 +55,8 @@ def cross_validate(spec, X, y, folds, emit=None, cancelled=lambda: False, steps=
     from sklearn.model_selection import KFold, StratifiedKFold
 
     n = len(X)
+    if task == "classify" and spec.get("n_classes") == 1:
+        return {"skipped": "with one class there is nothing to tell apart"}
     if task == "classify":
         counts = np.bincount(y)
         smallest = int(counts[counts > 0].min())

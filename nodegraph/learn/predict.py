@@ -19,6 +19,8 @@ from scipy.special import expit, logsumexp
 
 def make(model):
     task, algo = model["task"], model["algorithm"]
+    if task == "classify" and "constant" in model:
+        return Constant(model)
     if task == "classify":
         cls = {"knn": KnnClassifier, "svm": Svm, "tree": Forest, "forest": Forest, "adaboost": AdaBoost,
                "naive_bayes": NaiveBayes, "logistic": Logistic, "mlp": MlpClassifier}[algo]
@@ -115,6 +117,16 @@ class Classifier(Predictor):
 
     def _indices(self, index):
         return index if self.remap is None else self.remap[index]
+
+
+class Constant(Classifier):
+    """One class was taught: every input gets it."""
+
+    def _one(self, x):
+        return int(self.model["constant"]), np.ones(1)
+
+    def _batch(self, X):
+        return np.full(len(X), int(self.model["constant"]), dtype=np.int64)
 
 
 def _softmax(z):

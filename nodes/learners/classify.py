@@ -28,6 +28,22 @@ MLP_PARAMS = (
 )
 
 
+def class_numbers(classes):
+    """The number sent for each class (classes in label_key order: numbers, then text): a
+    number class is itself; text classes are numbered on from the largest number class
+    (1, 2, ... when there is none), so a name never goes out as a real class's number."""
+    top = max((c for c in classes if not isinstance(c, str)), default=0)
+    start = max(top, 0)
+    out, names = [], 0
+    for c in classes:
+        if isinstance(c, str):
+            names += 1
+            out.append(float(start + names))
+        else:
+            out.append(float(c))
+    return np.array(out)
+
+
 @register("ml.classify", category="learn")
 class Classify(Learner):
     """Learns classes from examples, then names each new input (Wekinator's classifier).
@@ -36,8 +52,8 @@ class Classify(Learner):
     and move (each feature vector becomes an example of that class), switch it
     off; do the same for every other class; bang `train`. Then switch `run` on:
     every feature vector sends its class out of `label` (and as a number out of
-    `number`: the label itself if it is a number, else its place 1, 2, ... in the
-    class order), with the probability of each class out of `probabilities` (in
+    `number`: the label itself if it is a number; names are numbered after the
+    largest number class, 1, 2, ... when there is none, so they never collide), with the probability of each class out of `probabilities` (in
     the class order shown on the node: numbers first, then names A to Z).
 
     `undo_take` deletes the last recording, `clear` everything (examples and
@@ -68,6 +84,9 @@ class Classify(Learner):
               Param("degree", "int", 2, min=1, max=10, help="svm with the poly kernel: its exponent"),
               Param("trees", "int", 100, min=1, max=1000, help="forest, adaboost: number of trees"),
               Param("depth", "int", 0, min=0, max=100, help="tree, forest: deepest split (0: no limit)"),
+              Param("classes", "int", 0, min=0, max=10_000,
+                    help="how many classes, numbered 1 to this (as Wekinator asks); other labels are "
+                         "refused with a message (0: any label, text or number)"),
               *MLP_PARAMS, *COMMON_PARAMS)
     options_for = {"knn": ("k",), "svm": ("kernel", "C", "degree"), "tree": ("depth",), "forest": ("trees", "depth"),
                    "adaboost": ("trees",), "naive_bayes": (), "logistic": ("C", "max_iter"),
@@ -94,12 +113,18 @@ class Classify(Learner):
         label = self.inputs["label"]
         if label is None:
             raise NodeError("no label yet: send a class name to the 'label' inlet before recording")
+        n = self.params["classes"]
+        if n and (isinstance(label, str) or not 1 <= label <= n):
+            # Wekinator's classifier has classes 1..N: 0, N+1 or a name would be a class no
+            # client expects; refused with a line, the examples recorded so far stay
+            raise NodeError(f"class {show(label)} is not one of this classifier's classes, 1 to {n} "
+                            f"(param 'classes'): not recorded")
         return label
 
     def training_data(self, examples):
+        # one class is allowed: the model answers it to everything (fit says so), as Wekinator,
+        # whose clients wait for done-training
         labels = sorted({ex["y"] for ex in examples}, key=label_key)
-        if len(labels) < 2:
-            return f"all examples are of one class ({show(labels[0])}): record examples of at least two classes"
         index = {label: i for i, label in enumerate(labels)}
         X = self.training_features(examples)
         y = np.fromiter((index[ex["y"]] for ex in examples), dtype=np.int64, count=len(examples))
@@ -108,8 +133,7 @@ class Classify(Learner):
     def model_ready(self, predictor, spec):
         classes = spec["classes"]
         self._classes = classes
-        self._numbers = np.array([float(c) if not isinstance(c, str) else float(i + 1)
-                                  for i, c in enumerate(classes)])
+        self._numbers = class_numbers(classes)
 
     def run_one(self, x):
         index, proba = self._predictor.one(x)

@@ -66,6 +66,9 @@ class Regress(Learner):
                     help="one model per output value (Wekinator) or one for all"),
               Param("degree", "int", 2, min=1, max=6, help="polynomial: the highest power"),
               Param("k", "int", 1, min=1, max=100, help="knn: how many nearest examples are averaged"),
+              Param("outputs", "int", 0, min=0, max=10_000,
+                    help="how many output values (as Wekinator asks); before any target arrives, examples "
+                         "get zeros, as in Wekinator (0: as many as the target has; a target is needed)"),
               *REGRESS_MLP_PARAMS, *COMMON_PARAMS)
     options_for = {"mlp": ("hidden_layers", "hidden_units", "activation", "solver", "max_iter"),
                    "linear": (), "polynomial": ("degree",), "knn": ("k",)}
@@ -78,6 +81,12 @@ class Regress(Learner):
 
     def make_target(self):
         target = self.inputs["target"]
+        n = self.params["outputs"]
+        if n and target is None:
+            return [0.0] * n  # Wekinator's outputs start at 0, and its examples record them
+        if n and len(target) != n:
+            raise NodeError(f"got a target of {len(target)} values, but this learner has {n} outputs "
+                            f"(param 'outputs'): send {n} values; not recorded")
         if target is None or len(target) == 0:
             raise NodeError("no target yet: send the output values to the 'target' inlet before recording")
         if not np.isfinite(target).all():
