@@ -378,3 +378,76 @@ def test_classifier_patch_on_wekinators_own_ports_when_free(wek):
     assert ports == [6448, 12000]  # the shipped patch uses Wekinator's defaults
     rt, client = wek("wekinator-classifier.json", patch_port=6448, client_port=12000)
     drive_classifier(rt, client)
+
+
+def test_dtw_recording_needs_a_gesture_of_the_project(wek):
+    """startDtwRecording with no number, 0, 6 or a name: a console line, nothing recorded
+    (before, no number recorded under the previous gesture and 7 made a sixth output)."""
+    rt, client = wek("wekinator-gesture.json")
+    node = rt.graph.node("gestures")
+    rng = np.random.default_rng(5)
+    for args in ((), (0,), (6,), ("circle",), (2.5,)):
+        client.send(C + "startDtwRecording", *args)
+        for f in perform("circle", rng, frames=10):
+            client.inputs(f)
+        client.send(C + "stopDtwRecording")
+        settle(rt, client)
+        assert node.state["examples"] == [], args
+    lines = console_lines(rt, "bad_gesture")
+    assert len(lines) == 5 and all("needs a gesture number from 1 to 5" in line for line in lines)
+    client.send(C + "startDtwRecording", 3.0)  # a float that is a whole number is fine
+    for f in perform("circle", rng, frames=10):
+        client.inputs(f)
+    client.send(C + "stopDtwRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 1 and not node._recording)
+    assert node.state["examples"][0]["y"] == 3
+
+
+def test_per_model_switches_on_the_one_model_classifier(wek):
+    rt, client = wek("wekinator-classifier.json")
+    node = drive_classifier(rt, client)
+    # disableModelRunning 1: the model is not run; enable it again and it is
+    client.send(C + "disableModelRunning", 1)
+    client.inputs([0.88, 0.91, 0.9])
+    settle(rt, client)
+    assert len(addresses(client, "/wek/outputs")) == 3
+    client.send(C + "enableModelRunning", 1)
+    client.inputs([0.88, 0.91, 0.9])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 4)
+    # disableModelRecording 1: recording gives no examples for it
+    client.send(C + "disableModelRecording", 1)
+    client.send(C + "startRecording")
+    client.inputs([0.5, 0.5, 0.5])
+    client.send(C + "stopRecording")
+    settle(rt, client)
+    assert len(node.state["examples"]) == 40
+    client.send(C + "enableModelRecording", 1)
+    client.send(C + "startRecording")
+    client.inputs([0.5, 0.5, 0.5])
+    client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 41 and not node._recording)
+    # a model this project does not have, and the messages Wekinator refuses after setup
+    client.send(C + "disableModelRunning", 2)
+    client.send(C + "setInputNames", "a", "b", "c")
+    client.send(C + "selectInputsForOutput", 1, 2)
+    settle(rt, client)
+    assert any("from 1 to 1" in line for line in console_lines(rt, "bad_model"))
+    assert any("cannot be changed after the project is created" in line for line in console_lines(rt, "names_fixed"))
+    assert console_lines(rt, "one_selection")
+    # deleteExamplesForOutput 1: its examples go, the model keeps running
+    client.send(C + "deleteExamplesForOutput", 1)
+    pump(rt, client, lambda: node.state["examples"] == [])
+    client.send(C + "startRunning")
+    client.inputs([0.12, 0.1, 0.09])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 5)
+    assert addresses(client, "/wek/outputs")[-1][1] == [1.0]
+
+
+def test_regression_patch_says_why_per_output_switches_are_ignored(wek):
+    rt, client = wek("wekinator-regression.json")
+    for message in ("deleteExamplesForOutput", "disableModelRunning", "enableModelRecording"):
+        client.send(C + message, 1)
+    client.send(C + "setOutputNames", "x", "y")
+    settle(rt, client)
+    assert len(console_lines(rt, "per_output")) == 3
+    assert console_lines(rt, "names_fixed")
