@@ -179,3 +179,16 @@ def test_a_network_trained_before_the_new_recipe_refits_as_it_was():
     assert "target" not in model and model["coefs"][0]["w"].shape == (2, 2)
     ref = MLPRegressor(hidden_layer_sizes=(2,), solver="lbfgs", max_iter=500, random_state=0).fit(X, y)
     np.testing.assert_allclose(predict.make(model).many(X)[:, 0], ref.predict(X), rtol=1e-12)
+
+
+def test_a_classifier_no_better_than_the_commonest_class_says_so(rt):
+    rng = np.random.default_rng(4)
+    rt.do(AddNode("ml.classify", {}, node_id="clf"))
+    status = tap(rt, "clf", "status")
+    X = rng.uniform(size=(40, 2))
+    labels = list(rng.choice(["a", "b"], size=40, p=[0.75, 0.25]))  # unrelated to X
+    teach(rt, "clf", X, labels)
+    rt.send("clf", "train", True)
+    node = wait_idle(rt, "clf")
+    assert node.info()["score"]["accuracy"] <= max(labels.count("a"), labels.count("b")) / 40
+    assert "no better than always answering the most common class" in status[-1]

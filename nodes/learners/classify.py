@@ -148,7 +148,16 @@ class Classify(Learner):
         return extra
 
     def describe_score(self, score):
-        return f"cross-validated accuracy {score['accuracy']:.1%} ({score['folds']} folds)"
+        text = f"cross-validated accuracy {score['accuracy']:.1%} ({score['folds']} folds)"
+        confusion = score.get("confusion")
+        if confusion:
+            # the baseline a person can picture: always answering the most common class
+            rows = [sum(r) for r in confusion]
+            guess = max(rows) / max(1, sum(rows))
+            if len(rows) > 1 and score["accuracy"] <= guess:
+                return (f"no better than always answering the most common class ({guess:.0%}): add "
+                        f"examples or try another algorithm; {text}")
+        return text
 
     def info(self):
         info = super().info()
