@@ -7,7 +7,7 @@ from .learners_util import teach, wait_idle
 def test_only_the_chosen_algorithms_options_are_relevant(rt):
     rt.do(AddNode("ml.classify", {}, node_id="clf"))
     node = rt.graph.node("clf")
-    assert node.relevant_params() == ["algorithm", "k", "classes", "scaling", "seed", "folds"]
+    assert node.relevant_params() == ["algorithm", "k", "scaling", "seed", "folds"]
     rt.do(SetParam("clf", "algorithm", "svm"))
     names = node.relevant_params()
     assert {"kernel", "C"} <= set(names) and "k" not in names and "trees" not in names

@@ -192,3 +192,20 @@ def test_a_classifier_no_better_than_the_commonest_class_says_so(rt):
     node = wait_idle(rt, "clf")
     assert node.info()["score"]["accuracy"] <= max(labels.count("a"), labels.count("b")) / 40
     assert "no better than always answering the most common class" in status[-1]
+
+
+def test_setting_a_wekinator_project_size_keeps_what_was_taught(rt):
+    """`classes` / `outputs` add Wekinator's delete_examples and cancel inlets: changing
+    them rebuilds the ports, never the examples or the running model."""
+    from nodegraph import SetParam
+    rt.do(AddNode("ml.classify", {"folds": 0}, node_id="clf"))
+    node = rt.graph.node("clf")
+    assert "delete_examples" not in node.inlet_map  # an ordinary classifier keeps its short box
+    teach(rt, "clf", [[0.0], [1.0]], [1, 2])
+    rt.send("clf", "train", True)
+    rt.do(SetParam("clf", "classes", 2))
+    assert {"delete_examples", "cancel"} <= set(node.inlet_map)
+    assert len(node.state["examples"]) == 2
+    assert run_all(rt, "clf", [[0.0], [1.0]], ["label"])["label"] == [1, 2]
+    rt.do(AddNode("ml.regress", {"algorithm": "linear", "folds": 0, "outputs": 2}, node_id="reg"))
+    assert "delete_examples" in rt.graph.node("reg").inlet_map

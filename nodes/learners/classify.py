@@ -57,8 +57,9 @@ class Classify(Learner):
     the class order shown on the node: numbers first, then names A to Z).
 
     `undo_take` deletes the last recording, `clear` everything (examples and
-    model); `delete_examples` deletes the examples but keeps the trained model
-    running, and `cancel` stops a training, as Wekinator. Training runs in
+    model). With `classes` set (a Wekinator project's classes 1..N), two more
+    inlets appear: `delete_examples` deletes the examples but keeps the trained
+    model running, and `cancel` stops a training, as Wekinator. Training runs in
     the background (the old model keeps running until the new one is ready);
     then a cross-validated accuracy is shown. Examples are saved with the patch.
 
@@ -72,7 +73,7 @@ class Classify(Learner):
     counts_labels = True
     inlets = (Inlet("features", "vector", help="a feature vector: recorded, or classified while running"),
               Inlet("label", "label", hot=False, help="the class the next examples belong to"),
-              *CONTROL_INLETS, *KEEP_MODEL_INLETS)
+              *CONTROL_INLETS)
     outlets = (Outlet("label", "label", help="the class of each feature vector, while running"),
                Outlet("number", "float", help="the class as a number (Wekinator sends these)"),
                Outlet("probabilities", "vector", help="how likely each class is, in class order"),
@@ -84,15 +85,27 @@ class Classify(Learner):
               Param("degree", "int", 2, min=1, max=10, help="svm with the poly kernel: its exponent"),
               Param("trees", "int", 100, min=1, max=1000, help="forest, adaboost: number of trees"),
               Param("depth", "int", 0, min=0, max=100, help="tree, forest: deepest split (0: no limit)"),
-              Param("classes", "int", 0, min=0, max=10_000,
-                    help="how many classes, numbered 1 to this (as Wekinator asks); other labels are "
-                         "refused with a message (0: any label, text or number)"),
+              Param("classes", "int", 0, min=0, max=10_000, shapes_ports=True,
+                    help="how many classes, numbered 1 to this, as in a Wekinator project: other labels are "
+                         "refused with a message, and Wekinator's delete_examples and cancel inlets appear "
+                         "(0: any label, text or number)"),
               *MLP_PARAMS, *COMMON_PARAMS)
     options_for = {"knn": ("k",), "svm": ("kernel", "C", "degree"), "tree": ("depth",), "forest": ("trees", "depth"),
                    "adaboost": ("trees",), "naive_bayes": (), "logistic": ("C", "max_iter"),
                    "mlp": ("hidden_layers", "hidden_units", "activation", "solver", "max_iter")}
 
+    def ports(self):
+        # a Wekinator-style project (classes 1..N) gets the controls its clients send; other
+        # classifiers keep the common, shorter box
+        inlets, outlets = super().ports()
+        return (inlets + KEEP_MODEL_INLETS if self.params.get("classes") else inlets), outlets
+
     def setup(self):
+        if getattr(self, "_set_up", False):
+            # setup runs again when a port-shaping param (classes) changes: the ports are
+            # rebuilt, but the examples, the running model and the modes must stay
+            return
+        self._set_up = True
         self._classes = []
         self._numbers = np.zeros(0)
         super().setup()
@@ -101,6 +114,10 @@ class Classify(Learner):
         names = super().relevant_params()
         if self.params["kernel"] != "poly":  # only the polynomial kernel has a degree
             names = [n for n in names if n != "degree"]
+        if not self.params["classes"]:
+            # a Wekinator project's setting: on the box only once set, so an ordinary
+            # classifier's box stays as it was (the inspector lists it with the others)
+            names = [n for n in names if n != "classes"]
         return names
 
     def check_example(self, ex, where):

@@ -49,16 +49,18 @@ class Regress(Learner):
     cross-validated error (RMSE) and R² are shown: R² says how much better than
     guessing the average the model does on examples it has not seen (1 is
     perfect, 0 no better, below 0 worse: add examples or try another
-    algorithm). `undo_take` deletes the last recording, `clear` everything;
-    `delete_examples` deletes the examples but keeps the trained model running,
-    and `cancel` stops a training (Wekinator's deleteAllExamples, cancelTrain).
+    algorithm). `undo_take` deletes the last recording, `clear` everything. With
+    `outputs` set (a Wekinator project's number of outputs), two more inlets
+    appear: `delete_examples` deletes the examples but keeps the trained model
+    running, and `cancel` stops a training (Wekinator's deleteAllExamples,
+    cancelTrain).
     """
 
     task = "regress"
     target = "target"
     inlets = (Inlet("features", "vector", help="a feature vector: recorded, or mapped while running"),
               Inlet("target", "vector", hot=False, help="the output values the next examples should give"),
-              *CONTROL_INLETS, *KEEP_MODEL_INLETS)
+              *CONTROL_INLETS)
     outlets = (Outlet("values", "vector", help="the output values for each feature vector, while running"),
                *STATUS_OUTLETS, MODEL_OUTLET)
     params = (Param("algorithm", "choice", "mlp", choices=REGRESSORS, help="how it learns"),
@@ -66,12 +68,30 @@ class Regress(Learner):
                     help="one model per output value (Wekinator) or one for all"),
               Param("degree", "int", 2, min=1, max=6, help="polynomial: the highest power"),
               Param("k", "int", 1, min=1, max=100, help="knn: how many nearest examples are averaged"),
-              Param("outputs", "int", 0, min=0, max=10_000,
-                    help="how many output values (as Wekinator asks); before any target arrives, examples "
-                         "get zeros, as in Wekinator (0: as many as the target has; a target is needed)"),
+              Param("outputs", "int", 0, min=0, max=10_000, shapes_ports=True,
+                    help="how many output values, as in a Wekinator project: before any target arrives, examples "
+                         "get zeros, and Wekinator's delete_examples and cancel inlets appear "
+                         "(0: as many as the target has; a target is needed)"),
               *REGRESS_MLP_PARAMS, *COMMON_PARAMS)
     options_for = {"mlp": ("hidden_layers", "hidden_units", "activation", "solver", "max_iter"),
                    "linear": (), "polynomial": ("degree",), "knn": ("k",)}
+
+    def setup(self):
+        if getattr(self, "_set_up", False):
+            return  # a port-shaping param (outputs) changed: keep the examples, model and modes
+        self._set_up = True
+        super().setup()
+
+    def ports(self):
+        # a Wekinator-style project (a set number of outputs) gets the controls its clients send
+        inlets, outlets = super().ports()
+        return (inlets + KEEP_MODEL_INLETS if self.params.get("outputs") else inlets), outlets
+
+    def relevant_params(self):
+        names = super().relevant_params()
+        if not self.params["outputs"]:  # a Wekinator project's setting: on the box once set
+            names = [n for n in names if n != "outputs"]
+        return names
 
     def check_example(self, ex, where):
         super().check_example(ex, where)
