@@ -275,6 +275,9 @@ def test_classes_outside_the_projects_range_are_refused_with_a_line(wek):
         assert node.state["examples"] == []
         assert any(f"is not one of this classifier's classes, 1 to 3" in line
                    for line in console_lines(rt, "classifier")), bad
+    client.send(C + "outputs", 1.0, 2.0)  # two outputs to a one-output classifier
+    settle(rt, client)
+    assert any("label" in line for line in console_lines(rt, "classifier")[-1:]), console_lines(rt, "classifier")
     client.send(C + "outputs", 3.0)
     client.send(C + "startRecording")
     client.inputs([0.5, 0.5, 0.5])
