@@ -454,3 +454,33 @@ def test_regression_patch_says_why_per_output_switches_are_ignored(wek):
     settle(rt, client)
     assert len(console_lines(rt, "per_output")) == 3
     assert console_lines(rt, "names_fixed")
+
+
+def test_three_classifier_outputs_one_done_training_per_train(wek):
+    """A Wekinator project with three classifier outputs: `outputs a b c` sets each output's
+    class, each output has its own model, /wek/outputs carries the three classes, and every
+    train sends one done-training (not one per model)."""
+    rt, client = wek("wekinator-classifier-3.json")
+    models = [rt.graph.node(f"classifier_{i}") for i in (1, 2, 3)]
+    rng = np.random.default_rng(8)
+    poses = {(0.1, 0.1): (1.0, 2.0, 3.0), (0.9, 0.1): (2.0, 2.0, 1.0), (0.5, 0.9): (3.0, 1.0, 1.0)}
+    for centre, classes in poses.items():
+        client.send(C + "outputs", *classes)
+        client.send(C + "startRecording")
+        for _ in range(8):
+            client.inputs(rng.normal(centre, 0.02))
+        client.send(C + "stopRecording")
+    pump(rt, client, lambda: all(len(m.state["examples"]) == 24 and not m._recording for m in models))
+    assert [m.info()["counts"] for m in models] == [{"1": 8, "2": 8, "3": 8}, {"1": 8, "2": 16}, {"1": 16, "3": 8}]
+    for round_ in (1, 2):
+        client.send(C + "train")
+        pump(rt, client, lambda: len(addresses(client, "/wekinator/status/done-training")) == round_
+             and all(m._job is None for m in models))
+        settle(rt, client)
+        assert len(addresses(client, "/wekinator/status/done-training")) == round_
+    client.send(C + "startRunning")
+    for centre in poses:
+        client.inputs(centre)
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 3)
+    outs = addresses(client, "/wek/outputs")
+    assert [tuple(o[1]) for o in outs] == list(poses.values()) and all(o[2] == "fff" for o in outs)
