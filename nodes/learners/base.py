@@ -320,9 +320,11 @@ class Learner(Node):
             self._cancel()  # a training of the examples just deleted: the running model stays
         model = self.state.get("model")
         state = {"examples": [], "take": self.state.get("take", 0)}
-        if model is not None and self._predictor is not None:
+        if model is not None and (self._predictor is not None or self._refit is not None):
             kept = model.get("kept", []) + examples[:model["examples"]]
             state["model"] = dict(model, examples=0, kept=kept)
+            if self._refit is not None:  # loaded, not yet refitted: refit it from what it learned
+                self._refit = state["model"]
         self.state = state
         self._rebuild()
         self.state_changed()
