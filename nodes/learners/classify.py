@@ -53,8 +53,10 @@ class Classify(Learner):
     off; do the same for every other class; bang `train`. Then switch `run` on:
     every feature vector sends its class out of `label` (and as a number out of
     `number`: the label itself if it is a number; names are numbered after the
-    largest number class, 1, 2, ... when there is none, so they never collide), with the probability of each class out of `probabilities` (in
-    the class order shown on the node: numbers first, then names A to Z).
+    largest number class, 1, 2, ... when there is none, so they never collide),
+    with the probability of each class out of `probabilities` (in the class
+    order shown on the node: numbers first, then names A to Z). A score no
+    better than always answering the most common class is said in words.
 
     `undo_take` deletes the last recording, `clear` everything (examples and
     model). With `classes` set (a Wekinator project's classes 1..N), two more
