@@ -277,6 +277,17 @@ class ClearExamples(Command):
         self.memo = None
 
 
+class DeleteExamples(ClearExamples):
+    """A learner's examples deleted with its model kept running (Wekinator's deleteAllExamples);
+    already done when it enters the history."""
+
+    label = "delete examples"
+
+    def do(self, graph):
+        if self.memo is None:
+            self.memo = _learner(graph, self.node_id).delete_examples()
+
+
 class TrainedModel(Command):
     """A learner's training finished and its new model runs (already done when it enters the
     history). Undo runs the model it replaced again, at once; redo the new one."""
@@ -449,5 +460,5 @@ def apply_all(graph, commands):
 
 
 __all__ = ["AddNode", "RemoveNode", "Connect", "Disconnect", "SetParam", "Move", "SetState", "DeleteExample", "RecordedTake",
-           "RemovedTake", "ClearExamples", "TrainedModel",
+           "RemovedTake", "ClearExamples", "DeleteExamples", "TrainedModel",
            "AddComment", "RemoveComment", "EditComment", "Group", "History", "NodegraphError"]

@@ -1,5 +1,5 @@
 """What the editor shows of a learner: the params its algorithm uses, a readable state, its snapshot."""
-from nodegraph import AddNode, SetParam
+from nodegraph import AddNode, SetParam, SetState
 
 from .learners_util import teach, wait_idle
 
@@ -50,8 +50,10 @@ def test_the_info_text_says_what_the_learner_does_now(rt):
 
 def test_a_problem_shows_in_the_text(rt):
     rt.do(AddNode("ml.classify", {}, node_id="clf"))
-    teach(rt, "clf", [[0.0], [0.1]], ["a", "a"])
+    mixed = {"examples": [{"x": [0.0], "y": "a", "t": 0, "take": 1},
+                          {"x": [0.0, 1.0], "y": "b", "t": 1, "take": 1}], "take": 1}
+    rt.do(SetState("clf", mixed))
     rt.send("clf", "train", True)
     text = rt.graph.node("clf").info()["text"]
-    assert "⚠ cannot train: all examples are of one class" in text, text
-    assert str(rt.graph.node("clf").snapshot()) == "2 examples · 1 class · no model"
+    assert "⚠ cannot train: the examples have different lengths" in text, text
+    assert "no model" in str(rt.graph.node("clf").snapshot())

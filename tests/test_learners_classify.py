@@ -123,8 +123,15 @@ def test_training_problems_are_status_messages_not_exceptions(rt):
     rt.send("clf", "train", True)
     assert "no examples" in status[-1] and node.error is None
     teach(rt, "clf", [[0.0, 1.0], [0.5, 1.0]], ["a", "a"])
+    trained = tap(rt, "clf", "trained")
     rt.send("clf", "train", True)
-    assert "one class ('a')" in status[-1] and node.error is None
+    wait_idle(rt, "clf")
+    # one class: a model that always answers it, a done-training, and words saying so
+    assert any("only one class ('a'), so it is the answer to everything" in s for s in status), status
+    assert status[-1] == "no score: with one class there is nothing to tell apart" and node.error is None
+    assert len(trained) == 1
+    assert run_all(rt, "clf", [[9.0, 9.0]], ["label", "probabilities"])["label"] == ["a"]
+    rt.send("clf", "run", False)
     mixed = {"examples": [{"x": [0.0, 1.0], "y": "a", "t": 0, "take": 1},
                           {"x": [0.0, 1.0, 2.0], "y": "b", "t": 1, "take": 1}], "take": 1}
     rt.do(SetState("clf", mixed))
@@ -249,3 +256,17 @@ def test_settings_changed_after_training_do_not_change_the_reloaded_model(rt, tm
         assert again.graph.node("clf").params["k"] == 9
     finally:
         again.close()
+
+
+def test_text_classes_never_go_out_as_another_class_number(rt):
+    """`number` for a name: numbered on after the largest number class, so 'a' beside
+    classes 1 and 2 is 3, never 1 (Wekinator's clients read classes as numbers)."""
+    rt.do(AddNode("ml.classify", {"folds": 0}, node_id="clf"))
+    teach(rt, "clf", [[0.0], [1.0], [2.0], [3.0]], [1, 2, "a", "b"])
+    rt.send("clf", "train", True)
+    got = run_all(rt, "clf", [[0.0], [1.0], [2.0], [3.0]], ["label", "number"])
+    assert got["label"] == [1, 2, "a", "b"] and got["number"] == [1.0, 2.0, 3.0, 4.0]
+    rt.do(AddNode("ml.classify", {"folds": 0}, node_id="names"))
+    teach(rt, "names", [[0.0], [1.0]], ["low", "high"])
+    rt.send("names", "train", True)
+    assert run_all(rt, "names", [[0.0], [1.0]], ["number"])["number"] == [2.0, 1.0]  # high, low: A to Z

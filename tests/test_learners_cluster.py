@@ -34,10 +34,14 @@ def test_well_separated_blobs_are_found(rt):
     assert len(set(got)) == 3
 
 
-def test_too_few_examples_is_a_status_message(rt):
+def test_fewer_examples_than_groups_makes_each_its_own_group_and_says_so(rt):
     rt.do(AddNode("ml.cluster", {"k": 4}, node_id="km"))
     status = tap(rt, "km", "status")
-    teach(rt, "km", [[0.0], [1.0]], [None, None], target_inlet=None)
+    teach(rt, "km", [[0.0], [1.0], [1.0]], [None] * 3, target_inlet=None)
     rt.send("km", "train", True)
-    assert "needs at least 4 examples; there are 2" in status[-1]
+    wait_idle(rt, "km")
+    assert any("2 different examples, so 2 groups (k is 4)" in s for s in status), status
+    got = run_all(rt, "km", [[0.0], [1.0], [0.1]], ["cluster", "distances"])
+    assert got["cluster"][0] != got["cluster"][1] and got["cluster"][2] == got["cluster"][0]
+    assert len(got["distances"][0]) == 2
     assert rt.graph.node("km").error is None

@@ -39,7 +39,11 @@ def perform(name, rng, frames=50, stretch=1.0, noise=0.01):
 
 
 def naive_dtw(a, b, width=0):
+    """The textbook recurrence, within |i - j| <= width, except that (as FastDTW with radius
+    `width`) a series of at most width + 2 points is matched without a band."""
     n, m = len(a), len(b)
+    if min(n, m) <= width + 2:
+        width = 0
     D = np.full((n + 1, m + 1), np.inf)
     D[0, 0] = 0.0
     for i in range(1, n + 1):

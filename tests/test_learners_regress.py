@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, load_linnerud
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_squared_error
@@ -19,7 +20,10 @@ from .learners_util import run_all, teach, wait_idle
 
 
 def reference(algorithm, n_features, scaling="minmax"):
-    est = {"mlp": lambda: MLPRegressor(hidden_layer_sizes=(n_features,), solver="lbfgs", max_iter=500, random_state=0),
+    # the node's default network: Wekinator's sigmoid layer (at least 8 units) on standardised targets
+    est = {"mlp": lambda: TransformedTargetRegressor(
+               MLPRegressor(hidden_layer_sizes=(max(8, n_features),), activation="logistic", solver="lbfgs",
+                            max_iter=2000, tol=1e-9, alpha=1e-5, random_state=0), transformer=StandardScaler()),
            "linear": LinearRegression,
            "polynomial": lambda: make_pipeline(PolynomialFeatures(degree=2), LinearRegression()),
            "knn": lambda: KNeighborsRegressor(n_neighbors=3)}[algorithm]()

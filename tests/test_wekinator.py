@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from nodegraph import Runtime, patchfile
+from nodegraph import Runtime, SetParam, patchfile
 from nodegraph.io.osc import parse
 
+from .learners_util import run_all, wait_idle
 from .test_learners_gesture import perform
 
 PATCHES = Path(__file__).resolve().parent.parent / "patches"
@@ -183,6 +184,132 @@ def test_classifier_patch_obeys_a_wekinator_client(wek):
     pump(rt, client, lambda: node.state["examples"] == [])
 
 
+def test_delete_all_examples_keeps_the_trained_model_running(wek, tmp_path):
+    """Wekinator's deleteAllExamples deletes the data, not the models: outputs go on; the
+    model is still there after saving and reopening; Ctrl+Z brings the examples back."""
+    rt, client = wek("wekinator-classifier.json")
+    node = drive_classifier(rt, client)
+    client.send(C + "deleteAllExamples")
+    pump(rt, client, lambda: node.state["examples"] == [])
+    client.inputs([0.88, 0.91, 0.9])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 4)
+    assert addresses(client, "/wek/outputs")[-1][1] == [2.0]
+    assert "model keeps running" in node._status
+    client.inputs([0.5, 0.5])  # the model still knows how many inputs it takes
+    settle(rt, client)
+    assert "got 2 features" in node.error and len(addresses(client, "/wek/outputs")) == 4
+    # saved and reopened: the model is refitted from the examples it had learned
+    again = Runtime.open(rt.save(tmp_path / "kept.json"), clock=type(rt.scheduler.clock)())
+    try:
+        again.start(thread=False)
+        restored = wait_idle(again, "classifier")
+        assert restored.state["examples"] == [] and restored._predictor is not None
+        got = run_all(again, "classifier", [[0.12, 0.1, 0.09], [0.88, 0.91, 0.9]], ["number"])["number"]
+        assert got == [1.0, 2.0]
+    finally:
+        again.close()
+    assert rt.undo() and len(node.state["examples"]) == 40  # an undo step, as clear
+    # a new training forgets the deleted examples
+    client.send(C + "deleteAllExamples")
+    client.send(C + "outputs", 3.0)
+    client.send(C + "startRecording")
+    for v in ([0.5, 0.5, 0.5], [0.52, 0.5, 0.5]):
+        client.inputs(v)
+    client.send(C + "outputs", 1.0)
+    for v in ([0.1, 0.1, 0.1], [0.12, 0.1, 0.1]):
+        client.inputs(v)
+    client.send(C + "stopRecording")
+    client.send(C + "train")
+    pump(rt, client, lambda: len(addresses(client, "/wekinator/status/done-training")) == 2)
+    assert "kept" not in node.state["model"] and node.info()["model"]["examples"] == 4
+
+
+def test_cancel_train_keeps_the_previous_model(wek):
+    rt, client = wek("wekinator-classifier.json")
+    node = drive_classifier(rt, client)
+    wait_idle(rt, "classifier")  # its cross-validation too
+    client.send(C + "cancelTrain")
+    pump(rt, client, lambda: "nothing to cancel" in node._status)
+    rt.do(SetParam("classifier", "algorithm", "mlp"))  # a slower fit, trained in the worker
+    client.send(C + "train")
+    client.send(C + "cancelTrain")
+    pump(rt, client, lambda: "training cancelled" in node._status)
+    assert node._job is None and node.state["model"]["spec"]["algorithm"] == "knn"
+    client.inputs([0.88, 0.91, 0.9])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 4)
+    assert addresses(client, "/wek/outputs")[-1][1] == [2.0]
+
+
+def console_lines(rt, node_id):
+    return [line.text for line in list(rt.console.lines) if line.node == node_id]
+
+
+def test_training_on_one_class_gives_a_model_and_done_training(wek):
+    rt, client = wek("wekinator-classifier.json")
+    node = rt.graph.node("classifier")
+    client.send(C + "startRecording")  # class 1, Wekinator's first
+    for v in ([0.1, 0.1, 0.1], [0.2, 0.1, 0.1], [0.1, 0.2, 0.1]):
+        client.inputs(v)
+    client.send(C + "stopRecording")
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training"))
+    client.send(C + "startRunning")
+    client.inputs([0.9, 0.9, 0.9])
+    pump(rt, client, lambda: addresses(client, "/wek/outputs"))
+    assert addresses(client, "/wek/outputs")[0][1] == [1.0]
+    assert node.error is None
+
+
+def test_classes_outside_the_projects_range_are_refused_with_a_line(wek):
+    """Wekinator's classifier has classes 1..N (N = 3 in the patch): 0, 7 or a name would
+    reach the client as classes it does not have. Each is refused with a console line;
+    what was recorded stays, and a good class records again."""
+    rt, client = wek("wekinator-classifier.json")
+    node = rt.graph.node("classifier")
+    for bad in (0.0, 7.0, "seven"):
+        client.send(C + "outputs", bad)
+        client.send(C + "startRecording")
+        client.inputs([0.5, 0.5, 0.5])
+        client.send(C + "stopRecording")
+        settle(rt, client)
+        assert node.state["examples"] == []
+        assert any(f"is not one of this classifier's classes, 1 to 3" in line
+                   for line in console_lines(rt, "classifier")), bad
+    client.send(C + "outputs", 1.0, 2.0)  # two outputs to a one-output classifier
+    settle(rt, client)
+    assert any("label" in line for line in console_lines(rt, "classifier")[-1:]), console_lines(rt, "classifier")
+    client.send(C + "outputs", 3.0)
+    client.send(C + "startRecording")
+    client.inputs([0.5, 0.5, 0.5])
+    client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 1 and not node._recording)
+    assert node.state["examples"][0]["y"] == 3
+
+
+def test_regression_records_zeros_before_any_outputs_and_refuses_a_wrong_length(wek):
+    rt, client = wek("wekinator-regression.json")
+    node = rt.graph.node("regressor")
+    client.send(C + "startRecording")  # no outputs message yet: Wekinator's outputs are 0
+    client.inputs([0.1, 0.1])
+    client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 1 and not node._recording)
+    assert node.state["examples"][0]["y"] == [0.0, 0.0]
+    client.send(C + "outputs", 1.0, 2.0, 3.0)  # the project has 2 outputs
+    client.send(C + "startRecording")
+    client.inputs([0.2, 0.2])
+    client.send(C + "stopRecording")
+    settle(rt, client)
+    assert len(node.state["examples"]) == 1
+    assert any("got a target of 3 values, but this learner has 2 outputs" in line
+               for line in console_lines(rt, "regressor"))
+    client.send(C + "outputs", 1.0, 0.5)
+    client.send(C + "startRecording")
+    client.inputs([0.9, 0.9])
+    client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 2 and not node._recording)
+    assert node.state["examples"][1]["y"] == [1.0, 0.5]
+
+
 def test_regression_patch_obeys_a_wekinator_client(wek):
     rt, client = wek("wekinator-regression.json")
     node = rt.graph.node("regressor")
@@ -254,3 +381,106 @@ def test_classifier_patch_on_wekinators_own_ports_when_free(wek):
     assert ports == [6448, 12000]  # the shipped patch uses Wekinator's defaults
     rt, client = wek("wekinator-classifier.json", patch_port=6448, client_port=12000)
     drive_classifier(rt, client)
+
+
+def test_dtw_recording_needs_a_gesture_of_the_project(wek):
+    """startDtwRecording with no number, 0, 6 or a name: a console line, nothing recorded
+    (before, no number recorded under the previous gesture and 7 made a sixth output)."""
+    rt, client = wek("wekinator-gesture.json")
+    node = rt.graph.node("gestures")
+    rng = np.random.default_rng(5)
+    for args in ((), (0,), (6,), ("circle",), (2.5,)):
+        client.send(C + "startDtwRecording", *args)
+        for f in perform("circle", rng, frames=10):
+            client.inputs(f)
+        client.send(C + "stopDtwRecording")
+        settle(rt, client)
+        assert node.state["examples"] == [], args
+    lines = console_lines(rt, "bad_gesture")
+    assert len(lines) == 5 and all("needs a gesture number from 1 to 5" in line for line in lines)
+    client.send(C + "startDtwRecording", 3.0)  # a float that is a whole number is fine
+    for f in perform("circle", rng, frames=10):
+        client.inputs(f)
+    client.send(C + "stopDtwRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 1 and not node._recording)
+    assert node.state["examples"][0]["y"] == 3
+
+
+def test_per_model_switches_on_the_one_model_classifier(wek):
+    rt, client = wek("wekinator-classifier.json")
+    node = drive_classifier(rt, client)
+    # disableModelRunning 1: the model is not run; enable it again and it is
+    client.send(C + "disableModelRunning", 1)
+    client.inputs([0.88, 0.91, 0.9])
+    settle(rt, client)
+    assert len(addresses(client, "/wek/outputs")) == 3
+    client.send(C + "enableModelRunning", 1)
+    client.inputs([0.88, 0.91, 0.9])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 4)
+    # disableModelRecording 1: recording gives no examples for it
+    client.send(C + "disableModelRecording", 1)
+    client.send(C + "startRecording")
+    client.inputs([0.5, 0.5, 0.5])
+    client.send(C + "stopRecording")
+    settle(rt, client)
+    assert len(node.state["examples"]) == 40
+    client.send(C + "enableModelRecording", 1)
+    client.send(C + "startRecording")
+    client.inputs([0.5, 0.5, 0.5])
+    client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 41 and not node._recording)
+    # a model this project does not have, and the messages Wekinator refuses after setup
+    client.send(C + "disableModelRunning", 2)
+    client.send(C + "setInputNames", "a", "b", "c")
+    client.send(C + "selectInputsForOutput", 1, 2)
+    settle(rt, client)
+    assert any("from 1 to 1" in line for line in console_lines(rt, "bad_model"))
+    assert any("cannot be changed after the project is created" in line for line in console_lines(rt, "names_fixed"))
+    assert console_lines(rt, "one_selection")
+    # deleteExamplesForOutput 1: its examples go, the model keeps running
+    client.send(C + "deleteExamplesForOutput", 1)
+    pump(rt, client, lambda: node.state["examples"] == [])
+    client.send(C + "startRunning")
+    client.inputs([0.12, 0.1, 0.09])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 5)
+    assert addresses(client, "/wek/outputs")[-1][1] == [1.0]
+
+
+def test_regression_patch_says_why_per_output_switches_are_ignored(wek):
+    rt, client = wek("wekinator-regression.json")
+    for message in ("deleteExamplesForOutput", "disableModelRunning", "enableModelRecording"):
+        client.send(C + message, 1)
+    client.send(C + "setOutputNames", "x", "y")
+    settle(rt, client)
+    assert len(console_lines(rt, "per_output")) == 3
+    assert console_lines(rt, "names_fixed")
+
+
+def test_three_classifier_outputs_one_done_training_per_train(wek):
+    """A Wekinator project with three classifier outputs: `outputs a b c` sets each output's
+    class, each output has its own model, /wek/outputs carries the three classes, and every
+    train sends one done-training (not one per model)."""
+    rt, client = wek("wekinator-classifier-3.json")
+    models = [rt.graph.node(f"classifier_{i}") for i in (1, 2, 3)]
+    rng = np.random.default_rng(8)
+    poses = {(0.1, 0.1): (1.0, 2.0, 3.0), (0.9, 0.1): (2.0, 2.0, 1.0), (0.5, 0.9): (3.0, 1.0, 1.0)}
+    for centre, classes in poses.items():
+        client.send(C + "outputs", *classes)
+        client.send(C + "startRecording")
+        for _ in range(8):
+            client.inputs(rng.normal(centre, 0.02))
+        client.send(C + "stopRecording")
+    pump(rt, client, lambda: all(len(m.state["examples"]) == 24 and not m._recording for m in models))
+    assert [m.info()["counts"] for m in models] == [{"1": 8, "2": 8, "3": 8}, {"1": 8, "2": 16}, {"1": 16, "3": 8}]
+    for round_ in (1, 2):
+        client.send(C + "train")
+        pump(rt, client, lambda: len(addresses(client, "/wekinator/status/done-training")) == round_
+             and all(m._job is None for m in models))
+        settle(rt, client)
+        assert len(addresses(client, "/wekinator/status/done-training")) == round_
+    client.send(C + "startRunning")
+    for centre in poses:
+        client.inputs(centre)
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 3)
+    outs = addresses(client, "/wek/outputs")
+    assert [tuple(o[1]) for o in outs] == list(poses.values()) and all(o[2] == "fff" for o in outs)

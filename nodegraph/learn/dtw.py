@@ -14,10 +14,12 @@ scan along the template, done with a cumulative sum and a running minimum,
 across all starts and all templates in one go). A
 start older than the longest template is dropped, which is Wekinator's buffer.
 
-Wekinator uses FastDTW with radius `match_width` (5); on series of up to
-radius+2 points that is exact DTW, and on Wekinator's downsampled templates
-(10 points) it is practically exact. Here DTW is exact, optionally limited to a
-band |i - j| <= width (frames since the candidate's start vs template points).
+Wekinator uses FastDTW with radius `match_width` (5). FastDTW computes exact,
+unconstrained DTW whenever either series has at most radius+2 points (its
+minimum size before it coarsens), so here too: a template or a candidate that
+short is matched without a band. Longer pairs are limited to the band
+|i - j| <= width (frames since the candidate's start vs template points), where
+FastDTW uses a window of the same radius around its coarse path.
 """
 from __future__ import annotations
 
@@ -58,12 +60,16 @@ class Templates:
         self.last = self.lengths - 1
         self.take = np.arange(self.count)
         self.width = int(width)
-        self.banded = self.width > 0
+        # FastDTW's rule: a template of at most width+2 points is matched without a band
+        self.free = self.lengths <= self.width + 2
+        self.banded = self.width > 0 and not self.free.all()
         self.cols = np.arange(self.longest)[:, None]
 
     def pen(self, rows):
-        """(M, n, 1): 0 inside the band, inf outside; added, never multiplied, so no nan."""
-        return np.where(np.abs(self.cols - np.asarray(rows)[None, :]) <= self.width, 0.0, INF)[:, :, None]
+        """(M, n, K): 0 inside the band (or for a short template), inf outside; added, never
+        multiplied, so no nan."""
+        out = np.abs(self.cols - np.asarray(rows)[None, :]) > self.width
+        return np.where(out[:, :, None] & ~self.free[None, None, :], INF, 0.0)
 
     def costs(self, frame):
         """Euclidean distance from one frame to every template point: (M, K)."""
@@ -103,9 +109,18 @@ class Templates:
         return D[self.last, :, self.take].T
 
 
+def free_length(width):
+    """Series of at most this many points are matched without a band (FastDTW's minimum
+    size, radius + 2); 0 when there is no band at all."""
+    return int(width) + 2 if width > 0 else 0
+
+
 def distance(a, b, width=0):
-    """DTW cost between two whole series (frames × features)."""
+    """DTW cost between two whole series (frames × features): exact, within the band
+    |i - j| <= width when width > 0 and both series are longer than width + 2."""
     a = np.asarray(a, dtype=np.float64)
+    if len(a) <= free_length(width):
+        width = 0  # FastDTW: a series this short is matched in full
     t = Templates([b], width)
     D = t.first_row(t.costs(a[0]))[:, None, :]
     for i, frame in enumerate(a[1:], 1):
@@ -128,11 +143,18 @@ class Matcher:
         self.threshold = float(threshold)
         self.factor = max(1, int(factor))
         self.size = max(1, self.t.longest)  # the longest candidate: the longest template
+        # candidates of up to width+2 frames are matched without a band (FastDTW's rule): their
+        # tables are kept unbanded alongside, and read while the candidate is that short
+        self.free = Templates(templates, 0) if self.t.banded else None
+        self.short = free_length(width)
         self.reset()
 
     def reset(self):
         self.D = np.full((self.t.longest, self.size, self.t.count), INF)
         self.spare = np.empty_like(self.D)
+        if self.free is not None:
+            self.F = np.full_like(self.D, INF)
+            self.fspare = np.empty_like(self.D)
         self.rows = np.full(self.size, -1, dtype=np.int64)  # -1: slot unused
         self.slot = -1
         self.counter = 0
@@ -149,19 +171,30 @@ class Matcher:
             return per_label, -1
         c = self.t.costs(frame)
         used = self.rows >= 0
+        free = self.free
         if used.all():
             self.rows += 1
             self.D, self.spare = self.t.advance(self.D, c, self.rows, out=self.spare), self.D
+            if free is not None:
+                self.F, self.fspare = free.advance(self.F, c, self.rows, out=self.fspare), self.F
         elif used.any():  # the first frames after a reset
             self.rows[used] += 1
             self.D[:, used] = self.t.advance(self.D[:, used], c, self.rows[used])
+            if free is not None:
+                self.F[:, used] = free.advance(self.F[:, used], c, self.rows[used])
         self.slot = (self.slot + 1) % self.size  # the oldest start gives way to a new one
         self.D[:, self.slot] = self.t.first_row(c)
+        if free is not None:
+            self.F[:, self.slot] = free.first_row(c)
         self.rows[self.slot] = 0
         ok = self.rows >= self.min_length - 1
         if not ok.any():
             return per_label, -1
-        best = self.t.ends(self.D)[ok].min(axis=0)  # each template's best candidate
+        ends = self.t.ends(self.D)
+        if free is not None:
+            short = self.rows < self.short  # at most width+2 frames: the unbanded table
+            ends[short] = free.ends(self.F)[short]
+        best = ends[ok].min(axis=0)  # each template's best candidate
         np.minimum.at(per_label, self.labels, best)
         match = int(per_label.argmin())
         return per_label, (match if per_label[match] < self.threshold else -1)

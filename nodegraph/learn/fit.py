@@ -2,7 +2,8 @@
 
 A *spec* says what to fit: {"task": "classify" | "regress" | "cluster",
 "algorithm": ..., "options": {...}, "scaling": "minmax" | "standard" | "none",
-"seed": int, "per_output": bool}. `estimator(spec, n_features, n_outputs)` is the
+"seed": int, "per_output": bool, "target_scaling": "standard" (regress mlp: fit the
+network on standardised targets)}. `estimator(spec, n_features, n_outputs)` is the
 scikit-learn object that spec means; `fit(spec, X, y)` fits it and returns the
 fitted parameters as a nested dict of numpy arrays and plain values. The same
 spec and data always give the same model (every random choice is seeded).
@@ -24,8 +25,10 @@ INSTANT = {("classify", "knn"), ("regress", "knn"), ("regress", "linear")}
 
 
 def hidden_layers(options, n_features):
-    """Wekinator's rule: `hidden_units` 0 means as many units as features."""
-    units = options.get("hidden_units", 0) or max(1, n_features)
+    """Wekinator's rule: `hidden_units` 0 means as many units as features; `min_units` (in
+    newer specs) raises that floor, since two or three units cannot hold a handful of taught
+    points (an xy pad has 2 features)."""
+    units = options.get("hidden_units", 0) or max(options.get("min_units", 1), n_features)
     return (units,) * options.get("hidden_layers", 1)
 
 
@@ -71,8 +74,11 @@ def estimator(spec, n_features, n_outputs=1):
     elif task == "regress":
         if algo == "mlp":
             from sklearn.neural_network import MLPRegressor
+            # tol and alpha are in the spec (the node's recipe, not params): older saved specs
+            # lack them and refit with scikit-learn's defaults, as they were trained
             return MLPRegressor(hidden_layer_sizes=hidden_layers(o, n_features), activation=o.get("activation", "relu"),
-                                solver=o.get("solver", "lbfgs"), max_iter=o.get("max_iter", 500), random_state=seed)
+                                solver=o.get("solver", "lbfgs"), max_iter=o.get("max_iter", 500),
+                                tol=o.get("tol", 1e-4), alpha=o.get("alpha", 1e-4), random_state=seed)
         if algo == "linear":
             from sklearn.linear_model import LinearRegression
             return LinearRegression()
@@ -96,7 +102,15 @@ def pipeline(spec, n_features, n_outputs=1):
 
     scale = scaler(spec)
     est = estimator(spec, n_features, n_outputs)
+    if _scales_targets(spec):
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.preprocessing import StandardScaler
+        est = TransformedTargetRegressor(regressor=est, transformer=StandardScaler())
     return est if scale is None else make_pipeline(scale, est)
+
+
+def _scales_targets(spec):
+    return spec.get("task") == "regress" and spec.get("algorithm") == "mlp" and spec.get("target_scaling") == "standard"
 
 
 def fit(spec, X, y=None):
@@ -111,7 +125,14 @@ def fit(spec, X, y=None):
             X = scale.fit_transform(X)
             model["scaler"] = _export_scaler(scale)
         task = spec["task"]
-        if task == "classify":
+        if task == "classify" and spec.get("n_classes") == 1:
+            # one class taught: a model that always answers it (Wekinator trains one too, and
+            # says done-training), whatever the algorithm; most cannot fit a single class
+            classes = spec.get("classes") or [1]
+            warnings.warn(f"only one class ({classes[0]!r}), so it is the answer to everything: "
+                          "record another class to tell them apart")
+            model.update(n_classes=1, constant=0)
+        elif task == "classify":
             model.update(_fit_classifier(spec, X, np.asarray(y, dtype=np.int64)))
         elif task == "regress":
             Y = np.asarray(y, dtype=np.float64)
@@ -197,6 +218,13 @@ def _fit_regressor(spec, X, Y):
     if algo == "knn":
         return {"X": X.copy(), "Y": Y.copy(), "k": int(spec.get("options", {}).get("k", 1))}
     est = estimator(spec, X.shape[1], Y.shape[1])
+    target = None
+    if _scales_targets(spec):
+        # the network learns targets of mean 0 and spread 1 whatever their units (0..1,
+        # MIDI 0..127, Hz): its initial weights and its weight penalty suit that scale
+        from sklearn.preprocessing import StandardScaler
+        target = StandardScaler().fit(Y)
+        Y = target.transform(Y)
     est.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y)
     if algo == "linear":
         return {"coef": np.atleast_2d(est.coef_).copy(), "intercept": np.atleast_1d(est.intercept_).astype(np.float64)}
@@ -205,11 +233,20 @@ def _fit_regressor(spec, X, Y):
         return {"powers": poly.powers_.astype(np.int64), "coef": np.atleast_2d(lin.coef_).copy(),
                 "intercept": np.atleast_1d(lin.intercept_).astype(np.float64)}
     if algo == "mlp":
-        return _mlp_arrays(est)
+        out = _mlp_arrays(est)
+        if target is not None:
+            out["target"] = {"mean": target.mean_.copy(), "scale": target.scale_.copy()}
+        return out
     raise ValueError(f"unknown regression algorithm {algo!r}")
 
 
 def _fit_clusterer(spec, X):
     est = estimator(spec, X.shape[1])
+    distinct = len(np.unique(X, axis=0))
+    if distinct < est.n_clusters:
+        # fewer different examples than groups asked for: each example is its own group
+        # (what was taught comes back), and the person is told why there are fewer
+        warnings.warn(f"{distinct} different examples, so {distinct} groups (k is {est.n_clusters})")
+        est.set_params(n_clusters=distinct)
     est.fit(X)
     return {"centers": est.cluster_centers_.copy(), "inertia": float(est.inertia_)}

@@ -55,6 +55,8 @@ def cross_validate(spec, X, y, folds, emit=None, cancelled=lambda: False, steps=
     from sklearn.model_selection import KFold, StratifiedKFold
 
     n = len(X)
+    if task == "classify" and spec.get("n_classes") == 1:
+        return {"skipped": "with one class there is nothing to tell apart"}
     if task == "classify":
         counts = np.bincount(y)
         smallest = int(counts[counts > 0].min())
@@ -97,7 +99,11 @@ def cross_validate(spec, X, y, folds, emit=None, cancelled=lambda: False, steps=
 
     truth, preds = np.concatenate(truth), np.concatenate(preds)
     rmse = float(np.sqrt(np.mean((truth - preds) ** 2)))
-    r2 = float(r2_score(truth, preds)) if len(truth) > 1 else float("nan")
+    # weighted by each output's variance: an output taught one value everywhere (a slider
+    # left alone) has none, and must not turn the whole score into -10^26 by rounding
+    varies = np.ptp(truth, axis=0) > 1e-12 * np.maximum(1.0, np.abs(truth).max(axis=0))
+    r2 = (float(r2_score(truth, preds, multioutput="variance_weighted"))
+          if len(truth) > 1 and varies.any() else float("nan"))
     return {"folds": k, "rmse": rmse, "r2": r2 if np.isfinite(r2) else None}
 
 

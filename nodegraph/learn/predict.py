@@ -22,6 +22,8 @@ from scipy.special import expit, logsumexp
 
 def make(model):
     task, algo = model["task"], model["algorithm"]
+    if task == "classify" and "constant" in model:
+        return Constant(model)
     if task == "classify":
         cls = {"knn": KnnClassifier, "svm": Svm, "tree": Forest, "forest": Forest, "adaboost": AdaBoost,
                "naive_bayes": NaiveBayes, "logistic": Logistic, "mlp": MlpClassifier}[algo]
@@ -118,6 +120,16 @@ class Classifier(Predictor):
 
     def _indices(self, index):
         return index if self.remap is None else self.remap[index]
+
+
+class Constant(Classifier):
+    """One class was taught: every input gets it."""
+
+    def _one(self, x):
+        return int(self.model["constant"]), np.ones(1)
+
+    def _batch(self, X):
+        return np.full(len(X), int(self.model["constant"]), dtype=np.int64)
 
 
 def _softmax(z):
@@ -444,11 +456,25 @@ class MlpClassifier(Mlp, Classifier):
 # ---- regressors: one() -> values --------------------------------------------------------------
 
 class MlpRegressor(Mlp):
+    """MLPRegressor, inside TransformedTargetRegressor(StandardScaler()) when the model has a
+    "target" scaling: its outputs are scaled back as inverse_transform does (×scale, +mean)."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        target = model.get("target")
+        self.y_scale, self.y_mean = (target["scale"], target["mean"]) if target else (None, None)
+
     def _one(self, x):
-        return self.forward(x)
+        return self._unscale(self.forward(x))
 
     def _batch(self, X):
-        return self.forward(X)
+        return self._unscale(self.forward(X))
+
+    def _unscale(self, a):
+        if self.y_scale is not None:
+            a *= self.y_scale
+            a += self.y_mean
+        return a
 
 
 class Linear(Predictor):
@@ -721,8 +747,14 @@ def _stack(mlps):
                 w[r:r + a.shape[0], c:c + a.shape[1]] = a
                 r, c = r + a.shape[0], c + a.shape[1]
         layers.append({"w": w, "b": np.concatenate([m.layers[i][1] for m in mlps])})
-    return MlpRegressor({"task": "regress", "algorithm": "mlp", "n_features": mlps[0].n_features,
-                         "coefs": layers, "activation": mlps[0].model["activation"]})
+    targets = [m.model.get("target") for m in mlps]
+    if any(t is None for t in targets) and any(t is not None for t in targets):
+        return None
+    joint = {"task": "regress", "algorithm": "mlp", "n_features": mlps[0].n_features,
+             "coefs": layers, "activation": mlps[0].model["activation"]}
+    if targets[0] is not None:
+        joint["target"] = {k: np.concatenate([t[k] for t in targets]) for k in ("mean", "scale")}
+    return MlpRegressor(joint)
 
 
 # ---- clustering: one() -> (index, squared distances) --------------------------------------------

@@ -14,6 +14,11 @@ from ..errors import ParamError
 FIELD = "state 'model'"
 
 
+# Settings a training records in its spec beside the node's params (nodegraph.learn.fit's
+# small-data defaults), so a reload refits the same model; checked by range, as params are.
+FIT_SETTINGS = {"alpha": (0.0, 1e3), "tol": (0.0, 1.0), "min_units": (1, 10_000), "max_iter": (1, 1_000_000)}
+
+
 def check_model(node, model, n_examples: int):
     """Raise ParamError naming the field if `model` (from a learner's saved state) is not
     one this node could have trained on its `n_examples` examples."""
@@ -37,6 +42,12 @@ def check_model(node, model, n_examples: int):
         raise ParamError(f"{FIELD} field 'spec.options' must be an object")
     allowed = node.options_for[algo]
     for name, value in options.items():
+        if name in FIT_SETTINGS and name not in allowed:
+            low, high = FIT_SETTINGS[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise ParamError(f"{FIELD} field 'spec.options.{name}' must be a number from {low} to {high}, "
+                                 f"got {_show(value)}")
+            continue
         if name not in allowed:
             raise ParamError(f"{FIELD} field 'spec.options.{name}' is not an option of {algo} "
                              f"(its options: {', '.join(allowed) or 'none'})")

@@ -24,7 +24,7 @@ import threading
 import numpy as np
 
 from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param
-from nodegraph.commands import ClearExamples, RecordedTake, RemovedTake, TrainedModel
+from nodegraph.commands import ClearExamples, DeleteExamples, RecordedTake, RemovedTake, TrainedModel
 from nodegraph.errors import EditError, ParamError
 from nodegraph.learn import fit as fitting
 from nodegraph.learn import predict
@@ -136,6 +136,14 @@ class Learner(Node):
         if not isinstance(state.get("take", 0), int):
             raise ParamError("state 'take' must be a whole number")
         check_model(self, state.get("model"), len(examples))
+        model = state.get("model")
+        if model is not None and "kept" in model:
+            if not isinstance(model["kept"], list):
+                raise ParamError("state 'model' 'kept' must be a list of examples")
+            for n, ex in enumerate(model["kept"]):
+                if not isinstance(ex, dict):
+                    raise ParamError(f"kept example {n + 1} must be an object like {{\"x\": [...], ...}}")
+                self.check_example(ex, f"kept example {n + 1}")
         return state
 
     def check_example(self, ex, where):
@@ -208,6 +216,10 @@ class Learner(Node):
             self._refit_now()
         if "clear" in fired:
             self._clear()
+        if "delete_examples" in fired:  # an inlet of the learners whose model outlives its examples
+            self._delete_examples()
+        if "cancel" in fired:
+            self._cancel_training()
         if "undo_take" in fired:
             self._undo_take()
         if "record" in fired:
@@ -312,6 +324,51 @@ class Learner(Node):
             self.propose(ClearExamples(self.id, memo))
             self.log(f"cleared {had} examples (Ctrl+Z brings them back)")
 
+    def _delete_examples(self):
+        """Delete every example but keep the trained model running (Wekinator's
+        deleteAllExamples). The examples it learned move into its record ("kept"), so it is
+        still refitted after a reload; the next training forgets them. Undoable, as clear."""
+        if not self.state["examples"]:
+            self._say("no examples to delete")
+            return
+        n = len(self.state["examples"])
+        self.propose(DeleteExamples(self.id, self.delete_examples()))
+        self._say(f"deleted {n} examples" + (
+            "; the trained model keeps running (train again to replace it)" if "model" in self.state else ""))
+
+    def delete_examples(self):
+        """What _delete_examples does; returns the memo restore_dataset takes (undo)."""
+        if self._job is not None and self._job_kind == "train":
+            self._cancel()  # a training of the examples just deleted: the running model stays
+        memo = {"state": self.state, "caches": self._caches(), "predictor": self._predictor}
+        examples, model = self.state["examples"], self.state.get("model")
+        state = {"examples": [], "take": self.state.get("take", 0)}
+        if model is not None and (self._predictor is not None or self._refit is not None):
+            kept = model.get("kept", []) + examples[:model["examples"]]
+            state["model"] = dict(model, examples=0, kept=kept)
+            if self._refit is not None:  # loaded, not yet refitted: refit it from what it learned
+                self._refit = state["model"]
+        self.state = state
+        self._rebuild()
+        self.state_changed()
+        return memo
+
+    def _cancel_training(self):
+        if self._job is not None and self._job_kind == "train":
+            self._cancel()
+            self._say("training cancelled; " + ("the previous model keeps running" if self._predictor is not None
+                                                else "no model yet"))
+        else:
+            self._say("nothing to cancel: not training")
+
+    def training_features(self, examples):
+        """The feature matrix of `examples`: from the cache when they are the first examples
+        (the usual case), else built (a kept model's examples, after they were deleted)."""
+        current = self.state["examples"]
+        if len(examples) <= len(current) and all(a is b for a, b in zip(examples, current)):
+            return self._xs[:len(examples)].copy()
+        return np.array([ex["x"] for ex in examples], dtype=np.float64)
+
     def _undo_take(self):
         examples = self.state["examples"]
         if not examples:
@@ -397,6 +454,8 @@ class Learner(Node):
         old = self.state.get("model")
         if not announce and old is not None and "score" in old:
             model["score"] = old["score"]
+        if not announce and old is not None and "kept" in old:  # a restored model whose examples were deleted
+            model.update(examples=old["examples"], kept=old["kept"])
         self.state["model"] = model
         self.model_ready(predictor, spec)
         self.state_changed()
@@ -444,7 +503,7 @@ class Learner(Node):
         model = self._refit
         if model is None:
             return
-        examples = self.state["examples"][:model["examples"]]
+        examples = model.get("kept", []) + self.state["examples"][:model["examples"]]
         if not examples:
             self._refit = None
             return
@@ -738,7 +797,7 @@ class Learner(Node):
             "takes": self.state.get("take", 0),
             "counts": {str(k): v for k, v in self._counts.items()} if self.counts_labels else None,
             "model": None if model is None else {"algorithm": model["spec"].get("algorithm"),
-                                                 "examples": model["examples"]},
+                                                 "examples": model["examples"] + len(model.get("kept", ()))},
             "score": None if model is None or "score" not in model else _scalars(model["score"]),
             "status": self._status,
             "show": ("text", "counts", "progress"),  # on the node; the inspector shows everything

@@ -12,7 +12,8 @@ class Cluster(Learner):
 
     Record examples (no labels needed: `record` on, move, `record` off), bang
     `train`, switch `run` on: each feature vector sends the number of its group
-    (0 to k-1) out of `cluster`, and its squared distance to every group's
+    (0 to k-1) out of `cluster` (with fewer than k different examples, each is
+    its own group), and its squared distance to every group's
     centre out of `distances`. After training, a silhouette score (-1 to 1;
     higher means better separated groups) is shown. `undo_take` deletes the last
     recording, `clear` everything.
@@ -29,10 +30,8 @@ class Cluster(Learner):
     options_for = {"kmeans": ("k",)}
 
     def training_data(self, examples):
-        k = self.params["k"]
-        if len(examples) < k:
-            return f"finding {k} groups needs at least {k} examples; there are {len(examples)}"
-        return self._xs[:len(examples)].copy(), None, {}
+        # fewer examples than k is fine: each becomes its own group (fit says so)
+        return self.training_features(examples), None, {}
 
     def run_one(self, x):
         index, d2 = self._predictor.one(x)
