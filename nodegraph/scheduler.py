@@ -202,7 +202,9 @@ class Scheduler:
         if node.error == message:
             return  # already shown and logged: a flood of one failure must not flood the console
         node.error = message
-        held = self._error_lines(node.id)  # nor may failures that alternate with successes
+        # nor may a failure that alternates with successes: each message at most once per
+        # interval per node (a different message is news, and gets through)
+        held = self._error_lines((node.id, message))
         if held is not None:
             log.warning("node '%s' (%s): %s%s", node.id, node.type_id, message, held_note(held))
             if self.console is not None:

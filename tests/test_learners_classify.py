@@ -264,9 +264,11 @@ def test_text_classes_never_go_out_as_another_class_number(rt):
     rt.do(AddNode("ml.classify", {"folds": 0}, node_id="clf"))
     teach(rt, "clf", [[0.0], [1.0], [2.0], [3.0]], [1, 2, "a", "b"])
     rt.send("clf", "train", True)
+    wait_idle(rt, "clf")
     got = run_all(rt, "clf", [[0.0], [1.0], [2.0], [3.0]], ["label", "number"])
     assert got["label"] == [1, 2, "a", "b"] and got["number"] == [1.0, 2.0, 3.0, 4.0]
     rt.do(AddNode("ml.classify", {"folds": 0}, node_id="names"))
     teach(rt, "names", [[0.0], [1.0]], ["low", "high"])
     rt.send("names", "train", True)
+    wait_idle(rt, "names")
     assert run_all(rt, "names", [[0.0], [1.0]], ["number"])["number"] == [2.0, 1.0]  # high, low: A to Z

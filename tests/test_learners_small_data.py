@@ -203,6 +203,7 @@ def test_setting_a_wekinator_project_size_keeps_what_was_taught(rt):
     assert "delete_examples" not in node.inlet_map  # an ordinary classifier keeps its short box
     teach(rt, "clf", [[0.0], [1.0]], [1, 2])
     rt.send("clf", "train", True)
+    wait_idle(rt, "clf")
     rt.do(SetParam("clf", "classes", 2))
     assert {"delete_examples", "cancel"} <= set(node.inlet_map)
     assert len(node.state["examples"]) == 2
