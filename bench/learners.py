@@ -536,6 +536,27 @@ def _drive(proc, recv, port_in, X, seconds, rate, numbered, retrain_at=None):
 
 # ---- 6. a 200 Hz stream into 30,000 examples ---------------------------------------------------
 
+def _stream_in_process(state, queries, seconds):
+    rt = Runtime.manual()
+    rt.do(AddNode("ml.classify", {"algorithm": "knn", "k": 1, "folds": 0}, node_id="c"))
+    rt.do(SetState("c", state))
+    rt.send("c", "train", True)
+    rt.send("c", "run", True)
+    node = rt.graph.node("c")
+    node._predictor.search.wait()
+    sched, lat = rt.scheduler, []
+    start = time.perf_counter()
+    for i in range(int(seconds * 200)):
+        wait = start + i / 200 - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        t = time.perf_counter_ns()
+        sched.send(node, "features", queries[i])
+        lat.append((time.perf_counter_ns() - t) / 1000)
+    rt.close()
+    return np.array(lat)
+
+
 def bench_stream(seconds):
     print(f"\n6. 200 Hz over OSC into wekinator-classifier.json (kNN k=1) with 30,000 x 10 examples, "
           f"{seconds:g} s, running only, then retrained halfway (µs)")
@@ -544,6 +565,9 @@ def bench_stream(seconds):
     state = {"examples": [{"x": x.tolist(), "y": int(c) + 1, "t": 0.0, "take": 1} for x, c in zip(X, y)],
              "take": 1}
     queries = rng.uniform(size=(int(seconds * 200) + 10, 10))
+    lat = _stream_in_process(state, queries, seconds)
+    print(f"   {'in process, no OSC':<18} p50 {pct(lat, 50):7.0f}  p99 {pct(lat, 99):7.0f}  worst {lat.max():7.0f}"
+          f"  (rt.send → outlet: the learner's share of the path)")
     for label, retrain_at in (("running", None), ("retrained halfway", seconds / 2)):
         result = _osc_run("wekinator-classifier.json", "classifier", state, queries, seconds, 200, numbered=False,
                           retrain_at=retrain_at)

@@ -34,6 +34,10 @@ import threading
 import time
 
 WRAP = 1 << 24
+# this checkout's nodegraph, in this process and in the `nodegraph run` it starts (an
+# installed copy elsewhere may be another version, writing params this one does not know)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 
 
 def free_port():
@@ -174,8 +178,7 @@ def knn_patch(port_in, port_out, path):
 
     from nodegraph import Runtime, SetParam, SetState, patchfile
 
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    doc = patchfile.read(os.path.join(here, "patches", "wekinator-classifier.json"))
+    doc = patchfile.read(os.path.join(ROOT, "patches", "wekinator-classifier.json"))
     for node in doc["nodes"].values():
         if node["type"] == "osc.in":
             node["params"]["port"] = port_in
@@ -381,7 +384,7 @@ def start_targets(args, tmp):
             X = knn_patch(port_in, port_out, path)
             inputs, answer = [osc_floats("/wek/inputs", x.tolist()) for x in X], b"/wek/outputs"
             cmd = [sys.executable, "-m", "nodegraph", "run", path, "--quiet"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         target = Target(name, proc, port_in, rsock, answer, inputs)
         if not target.wait_until_answering():
             err = proc.stderr.read().decode(errors="replace")[-400:] if proc.poll() is not None else ""

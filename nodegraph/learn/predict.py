@@ -544,13 +544,15 @@ _LOOSE = 1 + 1e-9  # the tree's distances may round differently from ours: never
 
 class Neighbours:
     """The k examples nearest to x, nearest first; among equally near examples the one
-    recorded first wins, as in scikit-learn's brute-force search (its heaps keep the
-    first of equals they meet, scanning in example order). Distances are computed
-    the same way whichever search finds the candidates, so the answer never
-    depends on which one ran.
+    recorded first wins. Where no tie decides, these are scikit-learn's neighbours;
+    on ties scikit-learn has no one answer (its brute force keeps whichever equal
+    example its heaps meet first, which changes with the number of threads, and its
+    kd_tree and ball_tree differ again), so ours is a rule that does not change.
+    Distances are computed the same way whichever search finds the candidates, so
+    the answer never depends on which one ran.
 
     A scan (one BLAS product, then an exact check of the closest calls) costs a read
-    of every example: 8 µs at 3,000 x 10, but 2.4 MB and about 100 µs at 30,000. From
+    of every example: tens of µs at 3,000 x 10, about 50-100 µs at 30,000. From
     TREE_FROM examples a k-d tree (scipy's cKDTree) is built on a helper thread as soon
     as the model exists (at train time, never on a prediction), timed against the scan
     on this data, and kept if it is faster; the scan answers until then. Exact
@@ -605,10 +607,11 @@ class Neighbours:
         return tree, rows, members, start, counts
 
     def _time_both(self, built, n=41):
-        """Median µs of the scan and of the tree on this data, on examples moved slightly (what a
-        performer plays near what they recorded), and keep the faster: a k-d tree in 10
-        dimensions can lose to one BLAS scan on data spread evenly through every dimension,
-        and win by 5x on data that lies near a few gestures. Both give the same answers."""
+        """Median µs of the scan and of the tree on this data, on examples moved slightly
+        (what a performer plays near what they recorded). Which wins depends on the data:
+        a k-d tree in 10 dimensions does no better than one scan on data spread through
+        every dimension, and better on data with fewer real dimensions. Both give the
+        same answers, so the choice changes only the time."""
         X = self.X
         rng = np.random.default_rng(0)
         queries = X[rng.integers(0, len(X), n)] + 0.01 * X.std(axis=0) * rng.standard_normal((n, X.shape[1]))
