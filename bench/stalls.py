@@ -19,6 +19,7 @@ import json
 import os
 import socket
 import statistics
+import subprocess
 import struct
 import sys
 import tempfile
@@ -52,92 +53,105 @@ def patch(in_port, echo_port, label_port, n=10_000, dim=10):
                       ["clf", "label", "out", "values"]]}
 
 
+CLIENT = r"""
+import json, socket, struct, sys, threading, time
+in_port, echo_port, seconds, out = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+head = b"/wek/inputs\0,ffffffffff\0"  # address and type tags, each padded to 4 bytes
+rest = struct.pack(">9f", *[0.1 + 0.1 * i for i in range(9)])
+echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+echo.bind(("127.0.0.1", echo_port))
+echo.settimeout(0.2)
+tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sent, got, running = [], [], True
+
+def receive():
+    while running:
+        try:
+            data = echo.recv(4096)
+        except socket.timeout:
+            continue
+        t = time.monotonic()
+        comma = data.index(b",")
+        at = comma + 4 * ((data.index(b"\0", comma) - comma + 4) // 4)
+        got.append((int(struct.unpack_from(">f", data, at)[0]), t))
+
+threading.Thread(target=receive, daemon=True).start()
+period, t0 = 1.0 / 1000, time.monotonic()
+next_t = t0
+while time.monotonic() - t0 < seconds:
+    now = time.monotonic()
+    if now < next_t:
+        time.sleep(max(0.0, next_t - now - 0.0003))
+        continue
+    # the first value is the message's number (exact in float32 below 2**24)
+    datagram = head + struct.pack(">f", len(sent) % 2**24) + rest
+    sent.append(time.monotonic())
+    tx.sendto(datagram, ("127.0.0.1", in_port))
+    next_t += period
+time.sleep(0.5)
+running = False
+json.dump({"sent": sent, "got": got}, open(out, "w"))
+"""
+
+
 class Stream:
-    """Sends /wek/inputs at RATE from one thread; times each echo on another."""
+    """A client in a process of its own (its timing must not share the patch's interpreter):
+    sends /wek/inputs at RATE, times each echo; read back when it ends."""
 
-    HEAD = b"/wek/inputs\0,ffffffffff\0"  # address and type tags, each padded to 4 bytes
+    def __init__(self, in_port, echo_port, seconds, out):
+        self.out = out
+        self.proc = subprocess.Popen([sys.executable, "-c", CLIENT, str(in_port), str(echo_port),
+                                      str(seconds), out])
 
-    def __init__(self, in_port, echo_sock):
-        self.rest = struct.pack(">9f", *np.linspace(0.1, 0.9, 9))
-        self.out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.addr = ("127.0.0.1", in_port)
-        self.echo = echo_sock
-        self.sent, self.got = [], []
-        self.running = True
-        self.threads = [threading.Thread(target=self._send, daemon=True),
-                        threading.Thread(target=self._receive, daemon=True)]
-        for t in self.threads:
-            t.start()
-
-    def _send(self):
-        period = 1.0 / RATE
-        next_t = time.perf_counter()
-        while self.running:
-            now = time.perf_counter()
-            if now < next_t:
-                time.sleep(max(0.0, next_t - now - 0.0003))
-                continue
-            # the first value is the message's number (exact in float32 below 2**24)
-            datagram = self.HEAD + struct.pack(">f", len(self.sent) % 2**24) + self.rest
-            self.sent.append(time.perf_counter())
-            self.out.sendto(datagram, self.addr)
-            next_t += period
-
-    def _receive(self):
-        self.echo.settimeout(0.2)
-        while self.running:
-            try:
-                data = self.echo.recv(4096)
-            except socket.timeout:
-                continue
-            t = time.perf_counter()
-            comma = data.index(b",")
-            at = comma + 4 * ((data.index(b"\0", comma) - comma + 4) // 4)
-            self.got.append((int(struct.unpack_from(">f", data, at)[0]), t))
+    def finish(self):
+        self.proc.wait()
+        with open(self.out) as f:
+            data = json.load(f)
+        self.sent, self.got = data["sent"], data["got"]
 
     def latencies(self, t0, t1):
         """Latency (ms) of the messages sent between t0 and t1 that came back."""
         sent = self.sent
-        return [(t - sent[i]) * 1000 for i, t in list(self.got) if t0 <= sent[i] <= t1]
-
-    def stop(self):
-        self.running = False
-        for t in self.threads:
-            t.join(1)
+        return [(t - sent[i]) * 1000 for i, t in self.got if t0 <= sent[i] <= t1]
 
 
-def phase(stream, name, fn, rows, settle=0.3):
-    t0 = time.perf_counter()
+def phase(name, fn, windows, settle=0.3):
+    t0 = time.monotonic()
     detail = fn()
-    t1 = time.perf_counter()
+    t1 = time.monotonic()
     time.sleep(settle)  # let the messages sent during the work come back
-    lat = stream.latencies(t0, t1 + 0.05)
-    if not lat:
-        rows.append((name, 0, float("nan"), float("nan"), float("nan"), detail))
-        return
-    lat.sort()
-    rows.append((name, len(lat), statistics.median(lat), lat[int(0.99 * (len(lat) - 1))], lat[-1], detail))
+    windows.append((name, t0, t1 + 0.05, detail))
+
+
+def summary(stream, windows):
+    rows = []
+    for name, t0, t1, detail in windows:
+        lat = sorted(stream.latencies(t0, t1))
+        if not lat:
+            rows.append((name, 0, float("nan"), float("nan"), float("nan"), detail))
+            continue
+        rows.append((name, len(lat), statistics.median(lat), lat[int(0.99 * (len(lat) - 1))], lat[-1], detail))
+    return rows
 
 
 def main():
     assert "sklearn" not in sys.modules
     from nodegraph import Runtime
-    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    echo.bind(("127.0.0.1", 0))
+    echo_port = free_port()
     labels = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     labels.bind(("127.0.0.1", 0))
     in_port = free_port()
     tmp = tempfile.mkdtemp()
     path = os.path.join(tmp, "stalls.json")
     with open(path, "w") as f:
-        json.dump(patch(in_port, echo.getsockname()[1], labels.getsockname()[1]), f)
+        json.dump(patch(in_port, echo_port, labels.getsockname()[1]), f)
     rt = Runtime.open(path)
     rt.start()
-    stream = Stream(in_port, echo)
+    stream = Stream(in_port, echo_port, 40.0, os.path.join(tmp, "client.json"))
     time.sleep(1.0)
     clf = rt.graph.node("clf")
     rows = []
-    phase(stream, "idle", lambda: time.sleep(2.0), rows)
+    phase("idle", lambda: time.sleep(2.0), rows)
 
     def first_train():
         t = time.perf_counter()
@@ -145,9 +159,11 @@ def main():
         rt.send("clf", "train", True)
         while clf._predictor is None:
             time.sleep(0.005)
-        return f"train → running model {1000 * (time.perf_counter() - t):.0f} ms"
-    phase(stream, "first train", first_train, rows)
-    phase(stream, "idle (trained)", lambda: time.sleep(2.0), rows)
+        took = 1000 * (time.perf_counter() - t)
+        time.sleep(1.0)  # the scoring that follows in the worker
+        return f"train → running model {took:.0f} ms"
+    phase("first train", first_train, rows)
+    phase("idle (trained)", lambda: time.sleep(2.0), rows)
 
     def takes():
         undo_ms = []
@@ -164,7 +180,7 @@ def main():
             rt.redo()
             time.sleep(0.05)
         return f"undo of a take: median {statistics.median(undo_ms):.2f} ms, worst {max(undo_ms):.2f} ms"
-    phase(stream, "take undo/redo", takes, rows)
+    phase("take undo/redo", takes, rows)
 
     def saves():
         ms = []
@@ -174,7 +190,7 @@ def main():
             ms.append(1000 * (time.perf_counter() - t))
             time.sleep(0.05)
         return f"save (10,000 examples): median {statistics.median(ms):.0f} ms"
-    phase(stream, "save", saves, rows)
+    phase("save", saves, rows)
 
     def clears():
         ms = []
@@ -186,9 +202,10 @@ def main():
             ms.append(1000 * (time.perf_counter() - t))
             time.sleep(0.05)
         return f"clear + undo: median {statistics.median(ms):.2f} ms"
-    phase(stream, "clear + undo", clears, rows)
-    phase(stream, "idle (end)", lambda: time.sleep(2.0), rows)
-    stream.stop()
+    phase("clear + undo", clears, rows)
+    phase("idle (end)", lambda: time.sleep(2.0), rows)
+    stream.finish()
+    rows = summary(stream, rows)
     lost = len(stream.sent) - len(stream.got)
     rt.close()
 

@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 
-from . import paths
+from . import detached, paths
 from .commands import AddComment, AddNode, Connect, apply_all, snapshot
 from .errors import NodegraphError, PatchError
 from .graph import Graph
@@ -261,7 +261,13 @@ def _format(v, indent):
 
 
 def write(path, doc):
-    """Write atomically: a crash leaves the old file or the new one, never half of one."""
+    """Write atomically: a crash leaves the old file or the new one, never half of one.
+    The text is made in a copy of this process (nodegraph.detached), off the lock the
+    scheduler thread needs."""
+    detached.run(_write, path, doc)
+
+
+def _write(path, doc):
     text = dumps(doc)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))

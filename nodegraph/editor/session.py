@@ -12,7 +12,7 @@ import json
 import os
 import time
 
-from .. import patchfile
+from .. import detached, patchfile
 
 RECENT_MAX = 10
 CLOCK_SLACK = 2.0  # seconds
@@ -28,6 +28,10 @@ def state_dir() -> str:
 
 def _write_json(path, data):
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    detached.run(_dump, path, data)  # an autosave must not stall the patch while it plays
+
+
+def _dump(path, data):
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(data, f)
