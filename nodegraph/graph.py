@@ -95,10 +95,19 @@ class Graph:
         node.host = None
         return node
 
+    def _order_fanout(self, targets):
+        """One outlet to several inlets: right to left, then bottom to top, as Max orders
+        fan-out. By place, never by name or by the order links were made or listed in a
+        file, so renaming a node or saving a patch never changes what it does."""
+        pos = self.pos
+        targets.sort(key=lambda t: (-pos[t[0].id][0], -pos[t[0].id][1], t[1]))
+
     def move(self, node_id, pos):
         self.node(node_id)
         old = self.pos[node_id]
         self.pos[node_id] = _check_pos(pos)
+        for link in self._links_into(node_id):
+            self._order_fanout(self.nodes[link.src]._out[link.outlet])
         self.notify("moved", node_id, self.pos[node_id])
         return old
 
@@ -188,7 +197,9 @@ class Graph:
         self.links.append(link)
         self._link_set.add(link)
         src, dst = self.nodes[link.src], self.nodes[link.dst]
-        src._out[link.outlet].append((dst, link.inlet))
+        targets = src._out[link.outlet]
+        targets.append((dst, link.inlet))
+        self._order_fanout(targets)
         if not src.breaks_cycles:
             self._index.add_edge(link.src, link.dst, key=link)
             self._ranks_dirty = True
@@ -222,6 +233,9 @@ class Graph:
             return
         names = " → ".join([cycle[0][0]] + [edge[1] for edge in cycle])
         raise LinkError(f"link {cycle[-1][2]} closes a loop with no delay in it: {names}; put a delay in the loop")
+
+    def _links_into(self, node_id):
+        return [link for link in self.links if link.dst == node_id]
 
     def links_of(self, node_id):
         return [link for link in self.links if node_id in (link.src, link.dst)]

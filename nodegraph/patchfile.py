@@ -240,6 +240,10 @@ def dumps(doc) -> str:
     return _format(doc, "") + "\n"
 
 
+def _one(v):
+    return json.dumps(v, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+
+
 def _flat(v):
     if isinstance(v, dict):
         return all(not isinstance(x, (dict, list)) or (isinstance(x, list) and _scalars(x)) for x in v.values())
@@ -250,12 +254,19 @@ def _scalars(v):
     return all(not isinstance(x, (dict, list)) for x in v)
 
 
+def _keys(d):
+    """Sorted, but a node's `type` first: what a box is reads before how it is set."""
+    return sorted(d, key=lambda k: (k != "type", k))
+
+
 def _format(v, indent):
     if not isinstance(v, (dict, list)) or not v or _flat(v):
-        return json.dumps(v, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+        if isinstance(v, dict) and "type" in v:
+            return "{" + ", ".join(f"{_one(k)}: {_one(v[k])}" for k in _keys(v)) + "}"
+        return _one(v)
     inner = indent + "  "
     if isinstance(v, dict):
-        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_format(v[k], inner)}" for k in sorted(v)]
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_format(v[k], inner)}" for k in _keys(v)]
         return "{\n" + ",\n".join(items) + "\n" + indent + "}"
     return "[\n" + ",\n".join(inner + _format(x, inner) for x in v) + "\n" + indent + "]"
 

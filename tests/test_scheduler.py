@@ -284,3 +284,21 @@ def test_diamond_still_joins_once_after_a_trigger(rt):
     out = tap(rt, "d", "out")
     rt.send("t", "in", 5.0)
     assert out == [5 + 6]
+
+
+@pytest.mark.parametrize("names", [("a", "b"), ("b", "a")])
+def test_fan_out_goes_right_to_left_whatever_the_names_and_link_order(rt, names):
+    # one outlet to two prints: the one placed right hears first (Max's order), whatever the
+    # nodes are called and whichever link was made first; moving them swaps the order
+    from nodegraph import Move
+    left, right = names
+    rt.do(AddNode("value", {"value": 1}, node_id="v"))
+    rt.do(AddNode("print", {"prefix": "LEFT"}, pos=(0, 100), node_id=left))
+    rt.do(AddNode("print", {"prefix": "RIGHT"}, pos=(300, 100), node_id=right))
+    for target in sorted(names):
+        rt.do(Connect("v", "out", target, "in"))
+    rt.send("v", "in", BANG)
+    rt.do(Move(right, (-300, 100)))
+    rt.send("v", "in", BANG)
+    heard = [t.split(":")[0] for t in rt.console.texts() if t.startswith(("LEFT", "RIGHT"))]
+    assert heard == ["RIGHT", "LEFT", "LEFT", "RIGHT"]
