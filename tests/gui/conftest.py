@@ -28,12 +28,12 @@ def editor_run(display, tmp_path):
     process and returns what it reported (a JSON object); a failure shows its traceback."""
     state = tmp_path / "state"
 
-    def run(scenario, *args, timeout=90, env=None):
+    def run(scenario, *args, timeout=90, env=None, script="harness.py"):
         full_env = dict(os.environ, DISPLAY=display, NODEGRAPH_STATE_DIR=str(state),
                         PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         full_env.update(env or {})
         out = tmp_path / f"{scenario}.json"
-        proc = subprocess.run([sys.executable, str(HERE / "harness.py"), scenario, str(out), *map(str, args)],
+        proc = subprocess.run([sys.executable, str(HERE / script), scenario, str(out), *map(str, args)],
                               capture_output=True, text=True, timeout=timeout, env=full_env, cwd=str(tmp_path))
         if proc.returncode != 0:
             pytest.fail(f"scenario {scenario} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n"

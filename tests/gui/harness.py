@@ -1281,13 +1281,14 @@ def random_actions(ed, out, patch, seed, count):
             "nodes": len(ed.rt.graph.nodes)}
 
 
-def main():
+def main(scenarios=SCENARIOS, size=(960, 680)):
+    """Run the scenario named on the command line in a fresh editor; write its report."""
     name, out, *args = sys.argv[1:]
-    ed = app.Editor(960, 680)
+    ed = app.Editor(*size)
     ed.fast = True
     frames(ed, 3)
     try:
-        report = SCENARIOS[name](ed, out, *args) or {}
+        report = scenarios[name](ed, out, *args) or {}
         Path(out).write_text(json.dumps(report))
     finally:
         ed.close()

@@ -1,6 +1,5 @@
 """Scenarios for the pad, the mouse node, zoom and fit, run in a real editor process with
 real X events: `python pad_zoom.py SCENARIO OUT.json [ARGS]` (see harness.py)."""
-import json
 import math
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 import dearpygui.dearpygui as dpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
 from harness import ROOT, frames, wait_until  # noqa: E402  (also registers the test nodes)
 
 from nodegraph.editor import app  # noqa: E402
@@ -338,17 +338,5 @@ def side_panel(ed, out):
     return {"widths": [cw0, cw1, cw2]}
 
 
-def main():
-    name, out, *args = sys.argv[1:]
-    ed = app.Editor(1280, 800)
-    ed.fast = True
-    frames(ed, 3)
-    try:
-        report = SCENARIOS[name](ed, out, *args) or {}
-        Path(out).write_text(json.dumps(report))
-    finally:
-        ed.close()
-
-
 if __name__ == "__main__":
-    main()
+    harness.main(SCENARIOS, size=(1280, 800))

@@ -1,26 +1,12 @@
 """The pad, the mouse node, zoom and fit: real editor processes, real X events (pad_zoom.py)."""
-import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from .conftest import HERE, ROOT
-
 
 @pytest.fixture
-def run(display, tmp_path):
+def run(editor_run, tmp_path):
     def go(scenario, *args, timeout=120):
-        env = dict(os.environ, DISPLAY=display, NODEGRAPH_STATE_DIR=str(tmp_path / "state"),
-                   PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        out = tmp_path / f"{scenario}.json"
-        proc = subprocess.run([sys.executable, str(HERE / "pad_zoom.py"), scenario, str(out), *map(str, args)],
-                              capture_output=True, text=True, timeout=timeout, env=env, cwd=str(tmp_path))
-        if proc.returncode != 0:
-            pytest.fail(f"scenario {scenario} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n"
-                        f"{proc.stderr[-6000:]}")
-        return json.loads(out.read_text()) if out.exists() else {}
+        return editor_run(scenario, *args, timeout=timeout, script="pad_zoom.py")
     go.tmp = tmp_path
     return go
 
