@@ -290,7 +290,10 @@ class Scheduler:
         self._running = False
         self._wake()
         if threading.current_thread() is not self._thread:
-            self._thread.join(timeout=5)
+            try:
+                self._thread.join(timeout=5)
+            except RuntimeError:
+                pass  # a signal stopped start() before the thread was running: nothing to wait for
         self._thread = None
 
     def on_thread(self) -> bool:
