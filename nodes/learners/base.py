@@ -656,7 +656,8 @@ class Learner(Node):
         """Forget every example and the model; returns the memo restore_dataset takes."""
         self._cancel()
         memo = {"state": self.state, "caches": self._caches(), "predictor": self._predictor}
-        self.state = {"examples": [], "take": self.state.get("take", 0)}
+        # a fresh start counts takes from 1 again; undo puts the old state (and count) back
+        self.state = {"examples": [], "take": 0}
         self._predictor = None
         self._refit = None
         self._rebuild()
