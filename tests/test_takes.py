@@ -291,3 +291,15 @@ def test_takes_are_numbered_from_1_again_after_a_clear_and_undo_brings_the_old_n
     assert rt.undo() and rt.to_doc()["nodes"]["l"]["state"] == before  # the clear: exactly as it was
     assert rt.redo() and rt.redo() and {ex["take"] for ex in node.state["examples"]} == {1}
     assert node.state["take"] == 1
+
+
+def test_counts_of_one_read_in_the_singular(rt):
+    """A count of one is said in the singular: "1 example in 1 take", never "1 takes"."""
+    rt.do(AddNode("ml.regress", {"folds": 0}, node_id="r"))
+    node = rt.graph.node("r")
+    rt.send("r", "target", np.array([0.5]))
+    rt.send("r", "record", True)
+    rt.send("r", "features", np.array([0.1, 0.2]))
+    rt.send("r", "record", False)
+    assert node._status.startswith("recorded 1 example in take 1; 1 example")
+    assert "1 example in 1 take" in node.info()["text"]

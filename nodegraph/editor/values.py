@@ -164,7 +164,7 @@ def info_lines(info: dict, width: int = 34, skip=(), max_lines: int = MAX_LINES,
             total = sum(v for v in value.values() if isinstance(v, (int, float)))
             body = " · ".join(f"{k}: {short(v, 8)}" for k, v in list(value.items())[:8])
             more = " …" if len(value) > 8 else ""
-            text = f"{short(total)} examples" + (f" ({body}{more})" if body else "")
+            text = f"{short(total)} example{'' if total == 1 else 's'}" + (f" ({body}{more})" if body else "")
             lines.extend(wrap(text, width)[:3])
         elif key == "examples" and isinstance(counts, dict):
             continue  # the counts line says it, per label

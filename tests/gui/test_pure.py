@@ -145,7 +145,7 @@ def test_info_lines_read_naturally_and_skip_noise():
     chosen = {"text": "▶ running\ncross-validated accuracy 95.3% (5 folds)", "counts": {"a": 1}, "takes": 4,
               "show": ("text", "counts")}
     lines = values.info_lines(chosen)[0]
-    assert lines[0] == "▶ running" and lines[-2].strip() == "(5 folds)" and lines[-1].startswith("1 examples")
+    assert lines[0] == "▶ running" and lines[-2].strip() == "(5 folds)" and lines[-1].startswith("1 example (")
     assert not any("takes" in line or "show" in line for line in lines)
     assert any("takes: 4" in line for line in values.info_lines(chosen, everything=True)[0])
 
