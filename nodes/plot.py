@@ -55,7 +55,7 @@ def split_names(text):
 
 @register("plot.scope", category="plot")
 class Scope(Plot):
-    """Shows numbers or vectors over time, scrolling (a scope for control data).
+    """Draws numbers or vectors over time as scrolling lines, to watch how they move (a scope).
 
     Every number or vector arriving on `in` is kept with the time it came, for
     the last `window_ms` milliseconds (and at most `points` of them); a vector
