@@ -118,7 +118,7 @@ def _log_to_terminal():
 
 
 def cmd_nodes(args):
-    from . import registry
+    from . import glossary, registry
     from .params import range_text
 
     described = [cls().describe() for cls in registry.all_types().values()]
@@ -142,6 +142,11 @@ def cmd_nodes(args):
             allowed = range_text(p)
             extra = f": {allowed}" if allowed else ""
             print(f"    param {p['name']} ({p['kind']}{extra}) = {json.dumps(p['default'])}")
+        words = glossary.words_used(*glossary.texts_of(d))
+        if words:
+            print("    Words used here:")
+            for line in words:
+                print(f"      {line}")
         print()
     return EXIT_OK
 

@@ -186,9 +186,11 @@ class Button(Node):
 
 @register("xy", category="control")
 class XY(Control):
-    """A 2-D pad: a square you draw on. Press on it and move: the dot follows and
-    it sends its place as [x, y] all the way along, so a drawn shape (a circle, a
-    zigzag) arrives as the many points of its path, ready to record.
+    """A 2-D pad: a square to draw on with the mouse; it sends where you are as [x, y].
+
+    Press on it and move: the dot follows and it sends its place as [x, y] all
+    the way along, so a drawn shape (a circle, a zigzag) arrives as the many
+    points of its path, ready to record.
 
     x goes from `xmin` (left) to `xmax` (right), y from `ymin` (bottom) to `ymax`
     (top). It also sends x and y alone. A 2-number list on `in` moves the dot.

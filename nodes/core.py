@@ -26,7 +26,7 @@ class Loadbang(Node):
 
 @register("metro", category="time")
 class Metro(Node):
-    """Sends a bang every `interval` milliseconds while it is on.
+    """A metronome: sends a bang every `interval` milliseconds while it is on.
 
     Left inlet: on/off (a bang also switches it on). Right inlet: a new interval.
     """
@@ -67,7 +67,7 @@ class Metro(Node):
 
 @register("delay", category="time")
 class Delay(Node):
-    """Passes a value on after `time` milliseconds.
+    """Waits, then passes a value on: `time` milliseconds later, to make things happen in time.
 
     A new value before the time is up starts the wait again (Pd's delay). A loop
     that goes back into itself needs a delay in it: that is feedback in time.
@@ -95,7 +95,7 @@ class Delay(Node):
 
 @register("value", category="data")
 class Value(Node):
-    """Holds a value and sends it when banged.
+    """Remembers a value and sends it again each time it gets a bang.
 
     A bang sends the stored value; anything else replaces it and is sent too.
     The `set` inlet replaces it quietly. The patch starts with the `value` param.
@@ -136,7 +136,7 @@ OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": _div,
 
 @register("math", category="math")
 class Math(Node):
-    """Arithmetic on two numbers: out = a (op) b.
+    """Arithmetic on two numbers (add, multiply, min, power...): out = a (op) b.
 
     A number on the left inlet (a) computes and sends the result. The right inlet
     (b) only stores the number to use next; it starts as `arg`. Dividing by zero
@@ -174,10 +174,11 @@ TRIGGER_KINDS = {"b": "bang", "f": "float", "a": "any", "t": "text", "v": "vecto
 
 @register("trigger", category="data", aliases=("t",))
 class Trigger(Node):
-    """Sends one input out of several outlets, right to left, each converted.
+    """Sends one value out of several outlets in turn, right to left, so you control what happens first.
 
-    `kinds` lists one letter per outlet: b bang, f float, a anything, t text,
-    v vector, l label. As in Pd, the rightmost outlet fires first.
+    Each outlet converts the value to its own kind, one letter each in `kinds`:
+    b bang, f float, a anything, t text, v vector, l label. As in Pd, the
+    rightmost outlet fires first.
     """
 
     inlets = (Inlet("in", "any"),)
@@ -202,7 +203,7 @@ class Trigger(Node):
 
 @register("pack", category="data")
 class Pack(Node):
-    """Combines numbers into one vector.
+    """Joins several numbers into one list (a vector), such as two sliders into one [x, y].
 
     Each inlet holds one element. With `hot` = first, only the first inlet sends
     (as Pd's pack); with `hot` = all, any inlet sends (as Max's pak).
@@ -224,7 +225,7 @@ class Pack(Node):
 
 @register("unpack", category="data")
 class Unpack(Node):
-    """Splits a vector into numbers, one per outlet, rightmost first.
+    """Splits a list (vector) into separate numbers, one per outlet, rightmost first.
 
     A shorter vector fills only the first outlets; extra elements are ignored.
     """
@@ -243,7 +244,7 @@ class Unpack(Node):
 
 @register("print", category="output")
 class Print(Node):
-    """Writes whatever arrives to the console, after a prefix."""
+    """Writes whatever arrives to the console (the bottom panel), after a prefix: to see what flows."""
 
     inlets = (Inlet("in", "any"),)
     params = (Param("prefix", "text", "print"),)

@@ -7,7 +7,7 @@ from nodegraph.expr import ExprSyntaxError, compile_expression
 
 @register("expr", category="math")
 class Expr(Node):
-    """Computes a formula from its inputs, such as ($f1 + $f2) / 2.
+    """Works out a formula from its inputs, such as ($f1 + $f2) / 2 for the average of two.
 
     Write inputs as $f1, $f2 ... $f16: the box gets one inlet per input (f1, f2 ...).
     A number on f1 computes and sends the result; the other inlets only store their

@@ -205,7 +205,7 @@ class Delta(Node):
 
 @register("window", category="features")
 class Window(Node):
-    """Statistics of the last `n` values: mean, standard deviation, min and max.
+    """Describes the last `n` values: their mean (average), spread (standard deviation), min and max.
 
     Until `n` values have arrived it uses those it has. For vectors each
     statistic is a vector, element by element. A change of vector length
@@ -242,7 +242,7 @@ class Window(Node):
 
 @register("normalize", category="features")
 class Normalize(Node):
-    """Brings a stream into a common range by learning its range as it goes.
+    """Brings numbers of any size into a common range (such as 0 to 1), learning their range.
 
     `min-max`: 0 at the smallest value seen so far, 1 at the largest (0.5 while
     they are equal). `z-score`: how many standard deviations from the mean of
@@ -368,7 +368,7 @@ class Join(Node):
 
 @register("slice", category="vector")
 class Slice(Node):
-    """Takes part of a vector: the elements from `start` up to (not including) `stop`.
+    """Takes some numbers out of a list (vector): from `start` up to, not including, `stop`.
 
     Counting starts at 0. `stop` 0 means up to the end; negative numbers count
     from the end (-1 is the last element).
@@ -390,9 +390,10 @@ class Slice(Node):
 
 @register("magnitude", category="vector")
 class Magnitude(Node):
-    """The length of a vector: the square root of the sum of its squared elements.
+    """How big a vector is, whichever way it points: its length.
 
-    For a velocity vector this is the speed, whatever the direction.
+    It is the square root of the sum of its squared elements. For a velocity
+    vector this is the speed, whatever the direction.
     """
 
     inlets = (Inlet("vector", "vector"),)

@@ -68,7 +68,7 @@ class _Keyed(Node):
 
 @register("route", category="flow")
 class Route(_Keyed):
-    """Sends a message out of the outlet named by its first word or number.
+    """Sorts messages by their first word or number: each goes out of the outlet of that name.
 
     With keys `play stop`, the text "play 0.5" sends 0.5 out of `play`; "stop"
     alone sends a bang out of `stop`. It also routes OSC messages by address
@@ -123,7 +123,7 @@ def _rest(items, text=False):
 
 @register("select", category="flow", aliases=("sel",))
 class Select(_Keyed):
-    """Sends a bang out of the outlet whose key equals the value (Pd's sel).
+    """Picks out chosen values: when one arrives, a bang goes out of its outlet (Pd's sel).
 
     With keys `1 2 wave`, the number 2 bangs outlet `2` and the label "wave"
     bangs outlet `wave`. Numbers match by value (2 and 2.0 are the same).
@@ -146,7 +146,7 @@ class Select(_Keyed):
 
 @register("gate", category="flow", aliases=("spigot",))
 class Gate(Node):
-    """Lets values through only while it is open.
+    """A valve: lets values through only while it is open, to switch a flow on and off.
 
     Open and close it with the `open` param or inlet (on/off). While closed,
     values are dropped, not kept for later.
@@ -169,7 +169,7 @@ class Gate(Node):
 
 @register("change", category="flow")
 class Change(Node):
-    """Passes a value on only when it differs from the one before.
+    """Lets a value through only when it changes, so a repeated value does not act twice.
 
     Repeats are dropped. A bang sends the last value again; `set` changes the
     remembered value without sending it.

@@ -14,6 +14,7 @@ import numpy as np
 from nodegraph import Inlet, Node, NodeError, Param, register
 from nodegraph.commands import DeleteExample
 from nodegraph.errors import EditError
+from nodegraph.glossary import counted
 from nodegraph.learn.snapshot import LearnerSnapshot, frozen
 
 from .features import numeric
@@ -54,7 +55,7 @@ def split_names(text):
 
 @register("plot.scope", category="plot")
 class Scope(Plot):
-    """Shows numbers or vectors over time, scrolling (a scope for control data).
+    """Draws numbers or vectors over time as scrolling lines, to watch how they move (a scope).
 
     Every number or vector arriving on `in` is kept with the time it came, for
     the last `window_ms` milliseconds (and at most `points` of them); a vector
@@ -512,7 +513,7 @@ class Dataset(Plot):
         view = self._view
         if not view["examples"]:
             return {"text": "no examples yet" if view["source"] else "link a learner's model outlet here"}
-        parts = [f"{view['examples']} examples"]
+        parts = [counted(view["examples"], "example")]
         if view["components"] is not None:
             parts.append(" × ".join(view["axes"]))
         if view["grid"] is not None:
@@ -561,7 +562,7 @@ class Confusion(Plot):
         if view["matrix"] is None:
             return {"text": "train the classifier to see its mix-ups" if view["source"] else
                     "link ml.classify's model outlet here"}
-        return {"text": f"accuracy {view['accuracy']:.0%} on {view['examples']} examples ({view['folds']} folds)"}
+        return {"text": f"accuracy {view['accuracy']:.0%} on {counted(view['examples'], 'example')} ({counted(view['folds'], 'fold')})"}
 
 
 def _same(a, b):

@@ -26,7 +26,7 @@ def _why(e) -> str:
 
 @register("csv.record", category="record")
 class CsvRecord(Node):
-    """Records incoming numbers to a CSV file, one timestamped row per value.
+    """Records incoming numbers to a file (a CSV table), one row per value with its time.
 
     Switch `record` on to start a new take (it replaces the file) and off to
     finish it. Each row starts with the time in milliseconds since the take

@@ -273,3 +273,33 @@ def test_undoing_a_take_keeps_the_feature_matrix_and_counts_in_step(rt):
     rt.redo()
     assert len(node.state["examples"]) == 10_005 and np.array_equal(node._xs[:10_005], X)
     assert node._counts == {"a": 5_005, "b": 5_000}
+
+
+def test_takes_are_numbered_from_1_again_after_a_clear_and_undo_brings_the_old_numbers_back(rt):
+    """A clear starts over: "take 4" right after it reads as if something were still there."""
+    params, inlet, targets = LEARNERS["ml.classify"]
+    rt.do(AddNode("ml.classify", params, node_id="l"))
+    node = rt.graph.node("l")
+    for n in range(3):
+        _take(rt, "l", inlet, targets[n % 2], float(n))
+    before = rt.to_doc()["nodes"]["l"]["state"]
+    assert node.state["take"] == 3
+    rt.send("l", "clear", True)
+    _take(rt, "l", inlet, targets[0], 0.0)
+    assert {ex["take"] for ex in node.state["examples"]} == {1}
+    assert rt.undo() and node.state["take"] == 0  # that take
+    assert rt.undo() and rt.to_doc()["nodes"]["l"]["state"] == before  # the clear: exactly as it was
+    assert rt.redo() and rt.redo() and {ex["take"] for ex in node.state["examples"]} == {1}
+    assert node.state["take"] == 1
+
+
+def test_counts_of_one_read_in_the_singular(rt):
+    """A count of one is said in the singular: "1 example in 1 take", never "1 takes"."""
+    rt.do(AddNode("ml.regress", {"folds": 0}, node_id="r"))
+    node = rt.graph.node("r")
+    rt.send("r", "target", np.array([0.5]))
+    rt.send("r", "record", True)
+    rt.send("r", "features", np.array([0.1, 0.2]))
+    rt.send("r", "record", False)
+    assert node._status.startswith("recorded 1 example in take 1; 1 example")
+    assert "1 example in 1 take" in node.info()["text"]

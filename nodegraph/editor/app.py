@@ -20,6 +20,7 @@ from .. import registry
 from ..commands import (AddComment, AddNode, Disconnect, EditComment, Group, Move, RecordedTake, RemoveComment,
                         RemoveNode, SetParam)
 from ..errors import NodegraphError, ParamError
+from ..glossary import counted
 from ..runtime import Runtime
 from ..types import BANG
 from . import fuzzy, layout, session, widgets, xdisplay
@@ -254,7 +255,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions):
     def _announce_takes(self):
         takes, self.canvas.takes = self.canvas.takes, []
         for node_id, take, count in takes:
-            message = f"recorded take {take} on {node_id} ({count} example{'s' if count != 1 else ''}) — Ctrl+Z undoes it"
+            message = f"recorded take {take} on {node_id} ({counted(count, 'example')}) — Ctrl+Z undoes it"
             self.say(message)
             self.rt.console.write(message)
 
@@ -266,7 +267,9 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions):
         redo = self.rt.history.redo_stack
         cmd = redo[-1] if redo else None
         if isinstance(cmd, RecordedTake):
-            self.say(f"undid take {cmd.take} on {cmd.node_id}: its {cmd.count} examples are gone (Ctrl+Shift+Z brings them back)")
+            gone = f"its {counted(cmd.count, 'example')} {'is' if cmd.count == 1 else 'are'} gone"
+            back = "it" if cmd.count == 1 else "them"
+            self.say(f"undid take {cmd.take} on {cmd.node_id}: {gone} (Ctrl+Shift+Z brings {back} back)")
 
     def redo(self):
         self.gesture += 1

@@ -6,13 +6,53 @@ import time
 
 import dearpygui.dearpygui as dpg
 
-from .. import registry
+from .. import glossary, registry
 from ..node import Placeholder
 from ..params import range_text
 from . import values, widgets
 from .canvas import relevant_params, signature
 
 CONSOLE_KEEP = 300
+TEXT_MARGIN = 56  # of the side panel's width: the splitter, padding, border and scrollbar
+
+
+def _measure(text):
+    size = dpg.get_text_size(text)
+    return size[0] if size else len(text) * 7  # (no sizes before the first frame: about 7 px a letter)
+
+
+class WrappedTexts:
+    """Help texts in the side panel, wrapped on spaces to the panel's width (values.reflow),
+    and wrapped again when the splitter changes it. Dear PyGui's own wrap breaks after any
+    '.' or ',' (inside "ml.classify", "0..1") and its fixed width ran under the scrollbar."""
+
+    def __init__(self, editor):
+        self.editor, self.items = editor, []
+
+    def width(self):
+        return getattr(self.editor, "side_width", 320) - TEXT_MARGIN
+
+    def add(self, text, dim=False):
+        item = dpg.add_text(values.reflow(text, self.width(), _measure))
+        if dim:
+            dpg.bind_item_theme(item, self.editor.themes.dim_text)
+        self.items.append((item, text))
+        return item
+
+    def add_words_used(self, description):
+        """"Words used here:" and the plain definitions of the glossary's terms in this help."""
+        words = glossary.words_used(*glossary.texts_of(description))
+        if words:
+            dpg.add_spacer(height=4)
+            dpg.add_text("Words used here:")
+            for line in words:
+                self.add("  " + line, dim=True)
+
+    def rewrap(self):
+        width = self.width()
+        self.items = [(item, text) for item, text in self.items if dpg.does_item_exist(item)]
+        for item, text in self.items:
+            dpg.set_value(item, values.reflow(text, width, _measure))
 
 
 class Inspector:
@@ -26,6 +66,7 @@ class Inspector:
         self.params = {}
         self.info_text = self.error_text = self.detail_text = None
         self._shown = None
+        self.texts = WrappedTexts(editor)
         self.show(None)
 
     def show(self, node_id):
@@ -34,6 +75,7 @@ class Inspector:
         self.node, self.params = node, {}
         self.sig = signature(node) if node is not None else None
         self._shown = None
+        self.texts.items = []
         dpg.delete_item(self.group, children_only=True)
         themes = self.editor.themes
         with dpg.group(parent=self.group):
@@ -76,13 +118,15 @@ class Inspector:
                     for p in ports:
                         cold = ", cold" if getattr(p, "hot", True) is False else ""
                         line = f"  {p.name} ({p.type}{cold})" + (f": {p.help}" if p.help else "")
-                        t = dpg.add_text(line, wrap=280)
-                        dpg.bind_item_theme(t, themes.dim_text)
+                        self.texts.add(line, dim=True)
             dpg.add_separator()
             dpg.add_text("Help")
-            dpg.add_text(type(node).help() if not isinstance(node, Placeholder) else
-                         f"nodegraph does not know the type '{node.missing_type}'. The node keeps its "
-                         f"settings and links and is saved back unchanged.", wrap=280)
+            if isinstance(node, Placeholder):
+                self.texts.add(f"nodegraph does not know the type '{node.missing_type}'. The node keeps its "
+                               f"settings and links and is saved back unchanged.")
+            else:
+                self.texts.add(type(node).help())
+                self.texts.add_words_used(node.describe())
         self.refresh()
 
     def _param(self, node, spec, dim=False):
@@ -93,8 +137,7 @@ class Inspector:
         if dim:
             dpg.bind_item_theme(item, themes.dim_text)
         if spec.help:
-            t = dpg.add_text("    " + spec.help, wrap=280)
-            dpg.bind_item_theme(t, themes.dim_text)
+            self.texts.add("    " + spec.help, dim=True)
 
     def sync(self, touched):
         node = self.node
@@ -150,6 +193,7 @@ class HelpPanel:
             dpg.add_separator()
             self.body = dpg.add_group()
         self.type_id = None
+        self.texts = WrappedTexts(editor)
 
     def _on_filter(self, sender, text):
         words = text.lower().split()
@@ -167,22 +211,21 @@ class HelpPanel:
         self.type_id = type_id
         dpg.set_value(self.list, type_id)
         dpg.delete_item(self.body, children_only=True)
-        themes = self.editor.themes
+        self.texts.items = []
         try:
             desc = cls().describe()
         except Exception:  # a type that cannot be built from defaults still has its help text
-            desc = {"inlets": [], "outlets": [], "params": []}
+            desc = {"help": cls.help(), "inlets": [], "outlets": [], "params": []}
         with dpg.group(parent=self.body):
             dpg.add_text(f"{cls.type_id}  ·  {cls.category}")
-            dpg.add_text(cls.help(), wrap=280)
+            self.texts.add(cls.help())
             for title in ("inlets", "outlets"):
                 if desc[title]:
                     dpg.add_text(title.capitalize())
                     for p in desc[title]:
                         cold = ", cold" if p.get("hot") is False else ""
-                        t = dpg.add_text(f"  {p['name']} ({p['type']}{cold})" + (f": {p['help']}" if p["help"] else ""),
-                                         wrap=280)
-                        dpg.bind_item_theme(t, themes.dim_text)
+                        self.texts.add(f"  {p['name']} ({p['type']}{cold})" + (f": {p['help']}" if p["help"] else ""),
+                                       dim=True)
             if desc["params"]:
                 dpg.add_text("Settings")
                 for p in desc["params"]:
@@ -191,8 +234,8 @@ class HelpPanel:
                     line = f"  {p['name']} ({p['kind']}{extra}), default {p['default']!r}"
                     if p.get("help"):
                         line += f"\n    {p['help']}"
-                    t = dpg.add_text(line, wrap=280)
-                    dpg.bind_item_theme(t, themes.dim_text)
+                    self.texts.add(line, dim=True)
+            self.texts.add_words_used(desc)
 
 
 class ConsolePanel:

@@ -97,6 +97,39 @@ def wrap(line: str, width: int) -> list:
     return [part.replace("\u00a0", " ") for part in textwrap.wrap(kept, width, subsequent_indent="  ")] or [""]
 
 
+ITEM = re.compile(r"^(`[^`]+`:|[-•*] |\s)")  # a line that starts an item of its own: "`uniform`: ..."
+
+
+def reflow(text: str, width: float, measure=len) -> str:
+    """Help text wrapped to `width` on spaces only, never inside a word ("ml.classify",
+    "0..1" and "e.g." stay whole; a word longer than the width gets a line of its own).
+
+    The docstring's own line breaks inside a paragraph are dropped (they were made for an
+    editor 80 characters wide); blank lines and lines that start an item are kept, and an
+    indented line's continuation lines keep its indent. `measure` gives a line's width in
+    the same unit as `width` (characters, or pixels)."""
+    lines = []
+    for block in text.split("\n\n"):
+        paragraphs = []
+        for line in block.split("\n"):
+            if paragraphs and line.strip() and not ITEM.match(line):
+                paragraphs[-1] += " " + line.strip()
+            else:
+                paragraphs.append(line.rstrip())
+        for paragraph in paragraphs:
+            indent = paragraph[:len(paragraph) - len(paragraph.lstrip())]
+            line = ""
+            for word in paragraph.split():
+                if line and measure(line + " " + word) > width:
+                    lines.append(line)
+                    line = indent + word
+                else:
+                    line = f"{line} {word}" if line else indent + word
+            lines.append(line)
+        lines.append("")
+    return "\n".join(lines[:-1])
+
+
 def info_lines(info: dict, width: int = 34, skip=(), max_lines: int = MAX_LINES, everything: bool = False):
     """(lines of text, progress in 0..1 or None) for a node's info() dict.
 
@@ -131,7 +164,7 @@ def info_lines(info: dict, width: int = 34, skip=(), max_lines: int = MAX_LINES,
             total = sum(v for v in value.values() if isinstance(v, (int, float)))
             body = " · ".join(f"{k}: {short(v, 8)}" for k, v in list(value.items())[:8])
             more = " …" if len(value) > 8 else ""
-            text = f"{short(total)} examples" + (f" ({body}{more})" if body else "")
+            text = f"{short(total)} example{'' if total == 1 else 's'}" + (f" ({body}{more})" if body else "")
             lines.extend(wrap(text, width)[:3])
         elif key == "examples" and isinstance(counts, dict):
             continue  # the counts line says it, per label

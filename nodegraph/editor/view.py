@@ -210,6 +210,8 @@ class ViewActions:
             self.side_width = width
             if itemstate.shown(self.side):
                 dpg.configure_item(self.canvas_parent, width=-width)
+            self.inspector.texts.rewrap()  # the help wraps to the new width
+            self.help.texts.rewrap()
 
     def set_side(self, on):
         """View > Inspector: hide the side panel (the canvas takes its room) or show it again."""

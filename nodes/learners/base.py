@@ -26,6 +26,7 @@ import numpy as np
 from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param
 from nodegraph.commands import ClearExamples, DeleteExamples, RecordedTake, RemovedTake, TrainedModel
 from nodegraph.errors import EditError, ParamError
+from nodegraph.glossary import counted
 from nodegraph.learn import fit as fitting
 from nodegraph.learn import predict
 from nodegraph.learn.snapshot import LearnerSnapshot, frozen
@@ -304,7 +305,7 @@ class Learner(Node):
             # counted, not len - start: an undo during the take may have changed what came before
             added = sum(1 for ex in self.state["examples"] if ex.get("take") == take)
             self.state_changed()
-            self._say(f"recorded {added} examples in take {take}; {self._summary()}")
+            self._say(f"recorded {counted(added, 'example')} in take {take}; {self._summary()}")
             if added:
                 self.propose(RecordedTake(self.id, take, added))
 
@@ -322,7 +323,7 @@ class Learner(Node):
         if had:
             # an undo step: a slip of the mouse must not cost the examples
             self.propose(ClearExamples(self.id, memo))
-            self.log(f"cleared {had} examples (Ctrl+Z brings them back)")
+            self.log(f"cleared {counted(had, 'example')} (Ctrl+Z brings them back)")
 
     def _delete_examples(self):
         """Delete every example but keep the trained model running (Wekinator's
@@ -333,7 +334,7 @@ class Learner(Node):
             return
         n = len(self.state["examples"])
         self.propose(DeleteExamples(self.id, self.delete_examples()))
-        self._say(f"deleted {n} examples" + (
+        self._say(f"deleted {counted(n, 'example')}" + (
             "; the trained model keeps running (train again to replace it)" if "model" in self.state else ""))
 
     def delete_examples(self):
@@ -410,7 +411,7 @@ class Learner(Node):
         # every fit, even a kNN's copy of the data, happens in the worker: the first one would
         # import scikit-learn, and an import on this thread stops the whole patch for seconds
         if announce:
-            self._say(f"training {spec.get('algorithm')} on {n} examples...")
+            self._say(f"training {spec.get('algorithm')} on {counted(n, 'example')}...")
         def on_model(job_id, h, a):
             try:
                 ready = predict.make(a["model"])  # built here, off the real-time thread
@@ -462,10 +463,10 @@ class Learner(Node):
         note = f" ({notes[0]})" if notes else ""
         if announce:
             self.propose(TrainedModel(self.id, before, (model, predictor)))  # Ctrl+Z: the old model again
-            self._say(f"trained {spec['algorithm']} on {n} examples{note}; running it")
+            self._say(f"trained {spec['algorithm']} on {counted(n, 'example')}{note}; running it")
             self.emit("trained", BANG)
         else:
-            self._say(f"model restored ({spec['algorithm']}, {n} examples)")
+            self._say(f"model restored ({spec['algorithm']}, {counted(n, 'example')})")
 
     def model_ready(self, predictor, spec):
         """A new model is running (subclasses note its class order...)."""
@@ -633,7 +634,7 @@ class Learner(Node):
         if last == self.state.get("take") and not self.take_rows(last):
             self.state["take"] = last - 1  # the next take reuses its number
         self.state_changed()
-        self._say(f"removed {len(indices)} examples; {self._summary()}")
+        self._say(f"removed {counted(len(indices), 'example')}; {self._summary()}")
         return memo
 
     def restore_rows(self, memo):
@@ -650,13 +651,14 @@ class Learner(Node):
         if memo["trimmed"] is not None and _same_model(self.state.get("model"), memo["trimmed"]):
             self._set_model(memo["model"], memo["predictor"])
         self.state_changed()
-        self._say(f"restored {len(rows)} examples; {self._summary()}")
+        self._say(f"restored {counted(len(rows), 'example')}; {self._summary()}")
 
     def clear_examples(self):
         """Forget every example and the model; returns the memo restore_dataset takes."""
         self._cancel()
         memo = {"state": self.state, "caches": self._caches(), "predictor": self._predictor}
-        self.state = {"examples": [], "take": self.state.get("take", 0)}
+        # a fresh start counts takes from 1 again; undo puts the old state (and count) back
+        self.state = {"examples": [], "take": 0}
         self._predictor = None
         self._refit = None
         self._rebuild()
@@ -732,7 +734,7 @@ class Learner(Node):
         """Run this model (undo and redo of a training)."""
         self._set_model(model, predictor)
         self.state_changed()
-        self._say(f"running the model of {model['examples']} examples" if model else "no model")
+        self._say(f"running the model of {counted(model['examples'], 'example')}" if model else "no model")
 
     def _set_model(self, model, predictor=None):
         """The model the document names; with no predictor given, one is refitted for it."""
@@ -763,8 +765,8 @@ class Learner(Node):
             return "no examples"
         if self._counts:
             parts = ", ".join(f"{show(k)}: {c}" for k, c in sorted(self._counts.items(), key=lambda kv: label_key(kv[0])))
-            return f"{n} examples ({parts})"
-        return f"{n} examples"
+            return f"{counted(n, 'example')} ({parts})"
+        return counted(n, "example")
 
     def inlet_state(self, name):
         # the true state: a take ends with train, running waits for a model...
@@ -826,12 +828,13 @@ class Learner(Node):
         elif self._job is not None:
             lines.append("scoring (cross-validation)…")
         if self.needs_training and self._predictor is not None and model:
-            lines.append(f"model: {algo}, learned {model['examples']} examples")
+            lines.append(f"model: {algo}, learned {counted(model['examples'], 'example')}")
         elif self.needs_training and self._job is None:
             lines.append("no model yet: record examples, then train" if info.get("examples")
                          else "no examples yet: record some")
         if not self.counts_labels and info.get("examples"):
-            lines.append(f"{info['examples']} examples in {len({ex.get('take') for ex in self.state['examples']})} takes")
+            takes = len({ex.get("take") for ex in self.state["examples"]})
+            lines.append(f"{counted(info['examples'], 'example')} in {counted(takes, 'take')}")
         score = info.get("score")
         if score and self._job is None:
             try:

@@ -46,7 +46,7 @@ def class_numbers(classes):
 
 @register("ml.classify", category="learn")
 class Classify(Learner):
-    """Learns classes from examples, then names each new input (Wekinator's classifier).
+    """Learns kinds of things from your examples, then names each new input (Wekinator's classifier).
 
     Teach: send a class name to `label` (text or a number), switch `record` on
     and move (each feature vector becomes an example of that class), switch it

@@ -8,7 +8,7 @@ from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, L
 
 @register("ml.cluster", category="learn")
 class Cluster(Learner):
-    """Finds k groups in recorded examples by itself (k-means), then tells which group input is in.
+    """Finds k groups in your examples by itself (k-means), then tells which group each new input is in.
 
     Record examples (no labels needed: `record` on, move, `record` off), bang
     `train`, switch `run` on: each feature vector sends the number of its group

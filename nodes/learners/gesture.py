@@ -6,6 +6,7 @@ import numpy as np
 from nodegraph import BANG, Inlet, NodeError, Outlet, Param, register
 from nodegraph.commands import RecordedTake
 from nodegraph.errors import ParamError
+from nodegraph.glossary import counted
 from nodegraph.learn import dtw
 from nodegraph.learn.worker import trainer
 
@@ -150,7 +151,7 @@ class Gesture(Learner):
                                                "take": self.state["take"]})
                 self._rebuild()
                 self.state_changed()
-                self._say(f"recorded {show(self._label)} ({len(frames)} frames); {self._summary()}")
+                self._say(f"recorded {show(self._label)} ({counted(len(frames), 'frame')}); {self._summary()}")
                 self.propose(RecordedTake(self.id, self.state["take"], 1))  # an undo step, as in every learner
             if self._running and self._matcher is not None:
                 self._matcher.reset()
@@ -232,7 +233,7 @@ class Gesture(Learner):
         self._say(self.describe_score(score) if "skipped" not in score else f"no score: {score['skipped']}")
 
     def describe_score(self, score):
-        return f"leave-one-out accuracy {score['accuracy']:.1%} over {score['folds']} examples"
+        return f"leave-one-out accuracy {score['accuracy']:.1%} over {counted(score['folds'], 'example')}"
 
     def info(self):
         info = super().info()

@@ -145,7 +145,7 @@ def test_info_lines_read_naturally_and_skip_noise():
     chosen = {"text": "▶ running\ncross-validated accuracy 95.3% (5 folds)", "counts": {"a": 1}, "takes": 4,
               "show": ("text", "counts")}
     lines = values.info_lines(chosen)[0]
-    assert lines[0] == "▶ running" and lines[-2].strip() == "(5 folds)" and lines[-1].startswith("1 examples")
+    assert lines[0] == "▶ running" and lines[-2].strip() == "(5 folds)" and lines[-1].startswith("1 example (")
     assert not any("takes" in line or "show" in line for line in lines)
     assert any("takes: 4" in line for line in values.info_lines(chosen, everything=True)[0])
 
@@ -245,3 +245,27 @@ def test_confusion_cells_green_on_the_diagonal_red_off_it():
     assert img[5, 35, 0] > img[5, 35, 1] and img[5, 35, 0] < 0.35, "a few mix-ups: faint red"
     assert np.allclose(img[35, 5, :3], plotdraw.BACK[:3]), "none: nothing"
     assert np.allclose(plotdraw.confusion({"matrix": None}, 4, 4), plotdraw.blank(4, 4))
+
+
+@pytest.mark.parametrize("width", [20, 28, 36, 60])
+def test_help_wraps_on_spaces_never_inside_a_word(width):
+    """The help panel's text (values.reflow): every word of every node's help arrives whole,
+    in order; lines fit the width unless one word alone is wider; paragraphs stay apart."""
+    for type_id, cls in registry.all_types().items():
+        text = cls.help()
+        wrapped = values.reflow(text, width)
+        assert wrapped.split() == text.split(), type_id
+        for line in wrapped.splitlines():
+            assert len(line) <= width or " " not in line.strip(), (type_id, line)
+        assert wrapped.count("\n\n") == text.count("\n\n"), type_id
+
+
+def test_help_wrap_keeps_dotted_names_items_and_indents_whole():
+    text = "Link ml.classify to audio.out, values 0..1.\nA second line.\n\n`uniform`: one\n`gaussian`: two"
+    assert values.reflow(text, 18) == ("Link ml.classify\nto audio.out,\nvalues 0..1. A\nsecond line.\n\n"
+                                       "`uniform`: one\n`gaussian`: two")
+    assert values.reflow("  features (vector): what a learner looks at", 24) == (
+        "  features (vector):\n  what a learner looks\n  at")
+    assert values.reflow("a averyveryverylongword b", 6) == "a\naveryveryverylongword\nb"
+    pixels = values.reflow("mmm iii mmm", 56, measure=lambda s: sum(12 if c == "m" else 4 for c in s))
+    assert pixels == "mmm iii\nmmm"  # measured in pixels, as the panel does
