@@ -204,6 +204,17 @@ def xrun_window(rt, eng, log_path, seconds, reg=None):
     """(PortAudio flags, JACK's (small, big, client), callbacks, fits finished, training share)."""
     x0, off = eng.xruns, os.path.getsize(log_path)
     calls0 = eng._device._calls
+    timing = []  # per callback: (wall, CPU) of its render, to tell slow DSP from a thread held up
+    render_block = eng.render_block
+
+    def timed(n, indata=None):
+        t, c = time.perf_counter(), time.thread_time()
+        try:
+            return render_block(n, indata)
+        finally:
+            timing.append((time.perf_counter() - t, time.thread_time() - c))
+
+    eng.render_block = timed
     fits, t0 = [], time.monotonic()
     started = None
     while time.monotonic() - t0 < seconds:
@@ -216,15 +227,24 @@ def xrun_window(rt, eng, log_path, seconds, reg=None):
         time.sleep(0.05)
     if reg is not None:  # the fit still running is not waited for: the window is over
         rt.send("reg", "cancel", True)
-    return eng.xruns - x0, jack_xruns(log_path, off), eng._device._calls - calls0, fits, started
+    eng.render_block = render_block
+    t = 1000 * np.array(timing)
+    return (eng.xruns - x0, jack_xruns(log_path, off), eng._device._calls - calls0, fits, started,
+            (np.percentile(t[:, 1], 99), t[:, 1].max(), np.percentile(t[:, 0], 99), t[:, 0].max()))
+
+
+def server_alone(log_path, seconds):
+    off = os.path.getsize(log_path)
+    time.sleep(seconds)
+    return None, jack_xruns(log_path, off), 0, [], None, None
 
 
 def xruns(seconds, log_path, n_examples=10_000):
-    rows = []
+    rows = [("JACK server alone (no client)", server_alone(log_path, seconds))]
     # baseline: the engine with a device open and nothing to render
     rt, eng = open_patch({"format": "nodegraph-patch", "version": 1,
                           "nodes": {"out": node("audio.out"), "in": node("audio.in")}, "links": []})
-    time.sleep(1.0)
+    time.sleep(3.0)  # past the stream's start-up
     rows.append(("engine idle (audio.in + audio.out)", xrun_window(rt, eng, log_path, seconds)))
     rt.close()
     rng = np.random.default_rng(0)
@@ -241,21 +261,23 @@ def xruns(seconds, log_path, n_examples=10_000):
     links += [["in", "sound", "d", "sound"], ["d", "features", "reg", "features"],
               ["reg", "values", "s0", "vector"]]
     rt, eng = open_patch({"format": "nodegraph-patch", "version": 1, "nodes": nodes, "links": links})
-    time.sleep(1.0)
+    time.sleep(3.0)  # past the stream's start-up
     rows.append(("8 voices + descriptors, not training", xrun_window(rt, eng, log_path, seconds)))
     rows.append((f"... while the MLP trains ({n_examples} ex.)",
                  xrun_window(rt, eng, log_path, seconds, rt.graph.node("reg"))))
     rt.close()
     print(f"\n2. Xruns in {seconds:g} s windows on JACK (dummy driver, {RATE} Hz, 256-frame period, synchronous): "
           f"8 voices -> audio.out -> audio.in -> descriptors -> ml.regress (mlp, running) -> synth")
-    print(f"{'window':38s} {'PortAudio':>9s} {'JACK <1ms':>9s} {'JACK >=1ms':>10s} {'callbacks':>9s}  training")
-    for name, (pa, (small, big, client), calls, fits, started) in rows:
-        tr = "-"
-        if started is not None:
-            tr = (f"training all the window: {len(fits)} fits done ({', '.join(f'{f:.0f}' for f in fits)} s), "
-                  f"one more started")
+    print(f"{'window':38s} {'PortAudio':>9s} {'JACK <1ms':>9s} {'JACK >=1ms':>10s} {'callbacks':>9s} "
+          f"{'render ms: CPU p99/worst, wall p99/worst':>41s}")
+    for name, (pa, (small, big, client), calls, fits, started, tm) in rows:
+        tm = f"{tm[0]:5.2f} /{tm[1]:6.2f},  {tm[2]:5.2f} /{tm[3]:6.2f}" if tm else "-"
+        pa = "-" if pa is None else pa
         extra = f" ({client} client lines)" if client else ""
-        print(f"{name:38s} {pa:9d} {small:9d} {big:10d} {calls:9d}  {tr}{extra}", flush=True)
+        print(f"{name:38s} {pa:>9} {small:9d} {big:10d} {calls:9d} {tm:>41s}{extra}", flush=True)
+        if started is not None:
+            took = f" ({', '.join(f'{f:.0f} s' for f in fits)})" if fits else ""
+            print(f"{'':38s} training all the window: {len(fits)} fits done{took}, one more started")
     print("   PortAudio: callbacks with a status flag set (PortAudio's JACK host flags the callback after "
           "any xrun the server reports); JACK: the server's log lines in the window, by how late the cycle was")
 
