@@ -12,7 +12,19 @@ import math
 import numpy as np
 from scipy.signal import lfilter
 
+try:  # lfilter's own core: the public wrapper costs ~4x the filtering itself on a 256-sample block
+    from scipy.signal._sigtools import _linear_filter
+except ImportError:  # another SciPy layout: the public function, same result
+    _linear_filter = None
+
 TWO_PI = 2.0 * math.pi
+_RAMP = np.arange(4096, dtype=np.float64)  # 0, 1, 2...: a steady phasor's steps, never rebuilt
+_RAMP.flags.writeable = False
+
+
+def ramp(n):
+    """0, 1, ..., n-1 as float64 (a read-only view: no allocation for blocks up to 4096)."""
+    return _RAMP[:n] if n <= len(_RAMP) else np.arange(n, dtype=np.float64)
 
 
 class Smooth:
@@ -52,17 +64,20 @@ class Smooth:
 
 
 def saw(phase, inc):
-    """A band-limited sawtooth (PolyBLEP) from phases in [0, 1) and per-sample increments."""
-    inc = np.broadcast_to(inc, phase.shape)
-    y = 2.0 * phase - 1.0
-    m = phase < inc
-    if m.any():
-        x = phase[m] / inc[m]
-        y[m] -= x + x - x * x - 1.0
-    m = phase > 1.0 - inc
-    if m.any():
-        x = (phase[m] - 1.0) / inc[m]
-        y[m] -= x * x + x + x + 1.0
+    """A band-limited sawtooth (PolyBLEP) from phases in [0, 1) and per-sample increments
+    (a float for a steady pitch, or an array). Only the few samples next to a wrap get the
+    correction, found by index (no per-sample masks, no broadcasting a steady increment)."""
+    y = phase * 2.0
+    y -= 1.0
+    steady = not isinstance(inc, np.ndarray)
+    k = np.flatnonzero(phase < inc)
+    if k.size:
+        x = phase[k] / (inc if steady else inc[k])
+        y[k] -= x + x - x * x - 1.0
+    k = np.flatnonzero(phase > 1.0 - inc)
+    if k.size:
+        x = (phase[k] - 1.0) / (inc if steady else inc[k])
+        y[k] -= x * x + x + x + 1.0
     return y
 
 
@@ -77,14 +92,17 @@ class Phasor:
     def block(self, inc, n):
         """Phases for a block (the phase at each sample, before it advances); `inc` a float
         (a steady pitch) or an array."""
-        if np.ndim(inc) == 0:
-            ph = self.phase + inc * np.arange(n)
+        if not isinstance(inc, np.ndarray):
+            ph = ramp(n) * inc
+            ph += self.phase
             self.phase = float((self.phase + inc * n) % 1.0)
-            return ph % 1.0
-        c = np.cumsum(inc)
-        ph = self.phase + c - inc
-        self.phase = float((self.phase + c[-1]) % 1.0)
-        return ph % 1.0
+            return np.mod(ph, 1.0, out=ph)
+        ph = np.cumsum(inc)
+        end = float(ph[-1])
+        ph -= inc
+        ph += self.phase
+        self.phase = (self.phase + end) % 1.0
+        return np.mod(ph, 1.0, out=ph)
 
 
 class Lowpass:
@@ -92,15 +110,23 @@ class Lowpass:
 
     def __init__(self):
         self.zi = np.zeros(2)
+        self._key = None  # (cutoff, q, rate) the coefficients below are for
+        self._b = self._a = None
 
     def block(self, x, cutoff, q, rate):
-        w = TWO_PI * min(cutoff, 0.45 * rate) / rate
-        alpha = math.sin(w) / (2.0 * q)
-        cw = math.cos(w)
-        a0 = 1.0 + alpha
-        b = np.array([(1.0 - cw) / 2.0, 1.0 - cw, (1.0 - cw) / 2.0]) / a0
-        a = np.array([1.0, -2.0 * cw / a0, (1.0 - alpha) / a0])
-        y, self.zi = lfilter(b, a, x, zi=self.zi)
+        key = (cutoff, q, rate)
+        if key != self._key:  # a steady note keeps its coefficients: none rebuilt per block
+            w = TWO_PI * min(cutoff, 0.45 * rate) / rate
+            alpha = math.sin(w) / (2.0 * q)
+            cw = math.cos(w)
+            a0 = 1.0 + alpha
+            self._b = np.array([(1.0 - cw) / 2.0, 1.0 - cw, (1.0 - cw) / 2.0]) / a0
+            self._a = np.array([1.0, -2.0 * cw / a0, (1.0 - alpha) / a0])
+            self._key = key
+        if _linear_filter is not None and isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 1:
+            y, self.zi = _linear_filter(self._b, self._a, x, -1, self.zi)
+        else:
+            y, self.zi = lfilter(self._b, self._a, x, zi=self.zi)
         return y
 
 
@@ -131,12 +157,12 @@ class Envelope:
 
 def last(x):
     """The value at the end of a block (a float, or an array's last)."""
-    return x if np.ndim(x) == 0 else float(x[-1])
+    return float(x[-1]) if isinstance(x, np.ndarray) else x
 
 
 def full(x, n):
     """A block as an array, whatever Smooth.block gave."""
-    return np.full(n, x) if np.ndim(x) == 0 else x
+    return x if isinstance(x, np.ndarray) else np.full(n, x)
 
 
 def midi_to_hz(note):

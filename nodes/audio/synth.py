@@ -83,13 +83,21 @@ class SynthUnit(audio.Unit):
             # Sidebands that matter reach about (index + 2) x the modulator (Carson's rule, with
             # margin); keep them under 0.4 x the rate, or high notes alias into tones that are
             # not the note's harmonics (measured: a 1480 Hz note heard an octave low)
-            index = np.minimum(8.0 * bright, np.maximum(0.0, (0.4 * rate - f) / (f * ratio) - 2.0))
-            x = np.sin(math.tau * ph1 + index * np.sin(math.tau * ph2))
+            if isinstance(f, np.ndarray) or isinstance(bright, np.ndarray) or isinstance(ratio, np.ndarray):
+                index = np.minimum(8.0 * bright, np.maximum(0.0, (0.4 * rate - f) / (f * ratio) - 2.0))
+            else:  # a steady note: the index is one number
+                index = min(8.0 * bright, max(0.0, (0.4 * rate - f) / (f * ratio) - 2.0))
+            ph2 *= math.tau  # in place: the phases are this block's own arrays
+            m = np.sin(ph2, out=ph2)
+            m *= index
+            ph1 *= math.tau
+            ph1 += m
+            x = np.sin(ph1, out=ph1)
         else:
             inc2 = inc * 2.0 ** (25.0 * detune / 1200.0)
             ph2 = self.osc2.block(inc2, n)
             sine = np.sin(math.tau * ph1)
-            if np.ndim(bright) == 0 and bright == 0.0:
+            if not isinstance(bright, np.ndarray) and bright == 0.0:
                 x = sine  # a pure tone: no sawtooth to compute
             else:
                 x = sine + bright * (0.5 * (saw(ph1, inc) + saw(ph2, inc2)) - sine)
