@@ -15,9 +15,8 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 
 
 def cmd_run(args):
-    from .runtime import Runtime
-
     from .console import Printer
+    from .runtime import Runtime
 
     stop = threading.Event()
     started = threading.Event()

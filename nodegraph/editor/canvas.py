@@ -235,7 +235,7 @@ class Canvas:
         self.refresh(view)
 
     def _sync_params(self, view):
-        widgets.show_params(view.params, view.node, ranges=True, played=True)
+        widgets.show_params(view.params, view.node, ranges=True, live=True)
 
     def _sync_pos(self, node_id):
         view = self.views.get(node_id)
@@ -459,7 +459,7 @@ class Canvas:
         last = node.last
         played = view.params.get("value")
         if played is not None and widgets.played(node, "value"):  # a control follows its live value
-            widgets.show_params({"value": played}, node, played=True)
+            widgets.show_params({"value": played}, node, live=True)
         if self.show_rates:
             now = time.monotonic()
             if now - view.rate_t >= RATE_PERIOD:
