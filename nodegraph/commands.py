@@ -8,51 +8,90 @@ from __future__ import annotations
 import copy
 from contextlib import contextmanager
 
-from . import registry
+from . import dataset, registry
 from .errors import EditError, NodegraphError
 from .graph import Link
 from .node import Placeholder
 
 
 def make_node(node_id, type_id, params=None, state=None, state_version=1):
-    """A node of `type_id`, or a placeholder that keeps everything if the type is unknown.
-    A state saved in an older layout of its type is migrated first (Node.migrate_state)."""
+    """A node of `type_id` with its saved state checked (and migrated from an older layout of
+    its type, Node.migrate_state), or a placeholder that keeps everything if the type is
+    unknown. Returns (node, state): the state as the document keeps it, not set on the node."""
     params = {} if params is None else params
     if registry.resolve(type_id) is None:
-        node = Placeholder(node_id, type_id, copy.deepcopy(params), copy.deepcopy(state or {}))
+        node = Placeholder(node_id, type_id, copy.deepcopy(params), {})
         node.saved_state_version = state_version
-        return node
+        return node, copy.deepcopy(state or {})
     cls = registry.get(type_id)
     node = cls(node_id, params)
+    if not state:
+        return node, None
+    state = copy.deepcopy(state)
+    if state_version > cls.state_version:
+        raise EditError(f"its data was saved by a newer nodegraph (layout {state_version}; "
+                        f"this one reads up to {cls.state_version})")
+    for version in range(state_version, cls.state_version):
+        state = cls.migrate_state(state, version)
+    return node, node.validate_state(state)
+
+
+def _add(graph, node_id, type_id, params, state, state_version, pos, checked=False):
+    """Add a node: to the document, a record with its state kept apart as plain data; to the
+    engine, a process with its own copy of that state. `checked`: the state came from the
+    document, already checked and migrated, so it is not checked again. Returns the state."""
+    if checked:
+        node, _ = make_node(node_id, type_id, params)
+        if isinstance(node, Placeholder):
+            node.saved_state_version = state_version
+    else:
+        node, state = make_node(node_id, type_id, params, state, state_version)
+    if graph.document:
+        graph.add_node(node, pos)
+        if state:
+            graph.states[node_id] = state
+        return state
     if state:
-        state = copy.deepcopy(state)
-        if state_version > cls.state_version:
-            raise EditError(f"its data was saved by a newer nodegraph (layout {state_version}; "
-                            f"this one reads up to {cls.state_version})")
-        for version in range(state_version, cls.state_version):
-            state = cls.migrate_state(state, version)
-        node.set_state(node.validate_state(state))
-    return node
+        if isinstance(node, Placeholder):
+            node.state = copy.deepcopy(state)
+        else:
+            node.set_state(node.copy_state(state) if checked else state)
+    graph.add_node(node, pos)
+    return state
+
+
+def _version(graph, node_id):
+    node = graph.node(node_id)
+    return getattr(node, "saved_state_version", type(node).state_version)
 
 
 def snapshot(graph, node_id) -> dict:
     """A node as plain data: what saving writes, and what undoing a removal restores."""
     node = graph.node(node_id)
-    if isinstance(node, Placeholder):
-        doc = {"type": node.saved_type, "params": copy.deepcopy(node.saved_params())}
+    doc = {"type": getattr(node, "saved_type", node.type_id), "params": copy.deepcopy(node.saved_params())}
+    if graph.document:
+        state = graph.states.get(node_id)
+        state = node.copy_state(state) if state else None
     else:
-        doc = {"type": node.type_id, "params": copy.deepcopy(node.params)}
-    state = node.saved_state()
+        state = node.saved_state()
     if state:
         doc["state"] = state
-        version = getattr(node, "saved_state_version", type(node).state_version)
+        version = _version(graph, node_id)
         if version != 1:
             doc["state_version"] = version
     doc["pos"] = list(graph.pos[node_id])
     return doc
 
 
+_UNSET = object()
+
+
 class Command:
+    """An edit. The runtime applies it to the document first (where it is checked), then hands
+    the same command to the engine: `do` and `undo` take either graph (Graph.document says
+    which). Fields one side works out for itself are its own (memo for the engine, doc_memo
+    for the document); what the document works out first, the engine reuses."""
+
     label = "edit"
 
     def do(self, graph):
@@ -72,12 +111,17 @@ class AddNode(Command):
     def __init__(self, type_id, params=None, pos=(0, 0), node_id=None, state=None, state_version=1):
         self.type_id, self.params, self.pos = type_id, params, pos
         self.node_id, self.state, self.state_version = node_id, state, state_version
+        self.checked = None  # (state, its layout) once the document has checked them
 
     def do(self, graph):
         if self.node_id is None:
             self.node_id = graph.new_id(self.type_id)
-        node = make_node(self.node_id, self.type_id, self.params, self.state, self.state_version)
-        graph.add_node(node, self.pos)
+        if self.checked is None:
+            state = _add(graph, self.node_id, self.type_id, self.params, self.state, self.state_version, self.pos)
+            if graph.document:
+                self.checked = (state, _version(graph, self.node_id))
+        else:
+            _add(graph, self.node_id, self.type_id, self.params, *self.checked, self.pos, checked=True)
 
     def undo(self, graph):
         graph.remove_node(self.node_id)
@@ -92,16 +136,21 @@ class RemoveNode(Command):
         self.links = []
 
     def do(self, graph):
-        self.doc = snapshot(graph, self.node_id)
-        self.links = graph.links_of(self.node_id)
+        if graph.document or self.doc is None:
+            # the document's own record, already checked: putting it back costs no check again
+            node = graph.node(self.node_id)
+            self.doc = {"type": getattr(node, "saved_type", node.type_id),
+                        "params": copy.deepcopy(node.saved_params()),
+                        "state": graph.states.get(self.node_id) if graph.document else node.saved_state(),
+                        "state_version": _version(graph, self.node_id), "pos": graph.pos[self.node_id]}
+            self.links = graph.links_of(self.node_id)
         for link in self.links:
             graph.disconnect(link)
         graph.remove_node(self.node_id)
 
     def undo(self, graph):
         d = self.doc
-        graph.add_node(make_node(self.node_id, d["type"], d["params"], d.get("state"), d.get("state_version", 1)),
-                       d["pos"])
+        _add(graph, self.node_id, d["type"], d["params"], d["state"], d["state_version"], d["pos"], checked=True)
         for link in self.links:
             graph.connect(link)
 
@@ -134,10 +183,12 @@ class SetParam(Command):
 
     def __init__(self, node_id, name, value):
         self.node_id, self.name, self.value = node_id, name, value
-        self.old = None
+        self.old = _UNSET
 
     def do(self, graph):
-        self.old = graph.set_param(self.node_id, self.name, self.value)
+        old = graph.set_param(self.node_id, self.name, self.value)
+        if self.old is _UNSET:  # the document's, first: the engine's copy is the same
+            self.old = old
 
     def undo(self, graph):
         graph.set_param(self.node_id, self.name, self.old)
@@ -154,10 +205,12 @@ class Move(Command):
 
     def __init__(self, node_id, pos):
         self.node_id, self.pos = node_id, pos
-        self.old = None
+        self.old = _UNSET
 
     def do(self, graph):
-        self.old = graph.move(self.node_id, self.pos)
+        old = graph.move(self.node_id, self.pos)
+        if self.old is _UNSET:
+            self.old = old
 
     def undo(self, graph):
         graph.move(self.node_id, self.old)
@@ -170,33 +223,48 @@ class Move(Command):
 
 
 class SetState(Command):
-    """Replace a node's saved state (e.g. undo a recording take)."""
+    """Replace a node's saved state: in the document, then the engine's copy."""
 
     label = "change data"
 
-    def __init__(self, node_id, state, old=None, label=None):
+    def __init__(self, node_id, state, old=None, label=None, merges=False):
         self.node_id, self.state, self.old = node_id, state, old
+        self.merges = merges  # a proposal that folds into the last step if that is one like it
         if label:
             self.label = label
 
+    def merge(self, other):
+        if (isinstance(other, SetState) and other.merges and type(other) is type(self)
+                and (other.node_id, other.label) == (self.node_id, self.label)):
+            self.state = other.state
+            return True
+        return False
+
     def do(self, graph):
         node = graph.node(self.node_id)
-        if self.old is None:
-            self.old = copy.deepcopy(node.get_state())
-        node.set_state(node.validate_state(copy.deepcopy(self.state)))
+        if graph.document:
+            if self.old is None:
+                self.old = graph.states.get(self.node_id) or {}
+            self.state = node.validate_state(copy.deepcopy(self.state))
+            graph.states[self.node_id] = self.state
+        else:
+            node.set_state(node.copy_state(self.state))
         graph.notify("state", self.node_id)
 
     def undo(self, graph):
         node = graph.node(self.node_id)
-        node.set_state(copy.deepcopy(self.old))
+        if graph.document:
+            graph.states[self.node_id] = self.old
+        else:
+            node.set_state(node.copy_state(self.old))
         graph.notify("state", self.node_id)
 
 
 class DeleteExample(SetState):
     """Delete one of a learner's recorded examples (clicked in plot.dataset); undo restores it.
 
-    The new state is worked out when the edit is done, from the learner as it is then;
-    `take` and `t` (if given) check that the example at `index` is the one meant."""
+    The new state is worked out from the document's examples when the edit is done; `take`
+    and `t` (if given) check that the example at `index` is the one meant."""
 
     label = "delete example"
 
@@ -206,102 +274,170 @@ class DeleteExample(SetState):
 
     def do(self, graph):
         if self.state is None:
-            without = getattr(graph.node(self.node_id), "without_example", None)
-            if without is None:
+            state = graph.states.get(self.node_id) if graph.document else graph.node(self.node_id).get_state()
+            if not hasattr(graph.node(self.node_id), "remove_rows") or not state:
                 raise EditError(f"node '{self.node_id}' has no examples to delete")
-            self.state = without(self.index, self.take, self.t)
+            self.state = dataset.without_example(state, self.index, self.take, self.t, self.node_id)
         super().do(graph)
 
 
-def _learner(graph, node_id):
-    node = graph.node(node_id)
-    if not hasattr(node, "remove_rows"):
-        raise EditError(f"node '{node_id}' has no examples")
-    return node
+class _Rows:
+    """A learner's dataset, as the side an edit is applied to keeps it: in the document, the
+    plain rows (nodegraph.dataset); in the engine, the running learner (its caches follow)."""
+
+    def __init__(self, graph, node_id):
+        node = graph.node(node_id)
+        if not hasattr(node, "remove_rows"):
+            raise EditError(f"node '{node_id}' has no examples")
+        self.graph, self.node_id, self.node = graph, node_id, node
+        if graph.document:
+            graph.states.setdefault(node_id, {"examples": [], "take": 0})
+
+    @property
+    def state(self):
+        return self.graph.states[self.node_id]
+
+    def remove_take(self, take):
+        if self.graph.document:
+            return dataset.remove_rows(self.state, dataset.take_rows(self.state, take))
+        return self.node.remove_rows(self.node.take_rows(take))
+
+    def restore(self, memo):
+        if self.graph.document:
+            dataset.restore_rows(self.state, memo)
+        else:
+            self.node.restore_rows(memo)
+
+    def replace(self, new):
+        """Swap in a whole new dataset (clear, delete examples); returns the memo `put_back` takes."""
+        if self.graph.document:
+            memo, self.graph.states[self.node_id] = self.state, new(self.state)
+            return memo
+        return self.node.clear_examples() if new is dataset.cleared else self.node.delete_examples()
+
+    def put_back(self, memo):
+        if self.graph.document:
+            self.graph.states[self.node_id] = memo
+        else:
+            self.node.restore_dataset(memo)
 
 
 class RecordedTake(Command):
-    """A take a learner recorded (record on, then off). It is already done when it enters
-    the history (History.record): undo removes that take's rows, redo puts them back where
-    they were. Each costs the size of the take, not of the dataset."""
+    """A take a learner recorded (record on, then off), proposed with its rows: the engine has
+    them already, the document appends them. Undo removes that take's rows, redo puts them back
+    where they were; on each side this costs the size of the take, not of the dataset."""
 
     label = "record take"
 
-    def __init__(self, node_id, take, count):
-        self.node_id, self.take, self.count = node_id, take, count
-        self.memo = None
+    def __init__(self, node_id, take, rows):
+        self.node_id, self.take, self.rows = node_id, take, rows
+        self.count = len(rows)
+        self.memo = self.doc_memo = None  # the engine's and the document's: each side keeps its own
 
     def do(self, graph):
-        if self.memo is not None:
-            _learner(graph, self.node_id).restore_rows(self.memo)
+        rows = _Rows(graph, self.node_id)
+        if not graph.document:
+            if self.memo is not None:
+                rows.restore(self.memo)
+        elif self.doc_memo is None:
+            dataset.append_rows(rows.state, self.rows, self.take)
+        else:
+            rows.restore(self.doc_memo)
 
     def undo(self, graph):
-        node = _learner(graph, self.node_id)
-        self.memo = node.remove_rows(node.take_rows(self.take))
+        memo = _Rows(graph, self.node_id).remove_take(self.take)
+        if graph.document:
+            self.doc_memo = memo
+        else:
+            self.memo = memo
 
 
-class RemovedTake(RecordedTake):
-    """A take a learner deleted (its `undo_take` inlet); already done when it enters the history."""
+class RemovedTake(Command):
+    """A take a learner deleted (its `undo_take` inlet); the engine has deleted it already."""
 
     label = "delete take"
 
     def __init__(self, node_id, take, memo):
-        super().__init__(node_id, take, len(memo["rows"]))
-        self.memo = memo
+        self.node_id, self.take, self.memo = node_id, take, memo
+        self.doc_memo = None
 
     def do(self, graph):
-        if self.memo is None:
-            node = _learner(graph, self.node_id)
-            self.memo = node.remove_rows(node.take_rows(self.take))
+        rows = _Rows(graph, self.node_id)
+        if graph.document:
+            self.doc_memo = rows.remove_take(self.take)
+        elif self.memo is None:
+            self.memo = rows.remove_take(self.take)
 
     def undo(self, graph):
-        _learner(graph, self.node_id).restore_rows(self.memo)
-        self.memo = None
+        rows = _Rows(graph, self.node_id)
+        if graph.document:
+            rows.restore(self.doc_memo)
+        else:
+            rows.restore(self.memo)
+            self.memo = None
 
 
 class ClearExamples(Command):
-    """A learner's `clear`; already done when it enters the history. Undo brings back the same
-    examples and the same running model at once (the memo holds them, nothing is copied)."""
+    """A learner's `clear`; the engine has cleared already. Undo brings back the same examples
+    and the same running model at once (the memos hold them, nothing is copied)."""
 
     label = "clear examples"
+    new = staticmethod(dataset.cleared)
 
     def __init__(self, node_id, memo):
         self.node_id, self.memo = node_id, memo
+        self.doc_memo = None
 
     def do(self, graph):
-        if self.memo is None:
-            self.memo = _learner(graph, self.node_id).clear_examples()
+        rows = _Rows(graph, self.node_id)
+        if graph.document:
+            self.doc_memo = rows.replace(self.new)
+        elif self.memo is None:
+            self.memo = rows.replace(self.new)
 
     def undo(self, graph):
-        _learner(graph, self.node_id).restore_dataset(self.memo)
-        self.memo = None
+        rows = _Rows(graph, self.node_id)
+        if graph.document:
+            rows.put_back(self.doc_memo)
+        else:
+            rows.put_back(self.memo)
+            self.memo = None
 
 
 class DeleteExamples(ClearExamples):
     """A learner's examples deleted with its model kept running (Wekinator's deleteAllExamples);
-    already done when it enters the history."""
+    the engine has done it already."""
 
     label = "delete examples"
-
-    def do(self, graph):
-        if self.memo is None:
-            self.memo = _learner(graph, self.node_id).delete_examples()
+    new = staticmethod(dataset.without_examples)
 
 
 class TrainedModel(Command):
-    """A learner's training finished and its new model runs (already done when it enters the
-    history). Undo runs the model it replaced again, at once; redo the new one."""
+    """A learner's training finished and its new model runs (already, in the engine). Undo runs
+    the model it replaced again, at once; redo the new one. Each is (model record, predictor):
+    the document keeps the record, the engine runs the predictor."""
 
     label = "train"
 
     def __init__(self, node_id, before, after):
-        self.node_id, self.before, self.after = node_id, before, after  # (model record, predictor)
+        self.node_id = node_id
+        self.before, self.after = before, after
+        self.records = (dataset.model_record(before[0]), dataset.model_record(after[0]))
 
     def do(self, graph):
-        _learner(graph, self.node_id).use_model(*self.after)
+        self._use(graph, self.records[1], self.after)
 
     def undo(self, graph):
-        _learner(graph, self.node_id).use_model(*self.before)
+        self._use(graph, self.records[0], self.before)
+
+    def _use(self, graph, record, model):
+        rows = _Rows(graph, self.node_id)
+        if not graph.document:
+            rows.node.use_model(*model)
+        elif record is None:
+            rows.state.pop("model", None)
+        else:
+            rows.state["model"] = dataset.model_record(record)
 
 
 class AddComment(Command):
@@ -341,7 +477,9 @@ class EditComment(Command):
     def do(self, graph):
         if self.cid not in graph.comments:
             raise EditError(f"there is no comment {self.cid}")
-        self.old = graph.set_comment(self.cid, self.text, self.pos)
+        old = graph.set_comment(self.cid, self.text, self.pos)
+        if self.old is None:
+            self.old = old
 
     def undo(self, graph):
         graph.set_comment(self.cid, self.old.text, self.old.pos)
@@ -378,20 +516,25 @@ class Group(Command):
 
 
 class History:
-    """Undo and redo. `group()` makes a gesture one step; `do(cmd, merge=True)`
-    folds a command into the previous one of the same kind (a slider drag)."""
+    """Undo and redo, on the document alone. `group()` makes a gesture one step;
+    `do(cmd, merge=True)` folds a command into the previous one of the same kind (a slider drag).
 
-    def __init__(self, graph, limit=500):
+    `perform(cmd, method, quiet)`, when given, hands each change to the engine after the
+    document took it: an edit with its effects, an undo or redo quietly."""
+
+    def __init__(self, graph, limit=500, perform=None):
         self.graph = graph
         self.undo_stack: list[Command] = []
         self.redo_stack: list[Command] = []
         self.limit = limit
         self._open: list[Group] = []
         self.revision = 0  # bumps on every change; the editor compares it to the saved one
+        self.perform = perform or (lambda cmd, method, quiet: None)
 
     def do(self, cmd: Command, merge=False):
         cmd.do(self.graph)
         self.revision += 1
+        self.perform(cmd, "do", False)
         target = self._open[-1].commands if self._open else self.undo_stack
         if merge and target and target[-1].merge(cmd):
             return cmd
@@ -402,10 +545,14 @@ class History:
         return cmd
 
     def record(self, cmd: Command):
-        """Add a command that has already been applied (a take a learner just recorded)."""
+        """Add a command the engine has already performed (a take a learner just recorded):
+        the document takes it, the engine is not asked again."""
+        cmd.do(self.graph)
         self.revision += 1
         if self._open:
             self._open[-1].commands.append(cmd)
+            return cmd
+        if getattr(cmd, "merges", False) and self.undo_stack and self.undo_stack[-1].merge(cmd):
             return cmd
         self.undo_stack.append(cmd)
         self.redo_stack.clear()
@@ -421,6 +568,7 @@ class History:
         except BaseException:
             self._open.pop()
             group.undo(self.graph)
+            self.perform(group, "undo", True)
             raise
         self._open.pop()
         if group.commands:
@@ -437,6 +585,7 @@ class History:
         cmd.undo(self.graph)
         self.redo_stack.append(cmd)
         self.revision += 1
+        self.perform(cmd, "undo", True)
         return True
 
     def redo(self) -> bool:
@@ -446,6 +595,7 @@ class History:
         cmd.do(self.graph)
         self.undo_stack.append(cmd)
         self.revision += 1
+        self.perform(cmd, "do", True)
         return True
 
     def clear(self):

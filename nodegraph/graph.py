@@ -31,7 +31,16 @@ class Comment(NamedTuple):
 
 
 class Graph:
-    def __init__(self):
+    """Nodes, links and comments, every change validated.
+
+    The same structure serves both halves of a running patch. As the document
+    (`document=True`) its nodes are records that never run: their type's ports and params
+    checked by the type's own code, with each node's saved state kept apart, as plain data,
+    in `states`. As the engine's graph its nodes are the running processes."""
+
+    def __init__(self, document=False):
+        self.document = document
+        self.states: dict[str, dict] = {}  # the document's saved state of each node that has one
         self.nodes: dict[str, Node] = {}
         self.pos: dict[str, tuple] = {}
         self.links: list[Link] = []
@@ -79,7 +88,8 @@ class Graph:
         self.pos[node.id] = _check_pos(pos)
         self._index.add_node(node.id)
         self._ranks_dirty = True
-        node.host = self.host
+        if not self.document:
+            node.host = self.host
         self.notify("node_added", node.id)
 
     def remove_node(self, node_id):
@@ -89,6 +99,7 @@ class Graph:
             raise EditError(f"node '{node_id}' still has links: {', '.join(map(str, attached))}")
         del self.nodes[node_id]
         del self.pos[node_id]
+        self.states.pop(node_id, None)
         self._index.remove_node(node_id)
         self._ranks_dirty = True
         self.notify("node_removed", node_id, node)
@@ -122,7 +133,8 @@ class Graph:
             self._reshape(node, name, value)
         else:
             node.params[name] = value
-        node.param_changed(name, old)
+        if not self.document:  # a record does not run: only a process reacts
+            node.param_changed(name, old)
         self.notify("param", node_id, name, value)
         return old
 

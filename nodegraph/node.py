@@ -129,6 +129,10 @@ class Node:
         The editor shows only these on the node; the inspector shows the others apart."""
         return [p.name for p in type(self).params]
 
+    def saved_params(self) -> dict:
+        """The params as saved (a button is never saved pressed)."""
+        return self.params
+
     def get_state(self) -> dict:
         """What to save with the patch, as plain JSON."""
         return self.state
@@ -139,10 +143,13 @@ class Node:
         raise NodeError(f"cannot read its data saved in layout {version}")
 
     def saved_state(self) -> dict:
-        """A copy of get_state() that later changes cannot reach (what saving and undoing a
-        deletion keep). Called on the scheduler thread: a node with much data shares what it
-        never changes instead of copying it."""
-        return copy.deepcopy(self.get_state())
+        """A copy of get_state() that later changes cannot reach."""
+        return self.copy_state(self.get_state())
+
+    def copy_state(self, state: dict) -> dict:
+        """Another owner's copy of a saved state (the document's and the engine's are apart).
+        A node with much data shares what it never changes instead of copying it."""
+        return copy.deepcopy(state)
 
     def set_state(self, state: dict):
         """Restore what get_state() returned (on load, undo)."""
@@ -156,6 +163,8 @@ class Node:
         if links is None:
             raise NodeError(f"has no outlet '{outlet}'")
         self.last[outlet] = value
+        if self.host is not None and self.host.quiet:
+            return  # an undo or redo is being performed: it changes the patch, it does not play it
         if self.probes:
             for fn in self.probes.get(outlet, ()):
                 fn(value)

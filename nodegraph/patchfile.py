@@ -197,14 +197,17 @@ def commands_for(doc) -> list:
     return cmds
 
 
-def build(doc, graph=None, source="patch") -> Graph:
-    """Replay a checked document into `graph` (a new one by default)."""
+def build(doc, graph=None, source="patch", applied=None) -> Graph:
+    """Replay a checked document into `graph` (a new one by default); the commands applied
+    are appended to `applied` when given (the engine replays the same ones)."""
     graph = Graph() if graph is None else graph
     try:
         with graph.loading():
             for cmd in commands_for(doc):
                 try:
                     apply_all(graph, [cmd])
+                    if applied is not None:
+                        applied.append(cmd)
                 except NodegraphError as e:
                     raise PatchError(f"{source}: {_where(cmd)}{e}") from None
                 except Exception as e:  # a node type's own checks of its state
@@ -213,7 +216,12 @@ def build(doc, graph=None, source="patch") -> Graph:
         raise
     except NodegraphError as e:  # a loop found once every link is in
         raise PatchError(f"{source}: {e}") from None
-    graph.meta = dict(doc.get("meta", {}))
+    meta = dict(doc.get("meta", {}))
+    if isinstance(getattr(graph, "meta", None), dict):
+        graph.meta.clear()  # shared with the engine's graph: the same dict, filled in place
+        graph.meta.update(meta)
+    else:
+        graph.meta = meta
     return graph
 
 

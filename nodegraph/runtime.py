@@ -1,11 +1,17 @@
-"""A running patch: graph + scheduler + undo history + console, one object to drive.
+"""A running patch: the document, the engine that performs it, undo history and console.
 
-Headless programs, tests and the editor all go through this. Edits from another
-thread are handed to the scheduler thread and waited for, so node state is only
-ever touched by that thread.
+Headless programs, tests and the editor all go through this. The document (`doc`, plain
+records, links, comments and each node's saved state) belongs to the thread that edits it:
+every edit and every undo is checked and applied there, and saving serialises it without
+asking the real-time thread for anything. The engine (`graph`, the running processes, and
+the scheduler) receives each change as the same command through its inbox and performs it;
+an undo or redo quietly, so nothing leaves an outlet because of one. A process that changes
+what is saved (a finished take, a clear, a training) proposes a command: the document takes
+it at its next turn (`drain`) as an ordinary undo step.
 """
 from __future__ import annotations
 
+import collections
 import os
 import threading
 
@@ -20,15 +26,18 @@ from .scheduler import Scheduler
 
 class Runtime:
     def __init__(self, clock=None):
-        self.graph = Graph()
-        self.graph.meta = {}
+        self.doc = Graph(document=True)
+        self.graph = Graph()  # the engine's: the processes
+        self.doc.meta = self.graph.meta = {}
         self.console = Console()
         self.scheduler = Scheduler(self.graph, clock, self.console)
-        self.history = History(self.graph)
+        self._history = History(self.doc, perform=self._perform)
         self.path = None
         self.running = False
         self.start_errors = []  # (node id, type, message) of the nodes that failed to start
-        self._replaying = False
+        self.wait = True  # edits wait until the engine performed them (the editor does not)
+        self._proposals = collections.deque()  # commands the engine proposed, for the document
+        self._proposing = threading.Lock()
         self.graph.subscribe(self._follow)
 
     @classmethod
@@ -52,12 +61,23 @@ class Runtime:
         self.path = str(path)
 
     def load_doc(self, doc, source="patch"):
+        """Build the document from a checked patch (every node, link and state checked there,
+        by the commands an edit uses), then the engine from the same commands."""
         doc = patchfile.check_doc(doc, source)
-        self.call(patchfile.build, doc, self.graph, source)
-        self.history.clear()
+        commands = []
+        patchfile.build(doc, self.doc, source, commands)
+        self.call(self._build_engine, commands)
+        self._history.clear()
+
+    def _build_engine(self, commands):
+        with self.graph.loading():
+            for cmd in commands:
+                cmd.do(self.graph)
 
     def to_doc(self) -> dict:
-        return self.call(patchfile.to_doc, self.graph)
+        """The patch as plain data, from the document alone (the engine is not asked)."""
+        self.drain()
+        return patchfile.to_doc(self.doc)
 
     def save(self, path=None):
         path = path or self.path
@@ -68,27 +88,54 @@ class Runtime:
 
     # ---- edits -----------------------------------------------------------------------
 
+    @property
+    def history(self) -> History:
+        self.drain()
+        return self._history
+
     def do(self, cmd, merge=False):
-        """Apply an edit command (validated; undoable); raises a NodegraphError if refused."""
-        return self.call(self.history.do, cmd, merge)
+        """Apply an edit command (checked; undoable); raises a NodegraphError if refused."""
+        self.drain()
+        return self._history.do(cmd, merge)
 
     def undo(self) -> bool:
-        return self.call(self._replay, self.history.undo)
+        self.drain()
+        return self._history.undo()
 
     def redo(self) -> bool:
-        return self.call(self._replay, self.history.redo)
+        self.drain()
+        return self._history.redo()
 
-    def _replay(self, step):
-        """Undo or redo, with the cascade it starts. A take that this ends (undoing a toggle
-        wired to a learner's record) is a by-product of replaying the history, not a new
-        step in it: recording it would wipe the redo stack. Its examples stay."""
-        self._replaying = True
-        try:
-            done = step()
-            self.scheduler._cascade()
-            return done
-        finally:
-            self._replaying = False
+    def drain(self):
+        """Take what the engine proposed (takes, clears, trainings) into the document, each an
+        undo step; on the document's thread."""
+        while True:
+            with self._proposing:
+                if not self._proposals:
+                    return
+                cmd = self._proposals.popleft()
+            self._history.record(cmd)
+
+    def _perform(self, cmd, method, quiet):
+        """Hand a change the document took to the engine."""
+        sched = self.scheduler
+
+        def job():
+            sched.quiet = quiet
+            try:
+                getattr(cmd, method)(self.graph)
+            finally:
+                sched.quiet = False
+                self.graph.update_ranks()
+
+        if sched.on_thread():
+            job()
+            sched._cascade()
+            return
+        if not self.wait:
+            sched.post(None, job)
+            return
+        self.call(job)
 
     def call(self, fn, *args):
         """Run fn(*args) on the scheduler thread, then the cascade it started; return its result."""
@@ -184,11 +231,17 @@ class Runtime:
 
     def _follow(self, event, *args):
         if event == "propose":
-            # a node made an edit of its own (a take, a clear): an undo step like any edit. One
-            # that replaying the history causes (undoing a toggle wired to record ends a take)
-            # is a by-product, not a new step: recording it would wipe the redo stack.
-            if not self._replaying:
-                self.history.record(args[0])
+            # a node made an edit of its own (a take, a clear): an undo step like any edit, taken
+            # by the document at its next turn. One that performing an undo or redo causes is a
+            # by-product, not a new step: recording it would wipe the redo stack.
+            cmd = args[0]
+            if self.scheduler.quiet:
+                return
+            with self._proposing:
+                queue = self._proposals
+                # one that folds into the last (a neuron's weights, step after step) does so at once
+                if not (getattr(cmd, "merges", False) and queue and queue[-1].merge(cmd)):
+                    queue.append(cmd)
             return
         if not self.running:
             return

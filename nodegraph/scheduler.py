@@ -47,6 +47,7 @@ class Timer:
 
 class Scheduler:
     def __init__(self, graph, clock=None, console=None):
+        self.quiet = False  # while the engine performs an undo or redo: nothing is sent
         self.graph = graph
         graph.host = self
         for node in graph.nodes.values():

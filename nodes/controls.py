@@ -173,7 +173,10 @@ class Button(Node):
     params = (Param("value", "bool", False, help="set to true to press; it springs back to false"),)
 
     def setup(self):
-        self.params["value"] = False  # a button is never saved pressed
+        self.params["value"] = False
+
+    def saved_params(self):
+        return dict(self.params, value=False)  # a button is never saved pressed
 
     def param_changed(self, name, old):
         if self.params["value"]:
@@ -533,8 +536,8 @@ class Counter(Node):
     `direction` up counts from `min` to `max`, down from `max` to `min`, and
     up-down goes back and forth. At the end it starts over when `wrap` is on, or
     stays at the end when it is off. `carry` sends a bang when a cycle ends.
-    `reset` goes back to the start; `set` chooses the next count. The count is
-    saved with the patch.
+    `reset` goes back to the start; `set` chooses the next count. Counting is
+    playing, not editing: the count is not saved, and a reopened patch counts from the start.
     """
 
     inlets = (Inlet("bang", "bang", help="send the count and move on"),

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from nodegraph import Inlet, Node, Outlet, Param, register
+from nodegraph.commands import SetState
 from nodegraph.errors import NodeError, ParamError
 from nodegraph.types import describe
 
@@ -258,6 +259,18 @@ class Normalize(Node):
 
     def setup(self):
         self._forget()
+        self._frozen = self.params["freeze"]
+
+    def param_changed(self, name, old):
+        if name == "freeze":
+            self._freeze(self.params["freeze"])
+
+    def _freeze(self, on):
+        """The running range is process state; frozen, it is what the patch keeps: an edit of
+        the document (an undo step) that saves it."""
+        if on and not self._frozen and self._n:
+            self.propose(SetState(self.id, self.get_state(), label="keep the learned range"))
+        self._frozen = on
 
     def _forget(self):
         self._n = 0
@@ -265,7 +278,7 @@ class Normalize(Node):
 
     def process(self, fired):
         if "freeze" in fired:
-            self.params["freeze"] = bool(self.inputs["freeze"])
+            self._freeze(bool(self.inputs["freeze"]))
         if "reset" in fired:
             self._forget()
             self.state_changed()
@@ -274,11 +287,11 @@ class Normalize(Node):
         x = numeric(self.inputs["in"])
         v = np.array([x]) if isinstance(x, float) else x
         if self._n and v.size != self._min.size:
-            if self.params["freeze"]:
+            if self._frozen:
                 raise NodeError(f"learned its range for {self._min.size} numbers, got {v.size}; "
                                 f"reset it or unfreeze it to learn again")
             self._forget()
-        if not self.params["freeze"]:
+        if not self._frozen:
             if not np.isfinite(v).all():  # it would be learned, saved, and JSON has no nan or inf
                 raise NodeError("got a value that is not a number (nan or infinity): not learned")
             self._learn(v)
@@ -338,7 +351,7 @@ class Normalize(Node):
                                                       for k in ("min", "max", "mean", "m2"))
 
     def info(self):
-        return {"count": self._n, "frozen": self.params["freeze"]}
+        return {"count": self._n, "frozen": self._frozen}
 
 
 @register("join", category="vector")

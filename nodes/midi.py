@@ -13,6 +13,7 @@ import mido
 import numpy as np
 
 from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param, paths, register
+from nodegraph.commands import Group, SetParam
 from nodegraph.io import midi
 from nodegraph.io.osc import Throttle, held_note
 from nodegraph.types import describe
@@ -300,10 +301,12 @@ class MidiLearn(MidiIn):
 
     def _bind(self, msg):
         cc = msg.type == "control_change"
-        self._set("bound", "cc" if cc else "note")
-        self._set("channel", msg.channel + 1)
-        self._set("number", msg.control if cc else msg.note)
-        self._set("armed", False)
+        binding = {"bound": "cc" if cc else "note", "channel": msg.channel + 1,
+                   "number": msg.control if cc else msg.note, "armed": False}
+        for name, value in binding.items():
+            self._set(name, value)
+        # what it bound is what the patch keeps: an edit of the document, one undo step
+        self.propose(Group([SetParam(self.id, name, value) for name, value in binding.items()], "MIDI learn"))
         text = self.binding()
         self.log(f"learned {text}")
         self.emit("binding", text)
@@ -315,6 +318,7 @@ class MidiLearn(MidiIn):
         return f"{'CC' if p['bound'] == 'cc' else 'note'} {p['number']} on channel {p['channel']}"
 
     def _set(self, name, value):
+        """Playing (arming, binding) changes the process's own params at once."""
         if self.params[name] != value:
             self.params[name] = value
             if self.host is not None:

@@ -146,11 +146,13 @@ def test_normalize_min_max_learns_then_freezes(rt):
     build(rt, {"n": ("normalize", {})})
     out = run(rt, "n", [5, 10, 0, 7.5])
     assert out == [0.5, 1.0, 0.0, 0.75]
-    rt.send("n", "freeze", True)
-    assert rt.graph.node("n").params["freeze"] is True
+    rt.send("n", "freeze", True)  # playing the inlet freezes the process; the saved param stays
+    assert rt.graph.node("n").info()["frozen"] is True and rt.doc.node("n").params["freeze"] is False
     more = run(rt, "n", [20, 5])
     assert more[-2:] == [2.0, 0.5]  # the range stays 0..10 while frozen
-    rt.do(SetParam("n", "freeze", False))
+    # frozen, the range is what the patch keeps: an undo step
+    assert rt.to_doc()["nodes"]["n"]["state"]["max"] == [10.0]
+    rt.send("n", "freeze", False)
     assert run(rt, "n", [20])[-1] == 1.0
 
 

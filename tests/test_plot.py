@@ -344,6 +344,7 @@ def test_deleting_a_clicked_example_is_undoable(rt):
     assert view["examples"] == 29 and view["trained"] == 29 and view["grid"] is not None
     assert run_all(rt, "l", [X[12]], ["label"])["label"] == ["b"]  # its neighbours still say b
     assert rt.undo()
+    wait_idle(rt, "l")  # the score is derived: worked out again for the examples that are back
     rt.advance(1000)
     assert clf.state["examples"] == before and clf.state["model"]["examples"] == 30
     assert "score" in clf.state["model"] and ds.view()["examples"] == 30

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nodegraph import BANG, NodeError, PatchError, Runtime, cli, patchfile, paths
+from nodegraph import RemoveNode, BANG, NodeError, PatchError, Runtime, cli, patchfile, paths
 from nodegraph.clock import ManualClock
 from nodegraph.editor.files import FileActions
 from nodegraph.io import osc
@@ -187,7 +187,7 @@ def test_nodes_refuse_a_pipe_a_device_and_a_folder_at_once(fifo, tmp_path, rt):
         assert rt.graph.node("rec").error is not None
         rt.stop()
         for node in ("play", "mid", "rec"):
-            rt.graph.remove_node(node)
+            rt.do(RemoveNode(node))
 
 
 def test_run_on_a_pipe_goes_on_and_sigterm_stops_it(fifo, tmp_path):

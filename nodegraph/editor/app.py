@@ -419,6 +419,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions):
         now = time.monotonic()
         dt, self._last_frame = now - self._last_frame, now
         self.canvas.changed = False
+        self.rt.drain()  # what the engine proposed (takes, clears, trainings) becomes undo steps here
         touched, state = self.canvas.sync()
         if touched:
             self.inspector.sync(touched)

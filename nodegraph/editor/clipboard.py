@@ -40,7 +40,7 @@ class ClipboardActions:
         if not nodes and not comments:
             self.say("select nodes or comments to copy")
             return None
-        doc = self.rt.call(fragment.copy_doc, self.rt.graph, nodes, comments)
+        doc = fragment.copy_doc(self.rt.doc, nodes, comments)
         text = fragment.to_text(doc)
         _clipboard["text"] = text
         try:
@@ -72,16 +72,13 @@ class ClipboardActions:
         if not nodes and not comments:
             self.say("select nodes or comments to duplicate")
             return None
-        doc = self.rt.call(fragment.copy_doc, self.rt.graph, nodes, comments)
+        doc = fragment.copy_doc(self.rt.doc, nodes, comments)
         return self._paste_doc(doc, None, "duplicate")
 
     def _paste_doc(self, doc, at, label):
-        def apply():
-            cmds, ids = fragment.paste_commands(self.rt.graph, doc, at)
-            self.rt.history.do(Group(cmds, label))
-            return ids
         try:
-            ids = self.rt.call(apply)
+            cmds, ids = fragment.paste_commands(self.rt.doc, doc, at)
+            self.rt.do(Group(cmds, label))
         except NodegraphError as e:
             self.fail(f"cannot {label}: {e}")
             return None

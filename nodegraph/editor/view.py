@@ -96,17 +96,11 @@ class ViewActions:
 
     def _remember_zoom(self, zoom):
         """The zoom goes into the patch's meta (saved with it; not an edit of the patch)."""
-        graph = self.rt.graph
-
-        def put():
-            meta = getattr(graph, "meta", None)
-            if meta is None:
-                graph.meta = meta = {}
-            if zoom == 1.0:
-                meta.pop("view", None)
-            else:
-                meta["view"] = {"zoom": round(zoom, 4)}
-        self.rt.call(put)
+        meta = self.rt.doc.meta  # the document's, on the editor's own thread
+        if zoom == 1.0:
+            meta.pop("view", None)
+        else:
+            meta["view"] = {"zoom": round(zoom, 4)}
 
     # ---- show all ---------------------------------------------------------------------------
 

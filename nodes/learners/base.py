@@ -23,7 +23,7 @@ import threading
 
 import numpy as np
 
-from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param
+from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param, dataset
 from nodegraph.commands import ClearExamples, DeleteExamples, RecordedTake, RemovedTake, TrainedModel
 from nodegraph.errors import EditError, ParamError
 from nodegraph.glossary import counted
@@ -113,16 +113,9 @@ class Learner(Node):
     def get_state(self):
         return self.state
 
-    def saved_state(self):
-        # rows are never changed once appended: a save shares them (the list itself is copied,
-        # so later takes do not reach it), and copies only the small rest. Scores are derived
-        # (recomputed when the model is refitted on load): a retrain on the same examples
-        # must not make the file differ.
-        examples = self.state["examples"]
-        rest = copy.deepcopy({k: v for k, v in self.state.items() if k not in ("examples", "score")})
-        if rest.get("model"):
-            rest["model"].pop("score", None)
-        return dict(rest, examples=list(examples))
+    def copy_state(self, state):
+        # rows are never changed once appended: the copy shares them (nodegraph.dataset)
+        return dataset.copy(state)
 
     def validate_state(self, state):
         state = super().validate_state(state)
@@ -294,7 +287,6 @@ class Learner(Node):
                 self.make_target()  # refuse now, not on every vector, if there is no target yet
             self.state["take"] += 1
             self._recording = True
-            self._take_start = len(self.state["examples"])
             # teaching has begun: start the worker now, so training does not wait for it. Not
             # earlier: a patch that only runs a saved model must not pay for one while it plays.
             warm_trainer()
@@ -302,12 +294,16 @@ class Learner(Node):
         elif not on and self._recording:
             self._recording = False
             take = self.state["take"]
-            # counted, not len - start: an undo during the take may have changed what came before
-            added = sum(1 for ex in self.state["examples"] if ex.get("take") == take)
+            # by take, not from where it started: an undo during the take may have changed what came before
+            examples = self.state["examples"]
+            start = len(examples)
+            while start and examples[start - 1].get("take") == take:  # the take is the tail: O(take)
+                start -= 1
+            rows = examples[start:]
             self.state_changed()
-            self._say(f"recorded {counted(added, 'example')} in take {take}; {self._summary()}")
-            if added:
-                self.propose(RecordedTake(self.id, take, added))
+            self._say(f"recorded {counted(len(rows), 'example')} in take {take}; {self._summary()}")
+            if rows:
+                self.propose(RecordedTake(self.id, take, rows))
 
     def _set_running(self, on):
         self._running = on
@@ -342,13 +338,9 @@ class Learner(Node):
         if self._job is not None and self._job_kind == "train":
             self._cancel()  # a training of the examples just deleted: the running model stays
         memo = {"state": self.state, "caches": self._caches(), "predictor": self._predictor}
-        examples, model = self.state["examples"], self.state.get("model")
-        state = {"examples": [], "take": self.state.get("take", 0)}
-        if model is not None and (self._predictor is not None or self._refit is not None):
-            kept = model.get("kept", []) + examples[:model["examples"]]
-            state["model"] = dict(model, examples=0, kept=kept)
-            if self._refit is not None:  # loaded, not yet refitted: refit it from what it learned
-                self._refit = state["model"]
+        state = dataset.without_examples(self.state, self._predictor is not None or self._refit is not None)
+        if self._refit is not None and "model" in state:  # loaded, not yet refitted: refit it from what it learned
+            self._refit = state["model"]
         self.state = state
         self._rebuild()
         self.state_changed()
@@ -578,25 +570,6 @@ class Learner(Node):
         examples' targets `ys`."""
         return {}
 
-    def without_example(self, index, take=None, t=None) -> dict:
-        """This learner's state with example `index` (from 0) deleted, for a DeleteExample edit.
-        `take` and `t`, if given, must match it: the click was about that example, not another."""
-        examples = self.state["examples"]
-        if not isinstance(index, int) or not 0 <= index < len(examples):
-            raise EditError(f"'{self.id}' has no example {index} (it has {len(examples)})")
-        ex = examples[index]
-        if (take is not None and ex.get("take") != take) or (t is not None and ex.get("t") != t):
-            raise EditError(f"the examples of '{self.id}' changed since that one was shown: click it again")
-        state = dict(self.state, examples=examples[:index] + examples[index + 1:])
-        model = state.get("model")
-        if model is not None and index < model["examples"]:
-            # the running model is refitted without it; its score was for the old examples
-            state["model"] = {k: v for k, v in model.items() if k != "score"}
-            state["model"]["examples"] = model["examples"] - 1
-            if not state["model"]["examples"]:
-                del state["model"]
-        return state
-
     # ---- the dataset: rows appended and removed by ranges ----------------------------------
     # Undo steps (commands.RecordedTake, RemovedTake, ClearExamples) call these: each costs
     # the size of the change, never of the dataset. Rows are never changed once appended, so
@@ -610,29 +583,14 @@ class Learner(Node):
         """Delete the rows at `indices` (ascending); returns the memo restore_rows takes.
         A running model that knew some of them is refitted without them in the background
         (it keeps answering meanwhile); its score was for the old examples."""
-        examples = self.state["examples"]
-        n = len(examples)
-        memo = {"rows": [(i, examples[i]) for i in indices], "model": self.state.get("model"),
-                "predictor": self._predictor, "take": self.state.get("take", 0), "trimmed": None}
+        n = len(self.state["examples"])
+        memo = dataset.remove_rows(self.state, indices)
+        memo["predictor"] = self._predictor
         if not indices:
             return memo
-        gone = set(indices)
-        if indices[-1] - indices[0] + 1 == len(indices):
-            del examples[indices[0]:indices[-1] + 1]
-        else:
-            examples[:] = [ex for i, ex in enumerate(examples) if i not in gone]
         self._rows_removed(memo["rows"], n)
-        model = memo["model"]
-        if model is not None:
-            known = sum(1 for i in indices if i < model["examples"])
-            if known:
-                trimmed = {k: v for k, v in model.items() if k != "score"}
-                trimmed["examples"] = model["examples"] - known
-                memo["trimmed"] = trimmed
-                self._set_model(trimmed if trimmed["examples"] else None)
-        last = memo["rows"][-1][1].get("take")
-        if last == self.state.get("take") and not self.take_rows(last):
-            self.state["take"] = last - 1  # the next take reuses its number
+        if memo["trimmed"] is not None:
+            self._set_model(memo["trimmed"] if memo["trimmed"]["examples"] else None)
         self.state_changed()
         self._say(f"removed {counted(len(indices), 'example')}; {self._summary()}")
         return memo
@@ -643,13 +601,9 @@ class Learner(Node):
         rows = memo["rows"]
         if not rows:
             return
-        examples = self.state["examples"]
-        for i, ex in rows:  # ascending, so each lands where it was
-            examples.insert(min(i, len(examples)), ex)
-        self._rows_inserted(rows)
-        self.state["take"] = max(self.state.get("take", 0), memo["take"])
-        if memo["trimmed"] is not None and _same_model(self.state.get("model"), memo["trimmed"]):
+        if dataset.restore_rows(self.state, memo):
             self._set_model(memo["model"], memo["predictor"])
+        self._rows_inserted(rows)
         self.state_changed()
         self._say(f"restored {counted(len(rows), 'example')}; {self._summary()}")
 
@@ -847,13 +801,6 @@ class Learner(Node):
         if status.startswith(self.PROBLEMS) and status not in lines:
             lines.append("⚠ " + status)
         return "\n".join(lines)
-
-
-def _same_model(a, b):
-    """The same model as far as a redo can tell (a refit adds fields to the spec)."""
-    if a is None or b is None:
-        return a is b
-    return a["examples"] == b["examples"] and a["spec"].get("algorithm") == b["spec"].get("algorithm")
 
 
 def _target_text(target):

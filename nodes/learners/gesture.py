@@ -147,12 +147,12 @@ class Gesture(Learner):
                 if self._dim is not None and len(frames[0]) != self._dim:
                     raise NodeError(f"this example has {len(frames[0])} features per frame, "
                                     f"but the others have {self._dim}")
-                self.state["examples"].append({"x": frames, "y": self._label, "t": self._take_time,
-                                               "take": self.state["take"]})
+                row = {"x": frames, "y": self._label, "t": self._take_time, "take": self.state["take"]}
+                self.state["examples"].append(row)
                 self._rebuild()
                 self.state_changed()
                 self._say(f"recorded {show(self._label)} ({counted(len(frames), 'frame')}); {self._summary()}")
-                self.propose(RecordedTake(self.id, self.state["take"], 1))  # an undo step, as in every learner
+                self.propose(RecordedTake(self.id, self.state["take"], [row]))  # an undo step, as in every learner
             if self._running and self._matcher is not None:
                 self._matcher.reset()
 
