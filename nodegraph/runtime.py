@@ -15,7 +15,7 @@ import collections
 import os
 import threading
 
-from . import patchfile
+from . import patchfile, telemetry
 from .clock import ManualClock
 from .commands import History
 from .console import Console
@@ -38,6 +38,8 @@ class Runtime:
         self.wait = True  # edits wait until the engine performed them (the editor does not)
         self._proposals = collections.deque()  # commands the engine proposed, for the document
         self._proposing = threading.Lock()
+        self.telemetry = {}  # node id -> its latest report (nodegraph.telemetry), swapped in whole
+        self._publishing = False
         self.graph.subscribe(self._follow)
 
     @classmethod
@@ -164,6 +166,26 @@ class Runtime:
         if "error" in box:
             raise box["error"]
         return box.get("value")
+
+    # ---- telemetry: what views read ---------------------------------------------------
+
+    def publish(self, node_ids=None, views=()):
+        """Ask the engine for a fresh report of these nodes (None: all; `views`: the plot nodes
+        whose data to include). Returns at once; the report replaces `self.telemetry` when
+        the scheduler thread has built it (at once, on that thread). At most one is pending."""
+        if self.scheduler.on_thread():
+            self.telemetry = telemetry.collect(self.graph, node_ids, views)
+            return
+        if self._publishing:
+            return
+        self._publishing = True
+
+        def job():
+            try:
+                self.telemetry = telemetry.collect(self.graph, node_ids, views)
+            finally:
+                self._publishing = False
+        self.scheduler.post(None, job)
 
     def send(self, node_id, inlet, value):
         """Put a value into a node's inlet, as if a link brought it (any thread)."""

@@ -44,6 +44,9 @@ def test_cafeteria_weights_converge_on_the_true_prices_and_survive_a_reload(tmp_
     assert abs(errors[0]) > 1 and abs(errors[-1]) < 0.02
     assert all(node.error is None for node in rt.graph.nodes.values())
     rt.do(SetParam("meals", "autostart", False))
+    saved = rt.to_doc()["nodes"]["neuron"].get("state", {})
+    assert saved.get("weights", []) == [], "learning from a stream is playing, not editing"
+    rt.do(SetParam("neuron", "learn", False))  # keep what it learned: now the patch holds it
     rt.save(tmp_path / "cafe.json")
     rt.close()
     again = Runtime.open(tmp_path / "cafe.json", clock=ManualClock())

@@ -17,8 +17,8 @@ class Neuron(Node):
     right: weight += rate × error × feature (the delta rule). The error is what
     learning shrinks (the cost); the weights outlet shows them converge, step by
     step. Features that arrive without a new target are only predicted. `reset` starts
-    again from the `initial` weights. The weights are saved with the patch (learning
-    is one undo step that grows while it learns).
+    again from the `initial` weights. Learning is playing: turn `learn` off to keep
+    the weights in the patch (an undo step), so they are saved with it.
     """
 
     inlets = (Inlet("features", "vector", help="the inputs, e.g. portions of each dish"),
@@ -52,7 +52,6 @@ class Neuron(Node):
         if "reset" in fired:
             self.setup()
             self.state_changed()
-            self._learned()
         if "target" in fired:
             self._target = self.inputs["target"]
         if "features" not in fired:
@@ -73,14 +72,14 @@ class Neuron(Node):
             if not np.all(np.isfinite(w)):
                 raise NodeError("the weights grew without bound: lower the rate and reset")
             self.state = {"weights": w.tolist(), "steps": self.state["steps"] + 1}
-            self._learned()
             self.emit("error", error)
         self.emit("weights", w)
 
-    def _learned(self):
-        """The weights are what it was taught, so the patch keeps them: one undo step ("learn
-        weights") that grows while it learns, as a slider drag does."""
-        self.propose(SetState(self.id, dict(self.state), label="learn weights", merges=True))
+    def param_changed(self, name, old):
+        # learning from a stream is playing; stopping it keeps what was learned: an edit of the
+        # patch (an undo step), as normalize's freeze keeps its range
+        if name == "learn" and not self.params["learn"] and self.state["weights"]:
+            self.propose(SetState(self.id, dict(self.state), label="keep the learned weights"))
 
     def info(self):
         return {"weights": [round(v, 4) for v in self.state["weights"]], "steps": self.state["steps"]}
