@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param, paths, register
+from nodegraph.io.writer import LineWriter
 
 TIME_COLUMN = "time_ms"
 MAX_BYTES = 64 * paths.MiB  # csv.play reads a whole recording into memory
@@ -31,7 +32,8 @@ class CsvRecord(Node):
     Switch `record` on to start a new take (it replaces the file) and off to
     finish it. Each row starts with the time in milliseconds since the take
     began, then the numbers of the vector. Every row is written to disk as it
-    arrives, so nothing is lost if the patch stops. Replay it with csv.play.
+    arrives (by a writer of its own: a slow disk never holds up the patch), so
+    nothing is lost if the patch stops. Replay it with csv.play.
     """
 
     inlets = (Inlet("values", "vector", help="a vector (or number) to write as one row"),
@@ -44,6 +46,7 @@ class CsvRecord(Node):
         self._rows = 0
         self._width = None
         self._recording_path = None
+        self._last_writer = None
 
     def process(self, fired):
         if "record" in fired:
@@ -57,13 +60,16 @@ class CsvRecord(Node):
 
     def stop(self):
         self._close()
+        self.settle(5.0)  # not the real-time thread: a patch that stops has its rows on disk
 
     def _open(self):
         path = _path(self, self.params["path"], "record to")
         try:
-            self._file = paths.open_write(path, newline="", encoding="utf-8")
+            # opened here, so a refusal (a pipe, a folder, no permission) is said at once
+            f = paths.open_write(path, newline="", encoding="utf-8")
         except (OSError, ValueError) as e:
             raise NodeError(f'cannot write "{path}": {_why(e)}') from None
+        self._file = LineWriter(f, lambda e: self.post(self._failed, path, e))
         self._recording_path = path
         self._t0 = self.now
         self._rows = 0
@@ -80,22 +86,24 @@ class CsvRecord(Node):
             self.log(f"row {self._rows + 1} has {len(values)} numbers where the first had {self._width}", "warning")
             self._width = len(values)
         line.append(f"{self.now - self._t0:.3f}," + ",".join(map(repr, values)) + "\n")
-        try:
-            self._file.write("".join(line))
-            self._file.flush()  # a crash or a kill loses nothing already recorded
-        except OSError as e:
-            path = self._recording_path
-            self._close()
-            raise NodeError(f'stopped recording: cannot write to "{path}": {_why(e)}') from None
+        self._file.write("".join(line))
         self._rows += 1
+
+    def _failed(self, path, e):
+        if self._recording_path == path:
+            self._close()
+        raise NodeError(f'stopped recording: cannot write to "{path}": {_why(e)}')
+
+    def settle(self, timeout=10.0) -> bool:
+        """Wait until the rows recorded so far are on disk (tests)."""
+        writer = self._file or self._last_writer
+        return writer is None or writer.settle(timeout)
 
     def _close(self):
         if self._file is not None:
             f, self._file = self._file, None
-            try:
-                f.close()
-            except OSError:
-                pass
+            f.close()
+            self._last_writer = f
             self.log(f'recorded {self._rows} rows to "{self._recording_path}"')
 
     def info(self):

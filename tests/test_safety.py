@@ -120,6 +120,7 @@ def test_an_unsaved_patch_keeps_its_files_in_the_data_folder(tmp_path, monkeypat
     rt.send("rec", "record", True)
     rt.send("rec", "values", np.array([3.0]))
     rt.send("rec", "record", False)
+    assert rt.graph.node("rec").settle()
     assert (tmp_path / "data" / "take.csv").read_text().splitlines()[-1] == "0.000,3.0"
     elsewhere = tmp_path / "elsewhere.csv"
     build(rt, {"out": ("csv.record", {"path": str(elsewhere)})})
