@@ -77,6 +77,9 @@ def _ports(doc, where):
     for node_id, node in doc.get("nodes", {}).items():
         if node["type"] in PORT_TYPES:
             params = node.get("params", {})
+            cls = registry.get(node["type"])
+            for name, value in params.items():
+                _check_param(cls, name, value, node_id, where)
             x, y = node.get("pos", [0, 0])
             found[node["type"]].append(((x, y, node_id), params.get("name") or node_id,
                                         params.get("type", "any"), node_id))
@@ -204,6 +207,7 @@ class _Expander:
             key = place + ((-x, -y),)
             inner = self.inside(node, node_id, base_dir, prefix, chain)
             if inner is None:
+                _taken(nodes, flat_id, where)
                 nodes[flat_id] = copy.deepcopy(node)
                 self.keys[flat_id] = key
                 continue
@@ -217,6 +221,8 @@ class _Expander:
             for rel_id, state in (node.get("state") or {}).items():
                 if box_prefix + rel_id in inner_nodes and isinstance(state, dict):
                     inner_nodes[box_prefix + rel_id]["state"] = copy.deepcopy(state)
+            for inner_id in inner_nodes:
+                _taken(nodes, inner_id, where)
             nodes.update(inner_nodes)
             links.extend(inner_links)
             ins, outs = _ports(inner_doc, box_where)
@@ -294,10 +300,7 @@ class _Expander:
             return
         for name, value in params.items():
             if value != node["params"].get(name):
-                try:
-                    cls.param_spec(name).check(value)
-                except ParamError as e:
-                    raise PatchError(f"{where}: node '{node_id}' param '{name}' {e}") from None
+                _check_param(cls, name, value, node_id, where)
 
     def port(self, box, kind, name):
         """The flat id of the inlet or outlet node behind a box's port `name`."""
@@ -320,13 +323,13 @@ class _Expander:
         for a in into:
             s = self.type_of(nodes, a[0], "outlet", a[1])
             if s is not None and not fits(s, port_type):
-                raise PatchError(f"{where}: cannot link {_show(a[0])}.{a[1]} ({s}) to the box's "
+                raise PatchError(f"{where}: cannot link {a[0]}.{a[1]} ({s}) to the box's "
                                  f"{nodes[pass_id]['type']} '{_port_name(nodes, pass_id)}' ({port_type})")
             for b in out:
                 d = self.type_of(nodes, b[2], "inlet", b[3])
                 if d is not None and not fits(port_type, d):
-                    raise PatchError(f"{where}: cannot link {_show(b[0])}.{b[1]} ({port_type}) to "
-                                     f"{_show(b[2])}.{b[3]} ({d})")
+                    raise PatchError(f"{where}: cannot link {b[0]}.{b[1]} ({port_type}) to "
+                                     f"{b[2]}.{b[3]} ({d})")
                 direct = port_type == "any" and (s is None or d is None or fits(s, d)) or port_type == d
                 if not direct:
                     return links
@@ -357,8 +360,21 @@ class _Expander:
         return found[0 if kind == "inlet" else 1].get(name)
 
 
-def _show(flat_id):
-    return flat_id
+def _check_param(cls, name, value, node_id, where):
+    try:
+        spec = cls.param_spec(name)
+    except ParamError as e:
+        raise PatchError(f"{where}: node '{node_id}': {e}") from None
+    try:
+        spec.check(value)
+    except ParamError as e:
+        raise PatchError(f"{where}: node '{node_id}' param '{name}' {e}") from None
+
+
+def _taken(nodes, flat_id, where):
+    if flat_id in nodes:
+        raise PatchError(f"{where}: two nodes would be called '{flat_id}' (one of them inside a box); "
+                         f"rename the one outside")
 
 
 def _port_name(nodes, pass_id):
