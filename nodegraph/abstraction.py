@@ -155,6 +155,17 @@ def _arg_name(d, i):
     return d.get("name", f"${i + 1}") if isinstance(d, dict) else f"${i + 1}"
 
 
+def inside(node, box_id="box", base_dir=None, search_path=()) -> dict | None:
+    """What a box holds, its arguments filled in (to open it, or to read its ports), or None
+    when `node` is not a box (a registered type, or a missing file)."""
+    ex = _Expander(search_path, "patch")
+    found = ex.inside(node, box_id, base_dir, "", ())
+    if found is None:
+        return None
+    inner_doc, _, _, args = found
+    return ex.with_args(inner_doc, args, box_id, f"box '{box_id}' ({node['type']})")
+
+
 # ---- expanding -----------------------------------------------------------------------------
 
 def expand(doc, base_dir=None, search_path=(), source="patch") -> dict:
@@ -234,9 +245,9 @@ class _Expander:
         for src, outlet, dst, inlet in doc.get("links", []):
             src_id, dst_id = prefix + src, prefix + dst
             if src in by_box:
-                src_id, outlet = self.port(by_box[src], "outlet", outlet), "out"
+                src_id, outlet = _port_node(by_box[src], "outlet", outlet), "out"
             if dst in by_box:
-                dst_id, inlet = self.port(by_box[dst], "inlet", inlet), "in"
+                dst_id, inlet = _port_node(by_box[dst], "inlet", inlet), "in"
             links.append([src_id, outlet, dst_id, inlet])
         for _, _, box_prefix, ins, outs, box_where in boxes:
             passes += [(box_prefix + p[2], box_where) for p in ins + outs]
@@ -302,16 +313,6 @@ class _Expander:
             if value != node["params"].get(name):
                 _check_param(cls, name, value, node_id, where)
 
-    def port(self, box, kind, name):
-        """The flat id of the inlet or outlet node behind a box's port `name`."""
-        node_id, flat_id, box_prefix, ins, outs, where = box
-        ports = ins if kind == "inlet" else outs
-        for port_name, _, inner_id in ports:
-            if port_name == name:
-                return box_prefix + inner_id
-        names = ", ".join(p[0] for p in ports) or "none"
-        raise PatchError(f"{where}: has no {kind} '{name}' (its {kind}s: {names})")
-
     def bypass(self, nodes, links, pass_id, where):
         """Links straight past the pass-through `pass_id` (an inlet or outlet node inside a
         box), and the node gone, when that changes nothing: its type is the target's, or
@@ -341,6 +342,8 @@ class _Expander:
 
     def type_of(self, nodes, node_id, kind, name):
         """The type of a node's port, or None when its type is not known here (a placeholder)."""
+        if node_id not in nodes:  # a link to no node: the engine names it when it loads
+            return None
         if node_id not in self.types:
             node = nodes[node_id]
             self.types[node_id] = None
@@ -358,6 +361,17 @@ class _Expander:
         if found is None:
             return None
         return found[0 if kind == "inlet" else 1].get(name)
+
+
+def _port_node(box, kind, name):
+    """The id (under the box's prefix) of the inlet or outlet node behind a box's port `name`."""
+    _, _, box_prefix, ins, outs, where = box
+    ports = ins if kind == "inlet" else outs
+    for port_name, _, inner_id in ports:
+        if port_name == name:
+            return box_prefix + inner_id
+    names = ", ".join(p[0] for p in ports) or "none"
+    raise PatchError(f"{where}: has no {kind} '{name}' (its {kind}s: {names})")
 
 
 def _check_param(cls, name, value, node_id, where):
@@ -497,13 +511,11 @@ def deencapsulate(doc, box_id, base_dir=None, search_path=()) -> dict:
     nodes = doc.get("nodes", {})
     if box_id not in nodes:
         raise EditError(f"there is no node '{box_id}'")
-    ex = _Expander(search_path, "patch")
-    inner = ex.inside(nodes[box_id], box_id, base_dir, "", ())
-    if inner is None:
+    inner_doc = inside(nodes[box_id], box_id, base_dir, search_path)
+    if inner_doc is None:
         raise EditError(f"node '{box_id}' ({nodes[box_id]['type']}) is not a subpatch or an abstraction")
-    inner_doc, _, _, args = inner
     where = f"box '{box_id}' ({nodes[box_id]['type']})"
-    inner_doc = ex.with_args(inner_doc, args, box_id, where)
+    is_file = nodes[box_id]["type"] != SUBPATCH
     ins, outs = _ports(inner_doc, where)
     port_ids = {p[2] for p in ins + outs}
     outside = set(nodes) - {box_id}
@@ -520,14 +532,14 @@ def deencapsulate(doc, box_id, base_dir=None, search_path=()) -> dict:
     for n, new in rename.items():
         result["nodes"][new] = copy.deepcopy(inner_doc["nodes"][n])
         state = (nodes[box_id].get("state") or {}).get(n)
-        if args is not None and isinstance(state, dict):
+        if is_file and isinstance(state, dict):
             result["nodes"][new]["state"] = copy.deepcopy(state)
     links = []
     for src, outlet, dst, inlet in doc.get("links", []):
         if src == box_id:
-            src, outlet = "\0" + ex.port(("", "", "", ins, outs, where), "outlet", outlet), "out"
+            src, outlet = "\0" + _port_node(("", "", "", ins, outs, where), "outlet", outlet), "out"
         if dst == box_id:
-            dst, inlet = "\0" + ex.port(("", "", "", ins, outs, where), "inlet", inlet), "in"
+            dst, inlet = "\0" + _port_node(("", "", "", ins, outs, where), "inlet", inlet), "in"
         links.append([src, outlet, dst, inlet])
     for src, outlet, dst, inlet in inner_doc.get("links", []):
         links.append([rename.get(src, "\0" + src), outlet, rename.get(dst, "\0" + dst), inlet])

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from nodegraph import PatchError, Runtime, patchfile
-from nodegraph.abstraction import (box_ports, deencapsulate, encapsulate, expand, find, keep_state,
+from nodegraph.abstraction import (box_ports, deencapsulate, encapsulate, expand, find, inside, keep_state,
                                    library)
 
 
@@ -285,3 +285,26 @@ def test_a_boxs_inner_state_is_saved_with_the_box_not_in_the_file(tmp_path):
     assert kept["nodes"]["b"]["state"] == {"v": {"seen": 3}}
     assert expand(kept, tmp_path)["nodes"]["b/v"]["state"] == {"seen": 3}
     assert patchfile.read(tmp_path / "keep.json")["nodes"]["v"]["state"] == {"seen": 0}
+
+
+def through_ports(nodes, links, x=0, y=0):
+    """A subpatch box: `nodes` between an inlet and an outlet of floats."""
+    nodes = dict(nodes, i=node("inlet", type="float"), o=node("outlet", 0, 500, type="float"))
+    return {"type": "subpatch", "pos": [x, y], "params": {"patch": {"nodes": nodes, "links": links}}}
+
+
+def test_subpatches_nest_and_share_their_abstractions_arguments(tmp_path):
+    """As in Pd, $1 and $0 inside a subpatch are those of the abstraction around it."""
+    inner = through_ports({"m": node("math", 0, 50, arg="$1"), "tag": node("value", 50, 0, value="$0-x")},
+                          [["i", "out", "m", "a"], ["m", "out", "o", "in"]])
+    outer = through_ports({"s2": inner}, [["i", "out", "s2", "i"], ["s2", "o", "o", "in"]])
+    save(tmp_path, "deep", patch({"in": node("inlet", type="float"), "s1": outer,
+                                  "out": node("outlet", 0, 500, type="float")},
+                                 [["in", "out", "s1", "i"], ["s1", "o", "out", "in"]]))
+    flat = expand(chain_with(box("deep", 7)), tmp_path)
+    assert flat["nodes"]["b/s1/s2/tag"]["params"]["value"] == "b-x"
+    assert set(flat["nodes"]) == {"src", "dst", "b/s1/s2/m", "b/s1/s2/tag"}
+    assert [v for _, v in run(flat, [1.0], ["dst.out"])] == [8.0]
+    opened = inside(box("deep", 7), "b", tmp_path)  # what the editor shows when the box is opened
+    assert opened["nodes"]["s1"]["params"]["patch"]["nodes"]["s2"]["params"]["patch"]["nodes"]["m"]["params"] \
+        == {"arg": 7}
