@@ -200,7 +200,6 @@ class _Expander:
         self.keys = {}  # flat id -> its place, box by box from the top: ((-x, -y), ...)
         self.types = {}  # flat id -> (inlet types, outlet types) or None
         self.boxes = 0
-        self.nodes = {}
 
     def read(self, path):
         key = os.path.realpath(path)
