@@ -334,10 +334,12 @@ class _Expander:
                 if not direct:
                     return links
                 pairs.append([a[0], a[1], b[2], b[3]])
+        kept = [lk for lk in links if pass_id not in (lk[0], lk[2])]
+        if any(p in kept for p in pairs):  # the same value would arrive twice: one link cannot say so
+            return links
         del nodes[pass_id]
         self.keys.pop(pass_id, None)
-        kept = [lk for lk in links if pass_id not in (lk[0], lk[2])]
-        return kept + [p for p in pairs if p not in kept]
+        return kept + pairs
 
     def type_of(self, nodes, node_id, kind, name):
         """The type of a node's port, or None when its type is not known here (a placeholder)."""

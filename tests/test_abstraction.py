@@ -308,3 +308,11 @@ def test_subpatches_nest_and_share_their_abstractions_arguments(tmp_path):
     opened = inside(box("deep", 7), "b", tmp_path)  # what the editor shows when the box is opened
     assert opened["nodes"]["s1"]["params"]["patch"]["nodes"]["s2"]["params"]["patch"]["nodes"]["m"]["params"] \
         == {"arg": 7}
+
+
+def test_one_value_through_two_inlets_to_one_node_still_arrives_twice(tmp_path):
+    twice = patch({"i1": node("inlet", type="float"), "i2": node("inlet", 50, type="float"),
+                   "m": node("math", 0, 50, arg=1)}, [("i1", "out", "m", "a"), ("i2", "out", "m", "a")])
+    save(tmp_path, "twice", twice)
+    doc = patch({"src": node("math"), "b": box("twice", y=50)}, [("src", "out", "b", "i1"), ("src", "out", "b", "i2")])
+    assert run(expand(doc, tmp_path), [1.0], ["b/m.out"]) == [("b/m", 2.0), ("b/m", 2.0)]
