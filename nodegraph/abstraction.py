@@ -35,6 +35,7 @@ from .types import fits
 SUBPATCH = "subpatch"
 PORT_TYPES = ("inlet", "outlet")
 LIBRARY = Path(__file__).with_name("library")
+MAX_DEPTH = 64  # boxes in boxes: far beyond any patch, far below Python's recursion limit
 MAX_NODES = 100_000  # a file using another twice, that one using a third twice...: a limit, not a hang
 
 # a box type names a file by its name alone: no folders, so a patch from a stranger reads
@@ -275,8 +276,10 @@ class _Expander:
             loop = " → ".join(names[start:] + [type_id])
             raise PatchError(f"{self.source}: box '{prefix + node_id}': abstraction '{type_id}' contains "
                              f"itself ({loop})")
-        inner = self.read(path)
         where = f"{self.source}: box '{prefix + node_id}' ({type_id})"
+        if len(chain) >= MAX_DEPTH:
+            raise PatchError(f"{where}: abstractions nested more than {MAX_DEPTH} deep")
+        inner = self.read(path)
         params = node.get("params", {})
         extra = sorted(set(params) - {"args"})
         if extra:
