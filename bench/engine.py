@@ -6,7 +6,6 @@ arithmetic, measured in the same run. Then the 100-node chain wrapped in 10 nest
 abstractions beside the same chain flat: per-message p50/p99/worst and their ratios.
 Run: python bench/engine.py
 """
-import statistics
 import tempfile
 import time
 from pathlib import Path
