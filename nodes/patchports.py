@@ -4,14 +4,12 @@ from __future__ import annotations
 from nodegraph import Inlet, Node, Outlet, Param, register
 from nodegraph.types import TYPES
 
-# sound goes through the audio engine, not the scheduler: a pass-through cannot carry it
-PORT_TYPES = tuple(t for t in TYPES if t != "signal")
-
 
 class _Port(Node):
     params = (Param("name", "text", "", help="the port's name on the box (empty: this node's id)"),
-              Param("type", "choice", "any", choices=PORT_TYPES, shapes_ports=True,
-                    help="what the port carries; a link that does not fit is refused"))
+              Param("type", "choice", "any", choices=TYPES, shapes_ports=True,
+                    help="what the port carries; a link that does not fit is refused. Sound (signal) "
+                         "passes only when the patch is a box: then its links go straight through"))
 
     def ports(self):
         t = self.params["type"]

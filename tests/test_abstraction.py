@@ -1,12 +1,18 @@
 """Subpatches and abstractions: boxes that are patches, expanded into one flat patch and run
 by the real engine on a manual clock."""
 import json
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nodegraph import PatchError, Runtime, patchfile
 from nodegraph.abstraction import (box_ports, deencapsulate, encapsulate, expand, find, inside, keep_state,
                                    library)
+
+
+PATCHES = Path(__file__).resolve().parent.parent / "patches"
 
 
 def patch(nodes, links=(), **extra):
@@ -316,3 +322,27 @@ def test_one_value_through_two_inlets_to_one_node_still_arrives_twice(tmp_path):
     save(tmp_path, "twice", twice)
     doc = patch({"src": node("math"), "b": box("twice", y=50)}, [("src", "out", "b", "i1"), ("src", "out", "b", "i2")])
     assert run(expand(doc, tmp_path), [1.0], ["b/m.out"]) == [("b/m", 2.0), ("b/m", 2.0)]
+
+
+EXAMPLES = sorted(p for p in PATCHES.glob("*.json") if not p.name.endswith("-box.json"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_selection_of_any_example_encapsulates_and_comes_back(data):
+    """Encapsulating is undone exactly by de-encapsulating, and the box runs the very links
+    the patch had: its inlet and outlet nodes leave nothing behind once expanded."""
+    doc = patchfile.read(data.draw(st.sampled_from(EXAMPLES)))
+    chosen = data.draw(st.sets(st.sampled_from(sorted(doc["nodes"])), min_size=1))
+    boxed = encapsulate(doc, chosen, "group")
+    back = deencapsulate(boxed, "group")
+    assert back["nodes"] == doc["nodes"] and back["links"] == sorted(doc["links"])
+    flat = expand(boxed)
+    assert sorted(flat["nodes"]) == sorted(n if n not in chosen else f"group/{n}" for n in doc["nodes"])
+    assert sorted([lk[0].removeprefix("group/"), lk[1], lk[2].removeprefix("group/"), lk[3]]
+                  for lk in flat["links"]) == sorted(doc["links"])
+    rt = Runtime.manual()
+    try:
+        rt.load_doc(flat)  # the engine's own checks: every port there, every type fitting
+    finally:
+        rt.close()
