@@ -346,3 +346,15 @@ def test_any_selection_of_any_example_encapsulates_and_comes_back(data):
         rt.load_doc(flat)  # the engine's own checks: every port there, every type fitting
     finally:
         rt.close()
+
+
+def test_fanning_out_into_a_box_orders_its_inside_at_the_boxs_place(tmp_path):
+    """Right to left as always: the box (x 300) before the node at x 100, and inside the box
+    its own right to left, wherever its nodes stand in its own canvas."""
+    save(tmp_path, "pair", patch({"in": node("inlet", type="float"), "a": node("math", 0, 50),
+                                  "b": node("math", 500, 50)}, [("in", "out", "a", "a"), ("in", "out", "b", "a")]))
+    doc = patch({"src": node("math"), "o": node("math", 100, 50), "box": box("pair", x=300, y=50),
+                 "far": node("math", 1000, 50)},
+                [("src", "out", "o", "a"), ("src", "out", "box", "in"), ("src", "out", "far", "a")])
+    order = run(expand(doc, tmp_path), [1.0], ["o.out", "box/a.out", "box/b.out", "far.out"])
+    assert [n for n, _ in order] == ["far", "box/b", "box/a", "o"]
