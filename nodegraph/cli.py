@@ -28,7 +28,10 @@ def cmd_run(args):
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
-    rt = Runtime.open(args.patch)
+    rt = Runtime()
+    folder = os.path.dirname(os.path.abspath(args.patch))
+    rt.scheduler.base_dir = folder
+    rt.load_doc(_expanded(args.patch), args.patch)  # never saved: the file keeps its boxes
     rt.scheduler.allowed_dirs = [os.path.abspath(d) for d in args.allow_path]  # read by nodegraph.paths
     for problem in _path_problems(rt.graph, rt.scheduler.base_dir, args.allow_path):
         say(f"warning: {problem}", file=sys.stderr)
@@ -67,8 +70,7 @@ def cmd_check(args):
     from .node import Placeholder
 
     try:
-        doc = patchfile.read(args.patch)
-        graph = patchfile.build(doc, source=args.patch)
+        graph = patchfile.build(_expanded(args.patch), source=args.patch)
     except NodegraphError:
         raise
     except Exception as e:  # a bug of ours, not the file's fault: still one line, still exit 2
@@ -82,6 +84,13 @@ def cmd_check(args):
                              + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
     say(f"{args.patch}: ok ({len(graph.nodes)} nodes, {len(graph.links)} links)")
     return EXIT_OK
+
+
+def _expanded(path):
+    """The patch as the engine runs it: every subpatch and abstraction box replaced by its inside."""
+    from . import abstraction, patchfile
+
+    return abstraction.expand(patchfile.read(path), os.path.dirname(os.path.abspath(path)), source=str(path))
 
 
 def _path_problems(graph, folder, allowed):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nodegraph import BANG, Runtime, SetParam, patchfile
+from nodegraph.abstraction import expand
 from nodegraph.cli import main as cli
 from nodegraph.io.osc import parse
 from nodes.learners.base import Learner
@@ -28,7 +29,7 @@ def free_udp_port():
 def open_patch(name, out_port=None):
     """A shipped patch on the manual clock, started. Its OSC ports move to free ones (the
     defaults may be taken by a parallel run); nothing else in the file is changed."""
-    doc = patchfile.read(PATCHES / name)
+    doc = expand(patchfile.read(PATCHES / name), PATCHES)  # ports inside a box move too
     for node in doc["nodes"].values():
         if node["type"] == "osc.in":
             node["params"]["port"] = free_udp_port()
