@@ -1,6 +1,6 @@
 """nodegraph: a patcher for interactive machine learning. The engine; no GUI here."""
-from .commands import (AddComment, AddNode, Connect, Disconnect, EditComment, Move, RemoveComment,
-                       RemoveNode, SetParam, SetState)
+from .commands import (AddComment, AddNode, Connect, Deencapsulate, Disconnect, EditComment, Encapsulate, Move,
+                       RemoveComment, RemoveNode, SetParam, SetState)
 from .errors import EditError, LinkError, NodeError, NodegraphError, ParamError, PatchError
 from .graph import Graph, Link
 from .node import Inlet, Node, Outlet

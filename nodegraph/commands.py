@@ -14,11 +14,18 @@ from .graph import Link
 from .node import Placeholder
 
 
-def make_node(node_id, type_id, params=None, state=None, state_version=1):
+def make_node(node_id, type_id, params=None, state=None, state_version=1, boxes_from=None):
     """A node of `type_id` with its saved state checked (and migrated from an older layout of
     its type, Node.migrate_state), or a placeholder that keeps everything if the type is
-    unknown. Returns (node, state): the state as the document keeps it, not set on the node."""
+    unknown. Returns (node, state): the state as the document keeps it, not set on the node.
+    `boxes_from`: a document graph, whose folder and search path find abstractions: a
+    subpatch or an abstraction becomes a box record (nodegraph.boxes)."""
     params = {} if params is None else params
+    if registry.resolve(type_id) is None and boxes_from is not None:
+        from . import boxes  # (it reads patch files: patchfile imports this module)
+        box = boxes.make(node_id, type_id, params, boxes_from.base_dir, boxes_from.search_path)
+        if box is not None:
+            return box, None
     if registry.resolve(type_id) is None:
         node = Placeholder(node_id, type_id, copy.deepcopy(params), {})
         node.saved_state_version = state_version
@@ -40,12 +47,13 @@ def _add(graph, node_id, type_id, params, state, state_version, pos, checked=Fal
     """Add a node: to the document, a record with its state kept apart as plain data; to the
     engine, a process with its own copy of that state. `checked`: the state came from the
     document, already checked and migrated, so it is not checked again. Returns the state."""
+    boxes_from = graph if graph.document else None
     if checked:
-        node, _ = make_node(node_id, type_id, params)
+        node, _ = make_node(node_id, type_id, params, boxes_from=boxes_from)
         if isinstance(node, Placeholder):
             node.saved_state_version = state_version
     else:
-        node, state = make_node(node_id, type_id, params, state, state_version)
+        node, state = make_node(node_id, type_id, params, state, state_version, boxes_from)
     if graph.document:
         graph.add_node(node, pos)
         if state:
@@ -241,21 +249,24 @@ class SetState(Command):
         return False
 
     def do(self, graph):
-        node = graph.node(self.node_id)
+        node = graph.nodes.get(self.node_id)
+        if node is None and not (graph.document and "/" in self.node_id):
+            node = graph.node(self.node_id)  # (the error naming it)
         if graph.document:
             if self.old is None:
                 self.old = graph.states.get(self.node_id) or {}
-            self.state = node.validate_state(copy.deepcopy(self.state))
+            state = copy.deepcopy(self.state)
+            self.state = node.validate_state(state) if node is not None else state
             graph.states[self.node_id] = self.state
         else:
             node.set_state(node.copy_state(self.state))
         graph.notify("state", self.node_id)
 
     def undo(self, graph):
-        node = graph.node(self.node_id)
         if graph.document:
             graph.states[self.node_id] = self.old
         else:
+            node = graph.node(self.node_id)
             node.set_state(node.copy_state(self.old))
         graph.notify("state", self.node_id)
 
@@ -275,7 +286,8 @@ class DeleteExample(SetState):
     def do(self, graph):
         if self.state is None:
             state = graph.states.get(self.node_id) if graph.document else graph.node(self.node_id).get_state()
-            if not hasattr(graph.node(self.node_id), "remove_rows") or not state:
+            inner = graph.document and "/" in self.node_id and self.node_id not in graph.nodes
+            if not state or not (inner or hasattr(graph.node(self.node_id), "remove_rows")):
                 raise EditError(f"node '{self.node_id}' has no examples to delete")
             self.state = dataset.without_example(state, self.index, self.take, self.t, self.node_id)
         super().do(graph)
@@ -286,8 +298,10 @@ class _Rows:
     plain rows (nodegraph.dataset); in the engine, the running learner (its caches follow)."""
 
     def __init__(self, graph, node_id):
-        node = graph.node(node_id)
-        if not hasattr(node, "remove_rows"):
+        node = graph.nodes.get(node_id)
+        if node is None and graph.document and "/" in node_id:
+            pass  # a learner inside a box: the document keeps its rows by flat id, with no record
+        elif not hasattr(graph.node(node_id), "remove_rows"):
             raise EditError(f"node '{node_id}' has no examples")
         self.graph, self.node_id, self.node = graph, node_id, node
         if graph.document:
@@ -438,6 +452,57 @@ class TrainedModel(Command):
             rows.state.pop("model", None)
         else:
             rows.state["model"] = dataset.model_record(record)
+
+
+class Restructure(Command):
+    """The document rearranged as a whole (encapsulate, de-encapsulate): `make(doc)` gives the
+    new patch from the old, as plain data. One undo step; the engine follows by expansion."""
+
+    def __init__(self, make, label="rearrange"):
+        self.make, self.label = make, label
+        self.old = self.new = None
+
+    def do(self, graph):
+        from . import boxes
+        if not graph.document:
+            raise EditError("a rearrangement is made on the document")
+        if self.new is None:
+            self.old = boxes.doc_of(graph)
+            self.new = self.make(copy.deepcopy(self.old))
+        self._load(graph, self.new)
+
+    def undo(self, graph):
+        self._load(graph, self.old)
+
+    @staticmethod
+    def _load(graph, doc):
+        from . import boxes
+        boxes.clear(graph)
+        boxes.load(graph, doc)
+
+
+class Encapsulate(Restructure):
+    """Edit > Encapsulate: these nodes into one subpatch box; links that crossed the border go
+    through inlet and outlet nodes inside it."""
+
+    def __init__(self, node_ids, box_id="sub"):
+        from . import abstraction
+        self.box_id = box_id
+        super().__init__(lambda doc: abstraction.encapsulate(doc, list(node_ids), box_id), "encapsulate")
+
+
+class Deencapsulate(Restructure):
+    """Edit > De-encapsulate: a box's inside back into the patch, in its place."""
+
+    def __init__(self, box_id):
+        from . import abstraction
+        self.box_id = box_id
+        super().__init__(None, "de-encapsulate")
+        self.make = lambda doc: abstraction.deencapsulate(doc, box_id, self._dir[0], self._dir[1])
+
+    def do(self, graph):
+        self._dir = (graph.base_dir, graph.search_path)
+        super().do(graph)
 
 
 class AddComment(Command):
@@ -611,4 +676,4 @@ def apply_all(graph, commands):
 
 __all__ = ["AddNode", "RemoveNode", "Connect", "Disconnect", "SetParam", "Move", "SetState", "DeleteExample", "RecordedTake",
            "RemovedTake", "ClearExamples", "DeleteExamples", "TrainedModel",
-           "AddComment", "RemoveComment", "EditComment", "Group", "History", "NodegraphError"]
+           "Restructure", "Encapsulate", "Deencapsulate", "AddComment", "RemoveComment", "EditComment", "Group", "History", "NodegraphError"]

@@ -40,6 +40,7 @@ class Graph:
 
     def __init__(self, document=False):
         self.document = document
+        self.base_dir, self.search_path = None, ()  # where the document's abstractions are found
         self.states: dict[str, dict] = {}  # the document's saved state of each node that has one
         self.nodes: dict[str, Node] = {}
         self.pos: dict[str, tuple] = {}

@@ -15,13 +15,17 @@ import collections
 import os
 import threading
 
-from . import patchfile, telemetry
+from . import abstraction, boxes, patchfile, telemetry
 from .clock import ManualClock
-from .commands import History
+from .commands import AddNode, Connect, Group, History, Move, RemoveNode, Restructure, SetParam
+from .errors import NodegraphError
 from .console import Console
 from .graph import Graph
 from .node import Placeholder
 from .scheduler import Scheduler
+
+
+STRUCTURAL = (AddNode, RemoveNode, Connect, SetParam, Move, Group, Restructure)  # what a box patch re-expands after
 
 
 class Runtime:
@@ -38,6 +42,7 @@ class Runtime:
         self.wait = True  # edits wait until the engine performed them (the editor does not)
         self._proposals = collections.deque()  # commands the engine proposed, for the document
         self._proposing = threading.Lock()
+        self._boxed = False  # the document has boxes: the engine runs its expansion
         self.telemetry = {}  # node id -> its latest report (nodegraph.telemetry), swapped in whole
         self._publishing = False
         self.graph.subscribe(self._follow)
@@ -66,9 +71,14 @@ class Runtime:
         """Build the document from a checked patch (every node, link and state checked there,
         by the commands an edit uses), then the engine from the same commands."""
         doc = patchfile.check_doc(doc, source)
-        commands = []
-        patchfile.build(doc, self.doc, source, commands)
-        self.call(self._build_engine, commands)
+        self.doc.base_dir = self.scheduler.base_dir
+        # the engine runs the boxes' insides; what those learned is the document's, by flat id
+        commands, flat = boxes.load(self.doc, doc, source)
+        self._boxed = flat is not None
+        if self._boxed:
+            self.call(patchfile.build, flat, self.graph, source)
+        else:
+            self.call(self._build_engine, commands)
         self._history.clear()
 
     def _build_engine(self, commands):
@@ -79,13 +89,17 @@ class Runtime:
     def to_doc(self) -> dict:
         """The patch as plain data, from the document alone (the engine is not asked)."""
         self.drain()
-        return patchfile.to_doc(self.doc)
+        return boxes.doc_of(self.doc)
+
+    def flat(self) -> dict:
+        """The flat patch the engine runs: the document with every box replaced by its inside."""
+        return abstraction.expand(self.to_doc(), self.doc.base_dir, self.doc.search_path)
 
     def save(self, path=None):
         path = path or self.path
         patchfile.write(path, self.to_doc())
         self.path = str(path)
-        self.scheduler.base_dir = os.path.dirname(os.path.abspath(path))
+        self.scheduler.base_dir = self.doc.base_dir = os.path.dirname(os.path.abspath(path))
         return self.path
 
     # ---- edits -----------------------------------------------------------------------
@@ -116,16 +130,26 @@ class Runtime:
                 if not self._proposals:
                     return
                 cmd = self._proposals.popleft()
-            self._history.record(cmd)
+            try:
+                self._history.record(cmd)
+            except NodegraphError as e:  # the node it came from is gone, or not the document's
+                self.console.log(f"not kept in the patch: {cmd.label} ({e})", "warning")
 
     def _perform(self, cmd, method, quiet):
-        """Hand a change the document took to the engine."""
+        """Hand a change the document took to the engine: the same command, or (a patch with
+        boxes, after a structural edit) the document expanded, for the engine to follow."""
         sched = self.scheduler
+        if not self._boxed and boxes.has_boxes(self.doc):
+            self._boxed = True  # from now on the engine runs an expansion
+        flat = self.flat() if self._boxed and isinstance(cmd, STRUCTURAL) else None
 
         def job():
             sched.quiet = quiet
             try:
-                getattr(cmd, method)(self.graph)
+                if flat is not None:
+                    boxes.sync(self.graph, flat)
+                else:
+                    getattr(cmd, method)(self.graph)
             finally:
                 sched.quiet = False
                 self.graph.update_ranks()

@@ -1,0 +1,113 @@
+"""Boxes in a running patch: the document keeps a box as one node, the engine runs its inside;
+takes inside a box are undo steps; encapsulate and de-encapsulate are one undo step each."""
+import json
+
+import numpy as np
+
+from nodegraph import AddNode, Connect, Deencapsulate, Encapsulate, Runtime, SetParam, patchfile
+
+from .conftest import build, tap
+
+PATCHES = __import__("pathlib").Path(__file__).parent.parent / "patches"
+
+
+def test_a_box_patch_is_one_node_in_the_document_and_its_inside_in_the_engine(tmp_path):
+    rt = Runtime.open(PATCHES / "wekinator-classifier-box.json")
+    try:
+        assert list(rt.doc.nodes) == ["wek"] and rt.doc.node("wek").saved_type == "wekinator.classifier"
+        assert "wek/classifier" in rt.graph.nodes and "wek" not in rt.graph.nodes
+        box = rt.doc.node("wek")  # its ports are the inlet and outlet nodes inside
+        assert [i.name for i in box.inlets] == ["features"] and [o.name for o in box.outlets] == ["class"]
+        saved = rt.to_doc()
+        assert list(saved["nodes"]) == ["wek"] and saved == patchfile.read(PATCHES / "wekinator-classifier-box.json")
+    finally:
+        rt.close()
+
+
+def _inner_patch(tmp_path):
+    """An abstraction `double` (x2 with an argument offset) next to the patch."""
+    (tmp_path / "double.json").write_text(json.dumps({
+        "format": "nodegraph-patch", "version": 1,
+        "nodes": {"in": {"type": "inlet", "params": {"type": "float"}, "pos": [0, 0]},
+                  "m": {"type": "math", "params": {"op": "*", "arg": "$1"}, "pos": [0, 50]},
+                  "out": {"type": "outlet", "params": {"type": "float"}, "pos": [0, 100]}},
+        "links": [["in", "out", "m", "a"], ["m", "out", "out", "in"]]}))
+
+
+def test_adding_a_box_by_an_edit_runs_its_inside_and_undo_removes_it(tmp_path):
+    _inner_patch(tmp_path)
+    rt = Runtime.manual()
+    rt.scheduler.base_dir = rt.doc.base_dir = str(tmp_path)
+    build(rt, {"n": ("number", {}), "p": ("print", {})})
+    rt.do(AddNode("double", {"args": [3]}, node_id="d", pos=(0, 100)))
+    rt.do(Connect("n", "out", "d", "in"))
+    rt.do(Connect("d", "out", "p", "in"))
+    assert "d/m" in rt.graph.nodes and "d" not in rt.graph.nodes
+    seen = tap(rt, "d/m", "out")
+    rt.send("n", "in", 5.0)
+    assert seen == [15.0]
+    rt.do(SetParam("d", "args", [10]))  # a box's argument edited: its inside follows
+    rt.send("n", "in", 5.0)
+    assert seen == [15.0, 50.0]  # the same process inside, its param changed
+    rt.undo()
+    rt.undo()
+    rt.undo()
+    rt.undo()
+    assert not any(i.startswith("d/") for i in rt.graph.nodes) and "d" not in rt.doc.nodes
+    rt.close()
+
+
+def test_a_take_inside_a_box_is_an_undo_step_and_is_saved_with_the_box(tmp_path):
+    (tmp_path / "learn.json").write_text(json.dumps({
+        "format": "nodegraph-patch", "version": 1,
+        "nodes": {"c": {"type": "ml.classify", "params": {"folds": 0}, "pos": [0, 0]}}, "links": []}))
+    rt = Runtime.manual()
+    rt.scheduler.base_dir = rt.doc.base_dir = str(tmp_path)
+    rt.do(AddNode("learn", {}, node_id="box"))
+    rt.send("box/c", "label", "a")
+    rt.send("box/c", "record", True)
+    for i in range(4):
+        rt.send("box/c", "features", np.array([i, 0.0]))
+    rt.send("box/c", "record", False)
+    rt.drain()  # the document takes the take the engine proposed
+    assert len(rt.doc.states["box/c"]["examples"]) == 4
+    saved = rt.to_doc()
+    assert len(saved["nodes"]["box"]["state"]["c"]["examples"]) == 4  # in the box, not the shared file
+    rt.undo()
+    assert rt.graph.node("box/c").state["examples"] == []
+    assert rt.to_doc()["nodes"]["box"]["state"]["c"]["examples"] == []
+    rt.redo()
+    path = tmp_path / "uses.json"
+    rt.save(path)
+    rt.close()
+    again = Runtime.open(path)
+    assert len(again.graph.node("box/c").state["examples"]) == 4
+    again.close()
+
+
+def test_encapsulate_then_deencapsulate_each_one_undo_step_with_the_same_behaviour(tmp_path):
+    rt = Runtime.manual()
+    build(rt, {"n": ("number", {}), "a": ("math", {"op": "+", "arg": 1}), "b": ("math", {"op": "*", "arg": 10}),
+               "p": ("print", {})},
+          [("n", "out", "a", "a"), ("a", "out", "b", "a"), ("b", "out", "p", "in")])
+    for node_id, pos in (("n", (0, 0)), ("a", (0, 60)), ("b", (0, 120)), ("p", (0, 180))):
+        rt.do(__import__("nodegraph").Move(node_id, pos))
+    before = rt.to_doc()
+    rt.do(Encapsulate(["a", "b"], "sub"))
+    assert set(rt.doc.nodes) == {"n", "sub", "p"} and rt.doc.node("sub").saved_type == "subpatch"
+    got = []
+    rt.graph.node("sub/b").watch("out", got.append)
+    rt.send("n", "in", 2.0)
+    assert got == [30.0]  # (2 + 1) * 10 through the box, as before
+    steps = len(rt.history.undo_stack)
+    rt.do(Deencapsulate("sub"))
+    assert {"a", "b"} <= set(rt.doc.nodes) and "sub" not in rt.doc.nodes
+    assert len(rt.history.undo_stack) == steps + 1
+    rt.undo()
+    rt.undo()
+    assert rt.to_doc() == before
+    got = []
+    rt.graph.node("b").watch("out", got.append)
+    rt.send("n", "in", 2.0)
+    assert got == [30.0]
+    rt.close()
