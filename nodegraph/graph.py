@@ -240,9 +240,8 @@ class Graph:
             yield
         finally:
             self._defer_cycles = False
-        try:
-            cycle = nx.find_cycle(self._index)
-        except nx.NetworkXNoCycle:
+        cycle = _find_cycle(self._index)
+        if cycle is None:
             return
         names = " → ".join([cycle[0][0]] + [edge[1] for edge in cycle])
         raise LinkError(f"link {cycle[-1][2]} closes a loop with no delay in it: {names}; put a delay in the loop")
@@ -291,6 +290,31 @@ class Graph:
                     depth = max(depth, nodes[pred]._rank + 1)
                 nodes[node_id]._rank = depth
             self._ranks_dirty = False
+
+
+def _find_cycle(index):
+    """A loop in the index as [(src, dst, link)], or None: Kahn's peeling first (linear, and
+    the common answer is "none"), then a walk inside what could not be peeled."""
+    indegree = {n: d for n, d in index.in_degree()}
+    ready = [n for n, d in indegree.items() if d == 0]
+    while ready:
+        node = ready.pop()
+        for _, succ in index.out_edges(node):
+            indegree[succ] -= 1
+            if indegree[succ] == 0:
+                ready.append(succ)
+    left = {n for n, d in indegree.items() if d > 0}
+    if not left:
+        return None
+    # every node left has a predecessor left: walk backwards until a node repeats
+    node, seen, path = next(iter(left)), {}, []
+    while node not in seen:
+        seen[node] = len(path)
+        src, _, link = next((s, d, k) for s, d, k in index.in_edges(node, keys=True) if s in left)
+        path.append((src, node, link))
+        node = src
+    loop = path[seen[node]:]
+    return [(s, d, k) for s, d, k in reversed(loop)]
 
 
 def _check_pos(pos):

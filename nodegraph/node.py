@@ -28,6 +28,9 @@ from .params import Param, check_json
 from .types import TYPES, converter
 
 
+_IMMUTABLE = (int, float, str, bool, type(None), tuple)
+
+
 @dataclass(frozen=True)
 class Inlet:
     name: str
@@ -70,7 +73,8 @@ class Node:
     def __init__(self, node_id: str = "", params: dict | None = None):
         self.id = node_id
         specs = type(self).params
-        self.params = {p.name: copy.deepcopy(p.default) for p in specs}
+        self.params = {p.name: p.default if isinstance(p.default, _IMMUTABLE) else copy.deepcopy(p.default)
+                       for p in specs}
         for name, value in (params or {}).items():
             self.params[name] = self.check_param(name, value)
         self.state = {}
