@@ -366,37 +366,9 @@ class RecordedTake(Command):
             self.memo = memo
 
 
-class RemovedTake(Command):
-    """A take a learner deleted (its `undo_take` inlet); the engine has deleted it already."""
-
-    label = "delete take"
-
-    def __init__(self, node_id, take, memo):
-        self.node_id, self.take, self.memo = node_id, take, memo
-        self.doc_memo = None
-
-    def do(self, graph):
-        rows = _Rows(graph, self.node_id)
-        if graph.document:
-            self.doc_memo = rows.remove_take(self.take)
-        elif self.memo is None:
-            self.memo = rows.remove_take(self.take)
-
-    def undo(self, graph):
-        rows = _Rows(graph, self.node_id)
-        if graph.document:
-            rows.restore(self.doc_memo)
-        else:
-            rows.restore(self.memo)
-            self.memo = None
-
-
-class ClearExamples(Command):
-    """A learner's `clear`; the engine has cleared already. Undo brings back the same examples
-    and the same running model at once (the memos hold them, nothing is copied)."""
-
-    label = "clear examples"
-    new = staticmethod(dataset.cleared)
+class _Proposed(Command):
+    """A change the engine made and proposed, with its memo; the document works out its own.
+    Each side keeps its memo for the undo (and a redo remakes it)."""
 
     def __init__(self, node_id, memo):
         self.node_id, self.memo = node_id, memo
@@ -405,17 +377,47 @@ class ClearExamples(Command):
     def do(self, graph):
         rows = _Rows(graph, self.node_id)
         if graph.document:
-            self.doc_memo = rows.replace(self.new)
+            self.doc_memo = self.change(rows)
         elif self.memo is None:
-            self.memo = rows.replace(self.new)
+            self.memo = self.change(rows)
 
     def undo(self, graph):
         rows = _Rows(graph, self.node_id)
         if graph.document:
-            rows.put_back(self.doc_memo)
+            self.revert(rows, self.doc_memo)
         else:
-            rows.put_back(self.memo)
+            self.revert(rows, self.memo)
             self.memo = None
+
+
+class RemovedTake(_Proposed):
+    """A take a learner deleted (its `undo_take` inlet); the engine has deleted it already."""
+
+    label = "delete take"
+
+    def __init__(self, node_id, take, memo):
+        super().__init__(node_id, memo)
+        self.take = take
+
+    def change(self, rows):
+        return rows.remove_take(self.take)
+
+    def revert(self, rows, memo):
+        rows.restore(memo)
+
+
+class ClearExamples(_Proposed):
+    """A learner's `clear`; the engine has cleared already. Undo brings back the same examples
+    and the same running model at once (the memos hold them, nothing is copied)."""
+
+    label = "clear examples"
+    new = staticmethod(dataset.cleared)
+
+    def change(self, rows):
+        return rows.replace(self.new)
+
+    def revert(self, rows, memo):
+        rows.put_back(memo)
 
 
 class DeleteExamples(ClearExamples):
