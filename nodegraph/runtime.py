@@ -91,6 +91,33 @@ class Runtime:
         self.drain()
         return boxes.doc_of(self.doc)
 
+    def box_files(self) -> dict:
+        """{path: modification time} of the abstraction files the document's boxes use."""
+        found = {}
+        for node in self.doc.nodes.values():
+            if isinstance(node, boxes.Box) and node.saved_type != abstraction.SUBPATCH:
+                path = abstraction.find(node.saved_type, self.doc.base_dir, self.doc.search_path)
+                if path is not None:
+                    try:
+                        found[str(path)] = path.stat().st_mtime_ns
+                    except OSError:
+                        pass
+        return found
+
+    def refresh_boxes(self):
+        """Read the abstraction files again (one was edited and saved): every box that uses
+        one shows its new ports and runs its new inside. Not an edit of this patch."""
+        self.drain()
+        doc = boxes.doc_of(self.doc)
+        boxes.clear(self.doc)
+        _, flat = boxes.load(self.doc, doc)
+        if flat is None:
+            flat = abstraction.expand(doc, self.doc.base_dir, self.doc.search_path)
+        if self.wait:
+            self.call(boxes.sync, self.graph, flat)
+        else:
+            self.scheduler.post(None, boxes.sync, (self.graph, flat))
+
     def flat(self) -> dict:
         """The flat patch the engine runs: the document with every box replaced by its inside."""
         return abstraction.expand(self.to_doc(), self.doc.base_dir, self.doc.search_path)

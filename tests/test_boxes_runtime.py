@@ -111,3 +111,27 @@ def test_encapsulate_then_deencapsulate_each_one_undo_step_with_the_same_behavio
     rt.send("n", "in", 2.0)
     assert got == [30.0]
     rt.close()
+
+
+def test_an_edited_abstraction_file_changes_every_box_that_uses_it(tmp_path):
+    _inner_patch(tmp_path)
+    rt = Runtime.manual()
+    rt.scheduler.base_dir = rt.doc.base_dir = str(tmp_path)
+    build(rt, {"n": ("number", {})})
+    for box in ("one", "two"):
+        rt.do(AddNode("double", {"args": [3]}, node_id=box))
+        rt.do(Connect("n", "out", box, "in"))
+    files = rt.box_files()
+    assert list(files) == [str(tmp_path / "double.json")]
+    edited = json.loads((tmp_path / "double.json").read_text())
+    edited["nodes"]["m"]["params"]["op"] = "+"  # the file now adds its argument
+    (tmp_path / "double.json").write_text(json.dumps(edited))
+    steps = len(rt.history.undo_stack)
+    rt.refresh_boxes()
+    got = []
+    for box in ("one", "two"):
+        rt.graph.node(f"{box}/m").watch("out", got.append)
+    rt.send("n", "in", 5.0)
+    assert sorted(got) == [8.0, 8.0]
+    assert len(rt.history.undo_stack) == steps  # not an edit of this patch
+    rt.close()
