@@ -17,34 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.jack_server import start as start_server, stop as stop_server
+
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.skipif(shutil.which("jackd") is None, reason="jackd is not installed (scripts/install-system.sh)")
-
-
-def start_server(name, log_path):
-    """A dummy-driver JACK server with two capture and two playback channels, once it answers."""
-    log = open(log_path, "w")
-    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1", JACK_NO_START_SERVER="1")
-    proc = subprocess.Popen(["jackd", "-n", name, "-S", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256",
-                             "-C", "2", "-P", "2"], stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
-    log.close()
-    up = subprocess.run(["jack_wait", "-s", name, "-w", "-t", "15"], capture_output=True, text=True, env=env)
-    if up.returncode != 0 or "available" not in up.stdout:
-        stop_server(proc)
-        raise AssertionError(Path(log_path).read_text())
-    return proc
-
-
-def stop_server(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture
