@@ -10,22 +10,28 @@
    scheduling. Mean (the load), p50, p99 and the worst block.
 
 2. Xruns on a real JACK server (the dummy driver, started here under its own name with
-   two capture and two playback ports, as scripts/start-jack.sh starts one): 8 voices
-   to audio.out, audio.out patched back to audio.in, descriptors on audio.in feeding a
-   running ml.regress (MLP) whose 10,000 examples are trained again and again in the
-   worker process for the whole window. Counted two ways: PortAudio's status flags in
-   the callback (Engine.xruns: any callback with a flag set) and the JACK server's own
-   log lines during the window (split: "the driver woke late", which is the machine's
-   scheduling, and "a client was not finished", ours). A baseline window of the same
-   patch with no training runs first.
+   two capture and two playback ports, realtime as scripts/start-jack.sh starts one): 8
+   voices to audio.out, audio.out patched back to audio.in, descriptors on audio.in
+   feeding a running ml.regress (MLP) whose 10,000 examples are trained again and again
+   in the worker process. Each window runs for both of the engine's ways to reach the
+   device, in the same run: before, every block rendered in PortAudio's callback (Python,
+   so the device waits for the GIL); now, rtmixer's C callback copying ring buffers that
+   a realtime feeder thread keeps `audio.AHEAD` frames ahead (--ahead). Counted: the
+   blocks PortAudio flagged, the JACK server's own log lines in the window (split: under
+   1 ms late, mostly the dummy driver's wake-up jitter, and 1 ms or more), and `late`: the
+   times the ring ran dry and the device played a gap. Beside them: one block's render
+   time (CPU and wall, p50/p99/worst), the ring's least margin, PortAudio's measure of its
+   callback's time, and the longest garbage collection. The JACK server alone, with no
+   client, is the first baseline.
 
 3. Latency from a sound arriving at audio.in to a changed synth parameter, on the same
-   server: synth A (gated on and off here) -> audio.out -> patched back -> audio.in ->
-   descriptors (hop 256) -> loudness -> expr (a -40 dB threshold) -> change -> synth B's
-   pitch. Measured in the engine's frame clock inside the callback: from the first input
-   sample above -40 dBFS (the block it came in plus its place in it) to the start of the
-   block in which B's unit receives its new pitch (B starts gliding to it there). The
-   loop-back's own delay (JACK's period between out and in) is not part of it.
+   server, for both ways: synth A (gated on and off here) -> audio.out -> patched back ->
+   audio.in -> descriptors (hop 256, then 512) -> loudness -> expr (a -40 dB threshold) ->
+   change -> synth B's pitch. Measured in the engine's frame clock on the audio thread:
+   from the first input sample above -40 dBFS (the block it came in plus its place in it)
+   to the start of the block in which B's unit receives its new pitch. Beside it, from
+   the block in which A's gate opened to its sound's first sample back at audio.in: the
+   output's latency (AHEAD, with rtmixer) plus JACK's loop-back period.
 """
 from __future__ import annotations
 
@@ -294,8 +300,9 @@ def xruns(seconds, log_path, ahead, n_examples=10_000):
         cpu = "{:5.2f} /{:5.2f} /{:6.2f}".format(*r["cpu"])
         wall = "{:5.2f} /{:5.2f} /{:6.2f}".format(*r["wall"])
         margin = "-" if r["margin"] is None else f"{r['margin']:.1f}"
+        late = "-" if r["margin"] is None else str(r["late"])
         extra = f" ({client} client lines)" if client else ""
-        print(f"{name:38s} {config:34s} {r['pa']:9d} {small:9d} {big:10d} {r['late']:4d} {r['blocks']:6d} "
+        print(f"{name:38s} {config:34s} {r['pa']:9d} {small:9d} {big:10d} {late:>4s} {r['blocks']:6d} "
               f"{cpu:>27s} {wall:>23s} {margin:>6s} {r['load']:5.1f}% {r['gc']:6.1f}ms{extra}", flush=True)
         if r["started"] is not None:
             took = f" ({', '.join(f'{f:.0f} s' for f in r['fits'])})" if r["fits"] else ""
@@ -305,7 +312,8 @@ def xruns(seconds, log_path, ahead, n_examples=10_000):
           "reports); JACK: the server's log lines in the window, by how late the cycle was; late: times the engine "
           "fell behind the device and it played a gap (rtmixer only: in PortAudio's callback a late render is a JACK "
           "xrun); render: one block's render, in PortAudio's callback (before) or on the feeder thread; margin: the "
-          "least sound queued ahead of the device in the window (ms); PA cb: PortAudio's callback time, mean share "
+          "least sound still queued ahead of the device when the feeder came to render (ms; 0: down to its last "
+          "period); PA cb: PortAudio's callback time, mean share "
           "of the period (its own smoothed measure); gc worst: the longest garbage collection in the window")
 
 
