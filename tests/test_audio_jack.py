@@ -236,7 +236,7 @@ def test_the_sound_rides_out_an_interpreter_that_holds_the_gil_longer_than_a_per
     server, _ = jack_server
     before = run_stalls(server, 0)
     assert before["status"].startswith("playing"), before
-    assert before["xruns"] >= 5, before  # about half of them, measured: the cycle is late whenever one overlaps it
+    assert before["xruns"] >= 5, before  # measured: 10-12 of the 20
     now = run_stalls(server, 1024)
     assert now["status"].startswith("playing"), now
     assert now["late"] == 0, now

@@ -564,9 +564,14 @@ class _DeviceThread:
             # collection no longer walks it (tens of ms with a learner's examples, GIL held)
             gc.collect()
             gc.freeze()
-            stream.start()
             if feeder is not None:
-                feeder.start()
+                feeder.start()  # polling before the first period, or the input ring fills before it looks
+            try:
+                stream.start()
+            except Exception:
+                if feeder is not None:
+                    feeder.stop()
+                raise
         except (AudioUnavailable, Exception) as e:  # PortAudioError, ValueError: the reason, one line
             text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             problem = f"no sound: {text} (the patch runs on silently; it retries)"
@@ -683,7 +688,7 @@ class _Feeder:
         self.play = self.record = self._stats = None
         self.low = self.ahead  # the least sound queued ahead of the device (bench/audio.py reads it)
         self._stop = False
-        self._thread = threading.Thread(target=self._run, name="nodegraph-audio", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="nodegraph-audio-feed", daemon=True)
         self._queue(True, True)
 
     def start(self):
@@ -695,13 +700,16 @@ class _Feeder:
             self._thread.join(timeout=2)
 
     def _queue(self, play, record):
-        """(Re)start what the callback copies: the output ring topped up with silence to
-        `ahead`; the input's backlog dropped (kept, it would delay the output for good)."""
+        """(Re)start what the callback copies: the output ring brought back to `ahead` (topped
+        up with silence, or what was rendered in catching up dropped); the input's backlog
+        dropped too (either, kept, would delay the sound for good)."""
         out, inp = self.out_ring, self.in_ring
         if out is not None and play:
-            queued = out.read_available
+            queued = out.read_available  # no reader now: the callback let go of this ring
             if queued < self.ahead:
                 out.write(self._silence[:self.ahead - queued])
+            elif queued > self.ahead:
+                out.advance_read_index(queued - self.ahead)
             self.play = self.stream.play_ringbuffer(out)
         if inp is not None:
             inp.advance_read_index(inp.read_available)
