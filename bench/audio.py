@@ -36,6 +36,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -198,12 +199,10 @@ class GcTimer:
             self.pauses.append((info["generation"], 1000 * (time.perf_counter() - self._t)))
 
     def __enter__(self):
-        import gc
         gc.callbacks.append(self)
         return self
 
     def __exit__(self, *exc):
-        import gc
         gc.callbacks.remove(self)
 
 
