@@ -10,26 +10,33 @@
    scheduling. Mean (the load), p50, p99 and the worst block.
 
 2. Xruns on a real JACK server (the dummy driver, started here under its own name with
-   two capture and two playback ports, as scripts/start-jack.sh starts one): 8 voices
-   to audio.out, audio.out patched back to audio.in, descriptors on audio.in feeding a
-   running ml.regress (MLP) whose 10,000 examples are trained again and again in the
-   worker process for the whole window. Counted two ways: PortAudio's status flags in
-   the callback (Engine.xruns: any callback with a flag set) and the JACK server's own
-   log lines during the window (split: "the driver woke late", which is the machine's
-   scheduling, and "a client was not finished", ours). A baseline window of the same
-   patch with no training runs first.
+   two capture and two playback ports, realtime as scripts/start-jack.sh starts one): 8
+   voices to audio.out, audio.out patched back to audio.in, descriptors on audio.in
+   feeding a running ml.regress (MLP) whose 10,000 examples are trained again and again
+   in the worker process. Each window runs for both of the engine's ways to reach the
+   device, in the same run: before, every block rendered in PortAudio's callback (Python,
+   so the device waits for the GIL); now, rtmixer's C callback copying ring buffers that
+   a realtime feeder thread keeps `audio.AHEAD` frames ahead (--ahead). Counted: the
+   blocks PortAudio flagged, the JACK server's own log lines in the window (split: under
+   1 ms late, mostly the dummy driver's wake-up jitter, and 1 ms or more), and `late`: the
+   times the ring ran dry and the device played a gap. Beside them: one block's render
+   time (CPU and wall, p50/p99/worst), the ring's least margin, PortAudio's measure of its
+   callback's time, and the longest garbage collection. The JACK server alone, with no
+   client, is the first baseline.
 
 3. Latency from a sound arriving at audio.in to a changed synth parameter, on the same
-   server: synth A (gated on and off here) -> audio.out -> patched back -> audio.in ->
-   descriptors (hop 256) -> loudness -> expr (a -40 dB threshold) -> change -> synth B's
-   pitch. Measured in the engine's frame clock inside the callback: from the first input
-   sample above -40 dBFS (the block it came in plus its place in it) to the start of the
-   block in which B's unit receives its new pitch (B starts gliding to it there). The
-   loop-back's own delay (JACK's period between out and in) is not part of it.
+   server, for both ways: synth A (gated on and off here) -> audio.out -> patched back ->
+   audio.in -> descriptors (hop 256, then 512) -> loudness -> expr (a -40 dB threshold) ->
+   change -> synth B's pitch. Measured in the engine's frame clock on the audio thread:
+   from the first input sample above -40 dBFS (the block it came in plus its place in it)
+   to the start of the block in which B's unit receives its new pitch. Beside it, from
+   the block in which A's gate opened to its sound's first sample back at audio.in: the
+   output's latency (AHEAD, with rtmixer) plus JACK's loop-back period.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -44,6 +51,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from nodegraph import AddNode, Connect, Runtime  # noqa: E402
 from nodegraph.io import audio  # noqa: E402
+from tests import jack_server  # noqa: E402
 
 RATE = 48000
 
@@ -111,33 +119,6 @@ def dsp_load(seconds):
 
 # ---- on a real JACK server --------------------------------------------------------------------
 
-def start_jack(name, log_path):
-    """A dummy-driver JACK server with 2 capture and 2 playback ports (for the loop-back),
-    realtime attempted as scripts/start-jack.sh does; None if jackd is missing."""
-    if shutil.which("jackd") is None:
-        return None
-    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1", JACK_NO_START_SERVER="1")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(["jackd", "-n", name, "-S", "-d", "dummy", "-r", str(RATE), "-p", "256",
-                                 "-C", "2", "-P", "2"], stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
-    up = subprocess.run(["jack_wait", "-s", name, "-w", "-t", "15"], capture_output=True, text=True, env=env)
-    if up.returncode != 0 or "available" not in up.stdout:
-        stop_jack(proc)
-        raise SystemExit(f"jackd did not come up: {open(log_path).read()[-2000:]}")
-    return proc
-
-
-def stop_jack(proc):
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def jack_xruns(log_path, offset):
     """XRuns the server logged after `offset`: (under 1 ms late, 1 ms or more late, client lines).
 
@@ -200,11 +181,39 @@ def node(type_, params=None, state=None, pos=(0, 0)):
     return d
 
 
+def configs(ahead):
+    """The engine's two ways of reaching the device, measured in the same run."""
+    return (("before: render in PortAudio's callback", 0), (f"rtmixer, rendered {ahead} ahead", ahead))
+
+
+class GcTimer:
+    """The collector's pauses (any thread's: each holds the GIL for its whole length)."""
+
+    def __init__(self):
+        self.pauses, self._t = [], None
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._t = time.perf_counter()
+        elif self._t is not None:
+            self.pauses.append((info["generation"], 1000 * (time.perf_counter() - self._t)))
+
+    def __enter__(self):
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self)
+
+
 def xrun_window(rt, eng, log_path, seconds, reg=None):
-    """(PortAudio flags, JACK's (small, big, client), callbacks, fits finished, training share)."""
-    x0, off = eng.xruns, os.path.getsize(log_path)
-    calls0 = eng._device._calls
-    timing = []  # per callback: (wall, CPU) of its render, to tell slow DSP from a thread held up
+    x0, late0, off = eng.xruns, eng.late, os.path.getsize(log_path)
+    device = eng._device
+    calls0 = device._calls
+    feeder = device.feeder
+    if feeder is not None:
+        feeder.low = feeder.ahead
+    timing = []  # per block: (wall, CPU) of its render, to tell slow DSP from a thread held up
     render_block = eng.render_block
 
     def timed(n, indata=None):
@@ -217,36 +226,38 @@ def xrun_window(rt, eng, log_path, seconds, reg=None):
     eng.render_block = timed
     fits, t0 = [], time.monotonic()
     started = None
-    while time.monotonic() - t0 < seconds:
-        if reg is not None and reg._job is None:  # train again as soon as the last fit is in
-            if started is not None:
-                fits.append(time.monotonic() - started)
-            started = time.monotonic()
-            rt.send("reg", "train", True)
-            rt.send("reg", "run", True)
-        time.sleep(0.05)
+    loads = []  # PortAudio's own measure of its callback's time, as a share of the period
+    with GcTimer() as gct:
+        while time.monotonic() - t0 < seconds:
+            if reg is not None and reg._job is None:  # train again as soon as the last fit is in
+                if started is not None:
+                    fits.append(time.monotonic() - started)
+                started = time.monotonic()
+                rt.send("reg", "train", True)
+                rt.send("reg", "run", True)
+            loads.append(device._stream.cpu_load)
+            time.sleep(0.05)
     if reg is not None:  # the fit still running is not waited for: the window is over
         rt.send("reg", "cancel", True)
     eng.render_block = render_block
     t = 1000 * np.array(timing)
-    return (eng.xruns - x0, jack_xruns(log_path, off), eng._device._calls - calls0, fits, started,
-            (np.percentile(t[:, 1], 99), t[:, 1].max(), np.percentile(t[:, 0], 99), t[:, 0].max()))
+    return dict(pa=eng.xruns - x0, jack=jack_xruns(log_path, off), late=eng.late - late0,
+                blocks=device._calls - calls0, fits=fits, started=started,
+                cpu=(np.median(t[:, 1]), np.percentile(t[:, 1], 99), t[:, 1].max()),
+                wall=(np.median(t[:, 0]), np.percentile(t[:, 0], 99), t[:, 0].max()),
+                margin=None if feeder is None else 1000.0 * feeder.low / eng.rate,
+                load=100 * np.mean(loads), gc=max((ms for _, ms in gct.pauses), default=0.0),
+                gc2=sum(g == 2 for g, _ in gct.pauses))
 
 
 def server_alone(log_path, seconds):
     off = os.path.getsize(log_path)
     time.sleep(seconds)
-    return None, jack_xruns(log_path, off), 0, [], None, None
+    return dict(jack=jack_xruns(log_path, off))
 
 
-def xruns(seconds, log_path, n_examples=10_000):
-    rows = [("JACK server alone (no client)", server_alone(log_path, seconds))]
-    # baseline: the engine with a device open and nothing to render
-    rt, eng = open_patch({"format": "nodegraph-patch", "version": 1,
-                          "nodes": {"out": node("audio.out"), "in": node("audio.in")}, "links": []})
-    time.sleep(3.0)  # past the stream's start-up
-    rows.append(("engine idle (audio.in + audio.out)", xrun_window(rt, eng, log_path, seconds)))
-    rt.close()
+def xruns(seconds, log_path, ahead, n_examples=10_000):
+    rows = [("JACK server alone (no client)", "", server_alone(log_path, seconds))]
     rng = np.random.default_rng(0)
     X = rng.uniform(size=(n_examples, 20))
     Y = np.stack([np.sin(3 * X[:, 0]) * 0.5 + 0.5, X[:, 1] * X[:, 2]], axis=1)
@@ -260,29 +271,53 @@ def xruns(seconds, log_path, n_examples=10_000):
     links = [[f"s{i}", "sound", "out", "sound"] for i in range(8)]
     links += [["in", "sound", "d", "sound"], ["d", "features", "reg", "features"],
               ["reg", "values", "s0", "vector"]]
-    rt, eng = open_patch({"format": "nodegraph-patch", "version": 1, "nodes": nodes, "links": links})
-    time.sleep(3.0)  # past the stream's start-up
-    rows.append(("8 voices + descriptors, not training", xrun_window(rt, eng, log_path, seconds)))
-    rows.append((f"... while the MLP trains ({n_examples} ex.)",
-                 xrun_window(rt, eng, log_path, seconds, rt.graph.node("reg"))))
-    rt.close()
+    for config, frames in configs(ahead):
+        audio.AHEAD = frames  # read when the stream opens
+        # the engine with a device open and nothing to render
+        rt, eng = open_patch({"format": "nodegraph-patch", "version": 1,
+                              "nodes": {"out": node("audio.out"), "in": node("audio.in")}, "links": []})
+        time.sleep(3.0)  # past the stream's start-up
+        rows.append(("engine idle (audio.in + audio.out)", config, xrun_window(rt, eng, log_path, seconds)))
+        rt.close()
+        rt, eng = open_patch({"format": "nodegraph-patch", "version": 1, "nodes": nodes, "links": links})
+        time.sleep(3.0)
+        rows.append(("8 voices + descriptors, not training", config, xrun_window(rt, eng, log_path, seconds)))
+        rows.append((f"... while the MLP trains ({n_examples} ex.)", config,
+                     xrun_window(rt, eng, log_path, seconds, rt.graph.node("reg"))))
+        rt.close()
+    audio.AHEAD = ahead
     print(f"\n2. Xruns in {seconds:g} s windows on JACK (dummy driver, {RATE} Hz, 256-frame period, synchronous): "
           f"8 voices -> audio.out -> audio.in -> descriptors -> ml.regress (mlp, running) -> synth")
-    print(f"{'window':38s} {'PortAudio':>9s} {'JACK <1ms':>9s} {'JACK >=1ms':>10s} {'callbacks':>9s} "
-          f"{'render ms: CPU p99/worst, wall p99/worst':>41s}")
-    for name, (pa, (small, big, client), calls, fits, started, tm) in rows:
-        tm = f"{tm[0]:5.2f} /{tm[1]:6.2f},  {tm[2]:5.2f} /{tm[3]:6.2f}" if tm else "-"
-        pa = "-" if pa is None else pa
+    print(f"{'window':38s} {'engine':34s} {'PortAudio':>9s} {'JACK <1ms':>9s} {'JACK >=1ms':>10s} {'late':>4s} "
+          f"{'blocks':>6s} {'render CPU ms p50/p99/worst':>27s} {'wall ms p50/p99/worst':>23s} {'margin':>6s} "
+          f"{'PA cb':>6s} {'gc worst':>8s}")
+    for name, config, r in rows:
+        small, big, client = r["jack"]
+        if "pa" not in r:
+            print(f"{name:38s} {config:34s} {'-':>9s} {small:9d} {big:10d}")
+            continue
+        cpu = "{:5.2f} /{:5.2f} /{:6.2f}".format(*r["cpu"])
+        wall = "{:5.2f} /{:5.2f} /{:6.2f}".format(*r["wall"])
+        margin = "-" if r["margin"] is None else f"{r['margin']:.1f}"
+        late = "-" if r["margin"] is None else str(r["late"])
         extra = f" ({client} client lines)" if client else ""
-        print(f"{name:38s} {pa:>9} {small:9d} {big:10d} {calls:9d} {tm:>41s}{extra}", flush=True)
-        if started is not None:
-            took = f" ({', '.join(f'{f:.0f} s' for f in fits)})" if fits else ""
-            print(f"{'':38s} training all the window: {len(fits)} fits done{took}, one more started")
-    print("   PortAudio: callbacks with a status flag set (PortAudio's JACK host flags the callback after "
-          "any xrun the server reports); JACK: the server's log lines in the window, by how late the cycle was")
+        print(f"{name:38s} {config:34s} {r['pa']:9d} {small:9d} {big:10d} {late:>4s} {r['blocks']:6d} "
+              f"{cpu:>27s} {wall:>23s} {margin:>6s} {r['load']:5.1f}% {r['gc']:6.1f}ms{extra}", flush=True)
+        if r["started"] is not None:
+            took = f" ({', '.join(f'{f:.0f} s' for f in r['fits'])})" if r["fits"] else ""
+            print(f"{'':38s} training all the window: {len(r['fits'])} fits done{took}, one more started; "
+                  f"{r['gc2']} full collections")
+    print("   PortAudio: blocks the device flagged (PortAudio's JACK host flags a block after any xrun the server "
+          "reports); JACK: the server's log lines in the window, by how late the cycle was; late: times the engine "
+          "fell behind the device and it played a gap (rtmixer only: in PortAudio's callback a late render is a JACK "
+          "xrun); render: one block's render, in PortAudio's callback (before) or on the feeder thread; margin: the "
+          "least sound still queued ahead of the device when the feeder came to render (ms; 0: down to its last "
+          "period); PA cb: PortAudio's callback time, mean share "
+          "of the period (its own smoothed measure); gc worst: the longest garbage collection in the window")
 
 
-def latency(trials, hop=256):
+def latency(trials, config, frames, hop=256):
+    audio.AHEAD = frames
     nodes = {"a": node("synth", {"pitch": 0.5, "brightness": 0.0, "filter": 1.0, "attack": 0.0, "release": 0.0,
                                  "gate": False}),
              "out": node("audio.out", {"volume": 1.0}), "in": node("audio.in"),
@@ -292,12 +327,12 @@ def latency(trials, hop=256):
     links = [["a", "sound", "out", "sound"], ["in", "sound", "d", "sound"], ["d", "loudness", "thr", "f1"],
              ["thr", "out", "ch", "in"], ["ch", "out", "b", "pitch"]]
     rt, eng = open_patch({"format": "nodegraph-patch", "version": 1, "nodes": nodes, "links": links})
-    b = rt.graph.node("b")
-    onsets, changes = [], []  # engine frame of the first loud input sample; of the block b's pitch changed
+    a, b = rt.graph.node("a"), rt.graph.node("b")
+    gates, onsets, changes = [], [], []  # engine frames: a's gate opened; first loud input sample; b changed
     state = {"armed": False}
     render_block = eng.render_block
 
-    def watched(n, indata=None):  # the callback's render, instance-patched: sees the input first
+    def watched(n, indata=None):  # the render, instance-patched: sees the input first
         if indata is not None and state["armed"]:
             k = np.flatnonzero(np.abs(indata[:, 0]) > 0.01)  # -40 dBFS
             if k.size:
@@ -306,17 +341,22 @@ def latency(trials, hop=256):
         return render_block(n, indata)
 
     eng.render_block = watched
-    unit_set = b.unit.set
+    unit_set, unit_gate = b.unit.set, a.unit.set_gate
 
     def set_(name, value):  # on the audio thread, before the block (eng.frames is its first frame)
         if name == "pitch" and value > 0.5:
             changes.append(eng.frames)
         unit_set(name, value)
 
-    b.unit.set = set_
+    def gate_(on):
+        if on:
+            gates.append(eng.frames)
+        unit_gate(on)
+
+    b.unit.set, a.unit.set_gate = set_, gate_
     rng = np.random.default_rng(1)
     time.sleep(0.5)
-    lat = []
+    lat, loop = [], []
     for _ in range(trials):
         n0 = len(changes)
         state["armed"] = True
@@ -325,15 +365,29 @@ def latency(trials, hop=256):
         rt.send("a", "gate", False)
         if ok and onsets:
             lat.append(1000.0 * (changes[-1] - onsets[-1]) / eng.rate)
+            loop.append(1000.0 * (onsets[-1] - gates[-1]) / eng.rate)
         wait_for(lambda: b.values["pitch"] < 0.5, 2.0)  # the window has gone quiet again
         time.sleep(0.05 + 0.2 * rng.random())  # onsets fall anywhere within a block
     rt.close()
-    lat = np.array(lat)
-    print(f"\n3. Latency, a sound arriving at audio.in -> descriptors (hop {hop}, window 2048) -> loudness "
-          f"threshold -> synth pitch changed on the audio thread; {len(lat)} of {trials} onsets")
+    lat, loop = np.array(lat), np.array(loop)
     if len(lat):
-        print(f"   p50 {np.median(lat):.1f} ms, p99 {np.percentile(lat, 99):.1f} ms, worst {lat.max():.1f} ms, "
-              f"best {lat.min():.1f} ms (one block is {1000 * 256 / eng.rate:.1f} ms)", flush=True)
+        print(f"   {config:34s} hop {hop:4d}: {len(lat):3d}/{trials} onsets; in -> synth p50 {np.median(lat):5.1f} ms, "
+              f"p99 {np.percentile(lat, 99):5.1f}, worst {lat.max():5.1f};  synth -> out -> in p50 "
+              f"{np.median(loop):5.1f} ms, p99 {np.percentile(loop, 99):5.1f}", flush=True)
+    else:
+        print(f"   {config:34s} hop {hop:4d}: no onset detected in {trials} trials", flush=True)
+
+
+def latencies(trials, ahead):
+    print("\n3. Latency, a sound arriving at audio.in -> descriptors (window 2048) -> loudness threshold -> synth "
+          "pitch changed on the audio thread (engine frame clock: from the first input sample above -40 dBFS to "
+          f"the block that takes the new pitch; one block is {1000 * 256 / RATE:.1f} ms). Beside it, from a "
+          "synth's gate opening to its sound arriving back at audio.in: the output's latency plus JACK's "
+          "loop-back period")
+    for config, frames in configs(ahead):
+        for hop in (256, 512):
+            latency(trials, config, frames, hop)
+    audio.AHEAD = ahead
 
 
 def main():
@@ -342,6 +396,7 @@ def main():
     ap.add_argument("--xrun-seconds", type=float, default=60.0, help="each xrun window")
     ap.add_argument("--trials", type=int, default=100, help="onsets timed for the latency")
     ap.add_argument("--only", choices=("load", "xruns", "latency"), help="run one part")
+    ap.add_argument("--ahead", type=int, default=audio.AHEAD, help="frames rtmixer's ring is kept ahead")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.only in (None, "load"):
@@ -350,18 +405,20 @@ def main():
         return
     name = f"nodegraph-bench-audio-{os.getpid()}"
     log_path = os.path.join(tempfile.gettempdir(), f"jackd-{name}.log")
-    proc = start_jack(name, log_path)
-    if proc is None:
+    if shutil.which("jackd") is None:
         print("\njackd is not installed: no xrun or latency figures (scripts/install-system.sh)")
         return
+    try:
+        proc = jack_server.start(name, log_path, realtime=True)  # as scripts/start-jack.sh: realtime if allowed
+    except RuntimeError as e:
+        raise SystemExit(str(e)) from None
     os.environ["JACK_DEFAULT_SERVER"] = name  # before PortAudio starts in this process
     os.environ["JACK_NO_START_SERVER"] = "1"
     try:
         if args.only in (None, "xruns"):
-            xruns(args.xrun_seconds, log_path)
+            xruns(args.xrun_seconds, log_path, args.ahead)
         if args.only in (None, "latency"):
-            latency(args.trials, hop=256)
-            latency(args.trials, hop=512)
+            latencies(args.trials, args.ahead)
     finally:
         sd = audio._sd
         if sd is not None:  # PortAudio let go of the server before it stops (or it asserts at exit)
@@ -369,7 +426,7 @@ def main():
                 sd._terminate()
             except Exception:
                 pass
-        stop_jack(proc)
+        jack_server.stop(proc)
     print(f"machine after: load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -17,34 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.jack_server import start as start_server, stop as stop_server
+
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.skipif(shutil.which("jackd") is None, reason="jackd is not installed (scripts/install-system.sh)")
-
-
-def start_server(name, log_path):
-    """A dummy-driver JACK server with two capture and two playback channels, once it answers."""
-    log = open(log_path, "w")
-    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1", JACK_NO_START_SERVER="1")
-    proc = subprocess.Popen(["jackd", "-n", name, "-S", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256",
-                             "-C", "2", "-P", "2"], stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
-    log.close()
-    up = subprocess.run(["jack_wait", "-s", name, "-w", "-t", "15"], capture_output=True, text=True, env=env)
-    if up.returncode != 0 or "available" not in up.stdout:
-        stop_server(proc)
-        raise AssertionError(Path(log_path).read_text())
-    return proc
-
-
-def stop_server(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture
@@ -214,3 +191,52 @@ def test_a_server_that_starts_after_the_patch_is_connected_to(tmp_path):
     assert got["reported"] and got["error"].startswith("no sound:"), got
     assert got["started"] and got["error_after"] is None, got
     assert "nodegraph:out_0" in got["ports_running"]
+
+
+STALLS = textwrap.dedent("""
+    import ctypes, json, os, time
+    from nodegraph import AddNode, Connect, Runtime
+    from nodegraph.io import audio
+
+    audio.AHEAD = int(os.environ["AHEAD"])
+    rt = Runtime()
+    rt.do(AddNode("synth", {"pitch": 0.5}, node_id="s"))
+    rt.do(AddNode("audio.out", {}, node_id="o"))
+    rt.do(Connect("s", "sound", "o", "sound"))
+    rt.start()
+    eng = audio.current(rt.scheduler)
+    end = time.monotonic() + 15
+    while not eng.status.startswith("playing") and time.monotonic() < end:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    hold_gil = ctypes.PyDLL(None).usleep  # a C call that keeps the GIL, as a long numpy call does
+    x0, late0 = eng.xruns, eng.late
+    for _ in range(20):
+        hold_gil(8000)  # 8 ms: longer than a JACK period (5.3 ms), shorter than the feeder's margin
+        time.sleep(0.05)
+    time.sleep(1.2)  # the device's own flags are read twice a second
+    out = {"status": eng.status, "xruns": eng.xruns - x0, "late": eng.late - late0}
+    rt.close()
+    print("RESULT " + json.dumps(out), flush=True)
+""")
+
+
+def run_stalls(server, ahead):
+    env = dict(os.environ, JACK_DEFAULT_SERVER=server, JACK_NO_START_SERVER="1", AHEAD=str(ahead))
+    proc = subprocess.run([sys.executable, "-c", STALLS], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=90)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return json.loads(lines[-1][7:])
+
+
+def test_the_sound_rides_out_an_interpreter_that_holds_the_gil_longer_than_a_period(jack_server):
+    """20 times, another thread keeps the GIL for 8 ms. Rendered in PortAudio's callback (Python),
+    each makes the callback miss its JACK cycle; rendered ahead into rtmixer's rings, none is heard."""
+    server, _ = jack_server
+    before = run_stalls(server, 0)
+    assert before["status"].startswith("playing"), before
+    assert before["xruns"] >= 5, before  # measured: 10-12 of the 20
+    now = run_stalls(server, 1024)
+    assert now["status"].startswith("playing"), now
+    assert now["late"] == 0, now

@@ -8,11 +8,16 @@ block by block between the steps of a manual clock, so `nodegraph render` gives 
 same file every time.
 
 Threads.
-- The audio thread (PortAudio's callback, or the engine's own pacing thread when
-  no device is open) renders blocks and does nothing else: no imports, no files,
-  no printing. It reads controls from a queue the scheduler fills
-  (`Engine.control`), and sends values back by posting to the scheduler's inbox
-  (`Unit.send`), never by calling a node.
+- The device's own callback is C (rtmixer), not Python: it only copies between the
+  device and two lock-free ring buffers, so it never waits for the GIL, a garbage
+  collection or a Python lock, and the device never sees Python's pauses.
+- The audio thread (the feeder while a device is open, the engine's own pacing
+  thread when none is) renders blocks and does nothing else: no imports, no files,
+  no printing. It keeps the output ring `AHEAD` frames ahead of the device: that
+  is the latency bought, and the longest stall of the interpreter (another thread
+  holding the GIL, a collection) that the sound survives. It reads controls from a
+  queue the scheduler fills (`Engine.control`), and sends values back by posting
+  to the scheduler's inbox (`Unit.send`), never by calling a node.
 - The device thread opens, watches and reopens the sound device and loads sound
   files, so neither PortAudio's start-up nor a disk read ever stalls the scheduler.
 - Everything else (adding units, rewiring) happens on the scheduler thread; the
@@ -27,6 +32,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import ctypes.util
+import gc
 import logging
 import math
 import os
@@ -43,6 +49,14 @@ log = logging.getLogger("nodegraph.audio")
 RETRY_S = 1.0  # a device that cannot be opened is retried after this...
 RETRY_MAX_S = 30.0  # ...doubling up to this
 STALL_S = 1.5  # a running stream whose callback has not run for this long has lost its device
+# Frames rendered ahead of the device: the latency the output adds, 21.3 ms at 48 kHz
+# (Pd's own default on Linux is 25 ms). Less one device period, it is the longest stall
+# of the interpreter the sound rides out: ~16 ms, past the 10 ms a learner holds the GIL
+# to gather 10,000 examples and the machine's own hiccups (bench/audio.py; 512 frames
+# still played gaps there). 0 renders inside PortAudio's callback, in Python, as before
+# rtmixer: bench/audio.py compares the two.
+AHEAD = 1024
+FEED_PRIORITY = 1  # SCHED_FIFO, when allowed: above any ordinary thread, below JACK's (its clients get 5+)
 
 
 JACK_GONE = ("no sound: the JACK server stopped (sound stays off until nodegraph is started again; "
@@ -154,7 +168,8 @@ class Engine:
         self.plan = _Plan()
         self.controls = collections.deque()  # (fn, args) from the scheduler, run at the next block
         self.frames = 0  # frames rendered so far
-        self.xruns = 0
+        self.xruns = 0  # blocks the device flagged (PortAudio's status: an xrun anywhere on a JACK server)
+        self.late = 0  # times the feeder fell AHEAD behind and the device played a gap
         self.status = "offline render" if self.offline else "starting"
         self.device_name = None
         self.peak = 0.0  # the output's peak over the last block (meters)
@@ -324,7 +339,7 @@ class Engine:
 
     def info(self) -> dict:
         return {"status": self.status, "device": self.device_name, "rate": self.rate,
-                "block": self.block, "xruns": self.xruns, "offline": self.offline}
+                "block": self.block, "xruns": self.xruns, "late": self.late, "offline": self.offline}
 
     def set_status(self, status, device_name):
         """On the scheduler thread: the device opened, failed or went away; tell the nodes."""
@@ -435,6 +450,7 @@ class _DeviceThread:
         self._retry_s = RETRY_S
         self._problem = None
         self._on_jack = False  # the open stream is on JACK
+        self.feeder = None  # renders for the open stream (None: PortAudio's callback does)
         self._thread = threading.Thread(target=self._run, name="nodegraph-audio", daemon=True)
         self._thread.start()
 
@@ -500,6 +516,7 @@ class _DeviceThread:
                 self._wake.wait(0.25)
             self._wake.clear()
         self._close()
+        gc.unfreeze()  # what the patch held may be garbage now
 
     def _open(self, wanted):
         want_out, want_in, out_name, in_name, in_channels = wanted
@@ -523,15 +540,38 @@ class _DeviceThread:
                     engine.rate = rate
                     for unit in list(engine.units.values()):
                         unit.prepare(rate)
-            kw = dict(samplerate=rate, blocksize=0, dtype="float32", latency="low")
-            if out_dev and in_dev:
-                stream = sd.Stream(device=(in_dev[0], out_dev[0]), channels=(in_ch, out_ch),
-                                   callback=self._duplex, **kw)
-            elif out_dev:
-                stream = sd.OutputStream(device=out_dev[0], channels=out_ch, callback=self._output, **kw)
+            kw = dict(samplerate=rate, blocksize=0, latency="low")
+            rtmixer = _rtmixer() if AHEAD > 0 else None
+            feeder = None
+            if rtmixer is not None:
+                if out_dev and in_dev:
+                    stream = rtmixer.MixerAndRecorder(device=(in_dev[0], out_dev[0]), channels=(in_ch, out_ch), **kw)
+                elif out_dev:
+                    stream = rtmixer.Mixer(device=out_dev[0], channels=out_ch, **kw)
+                else:
+                    stream = rtmixer.Recorder(device=in_dev[0], channels=in_ch, **kw)
+                feeder = _Feeder(self, stream, out_ch, in_ch, AHEAD)
             else:
-                stream = sd.InputStream(device=in_dev[0], channels=in_ch, callback=self._input, **kw)
-            stream.start()
+                kw["dtype"] = "float32"
+                if out_dev and in_dev:
+                    stream = sd.Stream(device=(in_dev[0], out_dev[0]), channels=(in_ch, out_ch),
+                                       callback=self._duplex, **kw)
+                elif out_dev:
+                    stream = sd.OutputStream(device=out_dev[0], channels=out_ch, callback=self._output, **kw)
+                else:
+                    stream = sd.InputStream(device=in_dev[0], channels=in_ch, callback=self._input, **kw)
+            # What the patch holds now is there for good: out of the collector's sight, a full
+            # collection no longer walks it (300 ms, GIL held, with a learner's 10,000 examples
+            # on a busy machine; 0.01 ms frozen). No collection first: that would be the stall.
+            gc.freeze()
+            if feeder is not None:
+                feeder.start()  # polling before the first period, or the input ring fills before it looks
+            try:
+                stream.start()
+            except Exception:
+                if feeder is not None:
+                    feeder.stop()
+                raise
         except (AudioUnavailable, Exception) as e:  # PortAudioError, ValueError: the reason, one line
             text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             problem = f"no sound: {text} (the patch runs on silently; it retries)"
@@ -539,7 +579,7 @@ class _DeviceThread:
             self._retry_s = min(RETRY_MAX_S, self._retry_s * 2)
             self._report(problem, None)
             return
-        self._stream, self._wanted = stream, wanted
+        self._stream, self._wanted, self.feeder = stream, wanted, feeder
         self._retry_s = RETRY_S
         name = (out_dev or in_dev)[1]["name"]
         hostapi = sd.query_hostapis(int((out_dev or in_dev)[1]["hostapi"]))["name"]
@@ -548,6 +588,9 @@ class _DeviceThread:
 
     def _close(self, problem=None):
         stream, self._stream = self._stream, None
+        feeder, self.feeder = self.feeder, None
+        if feeder is not None:
+            feeder.stop()
         self._wanted = None
         if stream is not None:
             if problem is not None and self._on_jack:
@@ -603,6 +646,128 @@ class _DeviceThread:
             else:
                 np.clip(mix, -1.0, 1.0, out=mix)
                 outdata[:] = mix[:, None]
+
+
+_rtmixer_module = None
+
+
+def _rtmixer():
+    """rtmixer (a PortAudio callback in C over lock-free ring buffers), or None: then sound is
+    rendered in PortAudio's callback in Python, which a busy interpreter makes late."""
+    global _rtmixer_module
+    if _rtmixer_module is None:
+        try:
+            import rtmixer
+        except (ImportError, OSError) as e:
+            log.warning("rtmixer cannot be loaded (%s): sound is rendered in Python's callback, "
+                        "and glitches when the machine is busy (pip install rtmixer)", e)
+            rtmixer = False
+        _rtmixer_module = rtmixer
+    return _rtmixer_module or None
+
+
+class _Feeder:
+    """The audio thread while a device is open. rtmixer's C callback copies the output ring
+    to the device and the device's input to the input ring, every period, without Python;
+    this thread keeps the output ring `ahead` frames full, rendering a block at a time
+    (with input: a block each time one has come in). When it falls further behind than
+    that, the callback finds the ring dry, plays silence and drops it: counted in
+    `engine.late`, then the rings are restarted at `ahead`."""
+
+    def __init__(self, device, stream, out_ch, in_ch, ahead):
+        rtmixer = _rtmixer()
+        self.device, self.engine, self.stream = device, device.engine, stream
+        block = self.engine.block
+        self.ahead = max(int(ahead), block)
+        size = 1 << (4 * self.ahead - 1).bit_length()  # frames; the input's backlog after a stall fits
+        self.out_ring = rtmixer.RingBuffer(4 * out_ch, size) if out_ch else None
+        self.in_ring = rtmixer.RingBuffer(4 * in_ch, size) if in_ch else None
+        self._out = np.zeros((block, out_ch), np.float32)
+        self._in = np.zeros((block, in_ch), np.float32) if in_ch else None
+        self._silence = np.zeros((self.ahead, max(1, out_ch)), np.float32)
+        self.play = self.record = self._stats = None
+        self.low = self.ahead  # the least sound queued ahead of the device (bench/audio.py reads it)
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="nodegraph-audio-feed", daemon=True)
+        self._queue(True, True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop = True
+        if threading.current_thread() is not self._thread and self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+    def _queue(self, play, record):
+        """(Re)start what the callback copies: the output ring brought back to `ahead` (topped
+        up with silence, or what was rendered in catching up dropped); the input's backlog
+        dropped too (either, kept, would delay the sound for good)."""
+        out, inp = self.out_ring, self.in_ring
+        if out is not None and play:
+            queued = out.read_available  # no reader now: the callback let go of this ring
+            if queued < self.ahead:
+                out.write(self._silence[:self.ahead - queued])
+            elif queued > self.ahead:
+                out.advance_read_index(queued - self.ahead)
+            self.play = self.stream.play_ringbuffer(out)
+        if inp is not None:
+            inp.advance_read_index(inp.read_available)
+            if record:
+                self.record = self.stream.record_ringbuffer(inp)
+
+    def _run(self):
+        engine, device, stream = self.engine, self.device, self.stream
+        out, inp = self.out_ring, self.in_ring
+        block, ahead = engine.block, self.ahead
+        outbuf, inbuf = self._out, self._in
+        poll = block / engine.rate / 4  # the callback takes a period at a time: look 4 times a block
+        next_stats = time.monotonic()
+        try:  # before every ordinary thread on the machine; the device's own thread stays before it
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(FEED_PRIORITY))
+        except (AttributeError, OSError):
+            pass  # not allowed (no realtime rights): the ring's margin alone rides out being preempted
+        while not self._stop:
+            actions = stream.actions
+            play_gone = out is not None and self.play not in actions
+            record_gone = inp is not None and self.record not in actions
+            if play_gone or record_gone:
+                engine.late += 1
+                self.low = 0
+                self._queue(play_gone, record_gone)
+            while not self._stop:
+                if inp is not None:
+                    if inp.read_available < block:
+                        break
+                    inp.readinto(inbuf)
+                elif out.read_available > ahead - block:
+                    break
+                if out is not None:
+                    queued = out.read_available
+                    if queued < self.low:
+                        self.low = queued
+                try:
+                    mix = engine.render_block(block, inbuf)
+                except Exception:
+                    mix = None
+                if out is not None:
+                    if mix is None:
+                        outbuf.fill(0)
+                    else:
+                        np.clip(mix, -1.0, 1.0, out=mix)
+                        outbuf[:] = mix[:, None]
+                    out.write(outbuf)
+                device._calls += 1
+            if time.monotonic() >= next_stats:  # the device's own xrun flags, twice a second
+                if self._stats is None:
+                    self._stats = stream.fetch_and_reset_stats()
+                elif self._stats not in actions:
+                    s = self._stats.stats
+                    engine.xruns += max(s.output_underflows, s.output_overflows, s.input_underflows,
+                                        s.input_overflows)
+                    self._stats = None
+                    next_stats = time.monotonic() + 0.5
+            time.sleep(poll)
 
 
 _abandoned = []  # streams whose JACK server died: never touched again, never collected

@@ -216,23 +216,21 @@ class FileNode(AudioNode):
         return {"file": os.path.basename(self.loaded[0]), "seconds": round(self.loaded[2], 2)}
 
 
-class FileUnit(audio.Unit):
+class PlayerUnit(audio.Unit):
+    """What plays a loaded sound file: its gain, and a fade on start, stop and every jump
+    or loop seam, so none clicks. `frames(buf, n)` gives the next n frames as recorded."""
+
     def __init__(self, node, playing, loop, gain):
         super().__init__(node)
         self.buf = None
-        self.pos = 0
-        self.playing = playing
-        self.loop = loop
+        self.playing, self.loop = playing, loop
         self.gain = Smooth(gain, 20.0)
-        self.fade = Smooth(0.0, 5.0)  # start, stop and the loop's seam are faded: no clicks
+        self.fade = Smooth(0.0, 5.0)
 
     def prepare(self, rate):
         super().prepare(rate)
         self.gain.prepare(rate)
         self.fade.prepare(rate)
-
-    def set_buffer(self, buf):
-        self.buf, self.pos = buf, 0
 
     def set(self, attr, value):
         setattr(self, attr, value)
@@ -240,31 +238,42 @@ class FileUnit(audio.Unit):
     def set_gain(self, g):
         self.gain.target = g
 
-    def rewind(self):
-        self.pos = 0
-
     def render(self, n, ins):
         buf = self.buf
         self.fade.target = 1.0 if (self.playing and buf is not None) else 0.0
         if buf is None or (self.fade.value == 0.0 and self.fade.target == 0.0):
             return None
+        return self.frames(buf, n) * self.gain.block(n) * self.fade.block(n)
+
+
+class FileUnit(PlayerUnit):
+    def __init__(self, node, playing, loop, gain):
+        super().__init__(node, playing, loop, gain)
+        self.pos = 0
+
+    def set_buffer(self, buf):
+        self.buf, self.pos = buf, 0
+
+    def rewind(self):
+        self.pos = 0
+
+    def frames(self, buf, n):
         size = len(buf)
         out = np.zeros(n)
-        if self.playing or self.fade.value > 0:
-            done = 0
-            while done < n:
-                if self.pos >= size:
-                    if not self.loop:
-                        self.playing = False
-                        self.send(self.node.ended)
-                        break
-                    self.pos = 0
+        done = 0
+        while done < n:
+            if self.pos >= size:
+                if not self.loop:
+                    self.playing = False
                     self.send(self.node.ended)
-                k = min(n - done, size - self.pos)
-                out[done:done + k] = buf[self.pos:self.pos + k]
-                self.pos += k
-                done += k
-        return out * self.gain.block(n) * self.fade.block(n)
+                    break
+                self.pos = 0
+                self.send(self.node.ended)
+            k = min(n - done, size - self.pos)
+            out[done:done + k] = buf[self.pos:self.pos + k]
+            self.pos += k
+            done += k
+        return out
 
 
 @register("audio.file", category="sound")
@@ -320,16 +329,13 @@ class AudioFile(FileNode):
 GRAIN_OVERLAP = 4  # grains sounding at once in grain mode
 
 
-class SamplerUnit(audio.Unit):
+class SamplerUnit(PlayerUnit):
     def __init__(self, node, p):
-        super().__init__(node)
-        self.buf = None
+        super().__init__(node, p["play"], p["loop"], p["gain"])
         self.head = 0.0  # play mode: the read position in frames
         self.position = Smooth(p["position"], 30.0)
         self.rate_ = Smooth(p["rate"], 30.0)
-        self.gain = Smooth(p["gain"], 20.0)
-        self.fade = Smooth(0.0, 5.0)
-        self.mode, self.loop, self.playing = p["mode"], p["loop"], p["play"]
+        self.mode = p["mode"]
         self.grain_ms, self.jitter = p["grain"], p["jitter"]
         self.grains = []  # [start frame, age]
         self.until_next = 0
@@ -338,16 +344,13 @@ class SamplerUnit(audio.Unit):
 
     def prepare(self, rate):
         super().prepare(rate)
-        for s in (self.position, self.rate_, self.gain, self.fade):
-            s.prepare(rate)
+        self.position.prepare(rate)
+        self.rate_.prepare(rate)
 
     def set_buffer(self, buf):
         self.buf = buf
         self.head = self.position.target * (len(buf) - 1) if buf is not None else 0.0
         self.grains = []
-
-    def set(self, attr, value):
-        setattr(self, attr, value)
 
     def set_position(self, p, jump):
         self.position.target = p
@@ -357,19 +360,13 @@ class SamplerUnit(audio.Unit):
     def set_smooth(self, name, value):
         getattr(self, name).target = value
 
-    def render(self, n, ins):
-        buf = self.buf
-        self.fade.target = 1.0 if (self.playing and buf is not None) else 0.0
-        if buf is None or (self.fade.value == 0.0 and self.fade.target == 0.0):
-            return None
+    def frames(self, buf, n):
         size = len(buf)
         pos = full(self.position.block(n), n)
         rate = full(self.rate_.block(n), n)
         if self.mode == "grain":
-            out = self._grains(buf, size, pos, rate, n)
-        else:
-            out = self._play(buf, size, rate, n)
-        return out * self.gain.block(n) * self.fade.block(n)
+            return self._grains(buf, size, pos, rate, n)
+        return self._play(buf, size, rate, n)
 
     def _play(self, buf, size, rate, n):
         if self.pending_jump is not None:  # a new position: jump there (the fade hides the seam)
