@@ -456,31 +456,121 @@ def test_regression_patch_says_why_per_output_switches_are_ignored(wek):
     assert console_lines(rt, "names_fixed")
 
 
-def test_three_classifier_outputs_one_done_training_per_train(wek):
-    """A Wekinator project with three classifier outputs: `outputs a b c` sets each output's
-    class, each output has its own model, /wek/outputs carries the three classes, and every
-    train sends one done-training (not one per model)."""
-    rt, client = wek("wekinator-classifier-3.json")
-    models = [rt.graph.node(f"classifier_{i}") for i in (1, 2, 3)]
-    rng = np.random.default_rng(8)
-    poses = {(0.1, 0.1): (1.0, 2.0, 3.0), (0.9, 0.1): (2.0, 2.0, 1.0), (0.5, 0.9): (3.0, 1.0, 1.0)}
+def record_poses(rt, client, node, poses, per=8, seed=8):
+    rng = np.random.default_rng(seed)
+    before = len(node.state["examples"])
     for centre, classes in poses.items():
         client.send(C + "outputs", *classes)
         client.send(C + "startRecording")
-        for _ in range(8):
+        for _ in range(per):
             client.inputs(rng.normal(centre, 0.02))
         client.send(C + "stopRecording")
-    pump(rt, client, lambda: all(len(m.state["examples"]) == 24 and not m._recording for m in models))
-    assert [m.info()["counts"] for m in models] == [{"1": 8, "2": 8, "3": 8}, {"1": 8, "2": 16}, {"1": 16, "3": 8}]
+    pump(rt, client, lambda: len(node.state["examples"]) == before + per * len(poses) and not node._recording)
+
+
+POSES = {(0.1, 0.1): (1.0, 2.0, 3.0), (0.9, 0.1): (2.0, 2.0, 1.0), (0.5, 0.9): (3.0, 1.0, 1.0)}
+
+
+def test_three_classifier_outputs_one_done_training_per_train(wek):
+    """A Wekinator project with three classifier outputs, on one node: `outputs a b c` sets
+    each output's class, each output has its own model, /wek/outputs carries the three
+    classes, and every train sends one done-training."""
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    record_poses(rt, client, node, POSES)
+    assert node.info()["counts"] == [{"1": 8, "2": 8, "3": 8}, {"1": 8, "2": 16}, {"1": 16, "3": 8}]
     for round_ in (1, 2):
         client.send(C + "train")
         pump(rt, client, lambda: len(addresses(client, "/wekinator/status/done-training")) == round_
-             and all(m._job is None for m in models))
+             and node._job is None)
         settle(rt, client)
         assert len(addresses(client, "/wekinator/status/done-training")) == round_
+    assert len(node._predictor.parts) == 3  # three models
     client.send(C + "startRunning")
-    for centre in poses:
+    for centre in POSES:
         client.inputs(centre)
     pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 3)
     outs = addresses(client, "/wek/outputs")
-    assert [tuple(o[1]) for o in outs] == list(poses.values()) and all(o[2] == "fff" for o in outs)
+    assert [tuple(o[1]) for o in outs] == list(POSES.values()) and all(o[2] == "fff" for o in outs)
+
+
+def test_outputs_of_the_wrong_length_are_refused_with_a_line(wek):
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    for bad in ((1.0, 2.0), (1.0, 2.0, 3.0, 1.0), (1.0, 4.0, 1.0)):
+        client.send(C + "outputs", *bad)
+        client.send(C + "startRecording")
+        client.inputs([0.5, 0.5])
+        client.send(C + "stopRecording")
+        settle(rt, client)
+        assert node.state["examples"] == [], bad
+    lines = console_lines(rt, "classifier")
+    assert any("got 2 classes, but this classifier has 3 outputs" in line for line in lines)
+    assert any("got 4 classes, but this classifier has 3 outputs" in line for line in lines)
+    assert any("class 4 of output 2 is not one of this classifier's classes, 1 to 3" in line for line in lines)
+
+
+def test_per_output_record_run_and_input_selection(wek):
+    """disableModelRecording 2: the examples recorded meanwhile have no class for output 2,
+    which learns without them; disableModelRunning 3: output 3 sends its last value;
+    selectInputsForOutput 1 1: output 1 learns from input 1 alone from the next train."""
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    record_poses(rt, client, node, {(0.1, 0.1): (1.0, 1.0, 1.0), (0.9, 0.9): (2.0, 2.0, 2.0)})
+    client.send(C + "disableModelRecording", 2)
+    record_poses(rt, client, node, {(0.1, 0.9): (3.0, 3.0, 3.0)}, seed=9)
+    assert node.state["examples"][-1]["y"] == [3, None, 3]
+    client.send(C + "selectInputsForOutput", 1, 1)
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    assert node.state["model"]["spec"]["inputs_for"] == [[0], None, None]
+    client.send(C + "startRunning")
+    client.inputs([0.1, 0.9])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 1)
+    # output 1 sees only x = 0.1: classes 1 and 3 were taught there (nearest wins either way);
+    # output 2 never learned class 3; output 3 did
+    first = addresses(client, "/wek/outputs")[0][1]
+    assert first[1] in (1.0, 2.0) and first[2] == 3.0
+    client.send(C + "disableModelRunning", 3)
+    client.inputs([0.9, 0.9])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 2)
+    assert addresses(client, "/wek/outputs")[1][1] == [2.0, 2.0, 3.0]  # output 3 keeps its last value
+    client.send(C + "disableModelRunning", 4)  # this project has 3 outputs
+    client.send(C + "selectInputsForOutput", 2, 5)  # and 2 inputs
+    settle(rt, client)
+    lines = console_lines(rt, "classifier")
+    assert any("output numbers go from 1 to 3 here, got 4" in line for line in lines)
+    assert any("input numbers go from 1 to 2" in line for line in lines)
+
+
+def test_delete_examples_for_one_output_keeps_the_others_and_the_model(wek):
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    record_poses(rt, client, node, POSES)
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    client.send(C + "deleteExamplesForOutput", 2)
+    pump(rt, client, lambda: all(ex["y"][1] is None for ex in node.state["examples"]))
+    assert len(node.state["examples"]) == 24 and node.info()["counts"][1] == {}
+    client.send(C + "startRunning")
+    client.inputs((0.9, 0.1))
+    pump(rt, client, lambda: addresses(client, "/wek/outputs"))
+    assert addresses(client, "/wek/outputs")[0][1] == [2.0, 2.0, 1.0]  # output 2's model still runs
+    assert rt.undo() and node.info()["counts"][1] == {"1": 8, "2": 16}
+
+
+def test_class_probabilities_as_wekinator_sends_them(wek):
+    """With the send_probabilities gate open (Wekinator's per-output box), each output's
+    probabilities go out as /outputs-N, one float per class 1..3, after /wek/outputs."""
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    rt.do(SetParam("send_probabilities", "open", True))
+    record_poses(rt, client, node, POSES)
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    client.send(C + "startRunning")
+    client.inputs((0.5, 0.9))
+    pump(rt, client, lambda: len(addresses(client, "/outputs-3")) == 1)
+    got = {a: (args, tags) for a, args, tags in client.received if a.startswith("/outputs-")}
+    assert got == {"/outputs-1": ([0.0, 0.0, 1.0], "fff"), "/outputs-2": ([1.0, 0.0, 0.0], "fff"),
+                   "/outputs-3": ([1.0, 0.0, 0.0], "fff")}

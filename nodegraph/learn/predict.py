@@ -22,6 +22,8 @@ from scipy.special import expit, logsumexp
 
 def make(model):
     task, algo = model["task"], model["algorithm"]
+    if "outputs" in model:
+        return Multi(model)
     if task == "classify" and "constant" in model:
         return Constant(model)
     if task == "classify":
@@ -758,6 +760,48 @@ def _stack(mlps):
     if targets[0] is not None:
         joint["target"] = {k: np.concatenate([t[k] for t in targets]) for k in ("mean", "scale")}
     return MlpRegressor(joint)
+
+
+class Multi:
+    """Many outputs, one model each, each on its own inputs (a Wekinator project).
+
+    one(x): classify -> (class index per output, -1 where an output has no model; the
+    probabilities of each, None there); regress -> values, nan where an output has none."""
+
+    def __init__(self, model):
+        self.model = model
+        self.task = model["task"]
+        self.n_features = model["n_features"]
+        self.parts = []
+        for out in model["outputs"]:
+            if out.get("empty"):
+                self.parts.append((None, None))
+            else:
+                cols = out.get("inputs")
+                self.parts.append((make(out["model"]), None if cols is None else np.asarray(cols)))
+
+    def one(self, x):
+        if self.task == "classify":
+            indices, probas = np.full(len(self.parts), -1, dtype=np.int64), []
+            for j, (p, cols) in enumerate(self.parts):
+                if p is None:
+                    probas.append(None)
+                    continue
+                indices[j], proba = p.one(x if cols is None else x[cols])
+                probas.append(proba)
+            return indices, probas
+        return np.array([np.nan if p is None else p.one(x if cols is None else x[cols])[0]
+                         for p, cols in self.parts])
+
+    def batch(self, X):
+        """What plots shade: the first output's classes (-1 if untrained), or every value."""
+        X = np.asarray(X, dtype=np.float64).reshape(-1, self.n_features)
+        if self.task == "classify":
+            p, cols = self.parts[0]
+            return np.full(len(X), -1, dtype=np.int64) if p is None else p.batch(X if cols is None else X[:, cols])
+        return np.column_stack([np.full(len(X), np.nan) if p is None else
+                                p.batch(X if cols is None else X[:, cols]).reshape(len(X), -1)[:, 0]
+                                for p, cols in self.parts])
 
 
 # ---- clustering: one() -> (index, squared distances) --------------------------------------------
