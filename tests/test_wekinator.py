@@ -6,6 +6,7 @@ for /wek/outputs (and /wekinator/status/done-training, /output_N). Tests move
 the patch to free ports (6448 and 12000 may be taken by parallel runs), except
 one that uses the real defaults when they are free.
 """
+import json
 import socket
 import time
 from pathlib import Path
@@ -446,13 +447,37 @@ def test_per_model_switches_on_the_one_model_classifier(wek):
     assert addresses(client, "/wek/outputs")[-1][1] == [1.0]
 
 
-def test_regression_patch_says_why_per_output_switches_are_ignored(wek):
+def test_regression_patch_per_output_switches(wek):
+    """Continuous outputs, one model each: disableModelRecording 2 records output 1 alone
+    (output 2 learns without those examples), disableModelRunning 1 keeps output 1 at its
+    last value; names cannot change after setup (as Wekinator)."""
     rt, client = wek("wekinator-regression.json")
-    for message in ("deleteExamplesForOutput", "disableModelRunning", "enableModelRecording"):
-        client.send(C + message, 1)
+    node = rt.graph.node("regressor")
+    rt.do(SetParam("regressor", "algorithm", "knn"))  # instant and exact, for the values below
+    for target, centre in (([0.0, 1.0], 0.2), ([1.0, 0.0], 0.8)):
+        client.send(C + "outputs", *target)
+        client.send(C + "startRecording")
+        client.inputs([centre, centre])
+        client.send(C + "stopRecording")
+    client.send(C + "disableModelRecording", 2)
+    client.send(C + "outputs", 0.5, 0.7)
+    client.send(C + "startRecording")
+    client.inputs([0.5, 0.5])
+    client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 3 and not node._recording)
+    assert node.state["examples"][-1]["y"] == [0.5, None]
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    client.send(C + "startRunning")
+    client.inputs([0.52, 0.5])
+    pump(rt, client, lambda: addresses(client, "/wek/outputs"))
+    assert addresses(client, "/wek/outputs")[0][1] == [0.5, 0.0]  # output 2 never saw 0.7
+    client.send(C + "disableModelRunning", 1)
+    client.inputs([0.2, 0.2])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 2)
+    assert addresses(client, "/wek/outputs")[1][1] == [0.5, 1.0]
     client.send(C + "setOutputNames", "x", "y")
     settle(rt, client)
-    assert len(console_lines(rt, "per_output")) == 3
     assert console_lines(rt, "names_fixed")
 
 
@@ -574,3 +599,104 @@ def test_class_probabilities_as_wekinator_sends_them(wek):
     got = {a: (args, tags) for a, args, tags in client.received if a.startswith("/outputs-")}
     assert got == {"/outputs-1": ([0.0, 0.0, 1.0], "fff"), "/outputs-2": ([1.0, 0.0, 0.0], "fff"),
                    "/outputs-3": ([1.0, 0.0, 0.0], "fff")}
+
+
+def train_three(rt, client, node, poses=POSES):
+    record_poses(rt, client, node, poses)
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+
+
+def saved_patch_folder(rt, tmp_path):
+    """The patch saved into tmp_path, so its files (models, bundles) live there."""
+    rt.save(tmp_path / "project.json")
+    return tmp_path
+
+
+def test_save_and_load_a_model_file(wek, tmp_path):
+    """saveModelToFile 2 FILE writes output 2's model (JSON, in the patch's folder, no code);
+    loadModelFromFile 2 FILE into a new project makes output 2 answer as it did; WITHDATA
+    adds its examples; a file outside the folder or not a model file gets a line."""
+    rt, client = wek("wekinator-classifier-3.json")
+    saved_patch_folder(rt, tmp_path)
+    node = rt.graph.node("classifier")
+    train_three(rt, client, node)
+    client.send(C + "saveModelToFile", 2, "output2.json")
+    pump(rt, client, lambda: "saved output 2's model" in node._status)
+    doc = json.loads((tmp_path / "output2.json").read_text())
+    assert doc["format"] == "nodegraph-model" and doc["output"] == 2 and len(doc["examples"]) == 24
+    assert {ex["y"] for ex in doc["examples"]} == {1, 2}
+
+    other, client2 = wek("wekinator-classifier-3.json")
+    other.save(tmp_path / "other.json")  # the same folder: it may read the file
+    fresh = other.graph.node("classifier")
+    client2.send(C + "loadModelFromFile", 2, "output2.json")
+    pump(other, client2, lambda: fresh._predictor is not None and fresh._job is None)
+    assert fresh.state["examples"] == []  # WITHOUTDATA (the default): the model only
+    client2.send(C + "startRunning")
+    for centre in POSES:
+        client2.inputs(centre)
+    pump(other, client2, lambda: len(addresses(client2, "/wek/outputs")) == 3)
+    assert [o[1][1] for o in addresses(client2, "/wek/outputs")] == [p[1] for p in POSES.values()]
+    client2.send(C + "stopRunning")
+    client2.send(C + "loadModelFromFile", 1, "output2.json", "WITHDATA")
+    pump(other, client2, lambda: len(fresh.state["examples"]) == 24 and fresh._job is None)
+    assert fresh.state["examples"][0]["y"][0] in (1, 2) and fresh.state["examples"][0]["y"][1:] == [None, None]
+    for args in ((2, "../outside.json"), (2, "missing.json"), (2, "project.json"), (7, "output2.json")):
+        client2.send(C + "loadModelFromFile", *args)
+    settle(other, client2, 0.5)
+    lines = console_lines(other, "classifier")
+    assert any("leads outside the patch's folder" in line for line in lines)
+    assert any("cannot load missing.json" in line for line in lines)
+    assert any("cannot load project.json: it is not a model file" in line for line in lines)
+    assert any("output numbers go from 1 to 3 here, got 7" in line for line in lines)
+
+
+def test_inputs_bundle_gives_an_outputs_bundle(wek, tmp_path):
+    """/wek/inputs/bundle FILE.csv: recorded while recording; while running, the outputs of
+    every row go to wekOutputs.csv and /wek/outputs/bundle PATH goes to port 12001 (as
+    Wekinator, whose port is fixed: the test moves it)."""
+    rt, client = wek("wekinator-classifier-3.json")
+    folder = saved_patch_folder(rt, tmp_path)
+    node = rt.graph.node("classifier")
+    bundle_client = Client(client.dest[1])
+    rt.do(SetParam("bundle_out", "port", bundle_client.port))
+    try:
+        (folder / "poses.csv").write_text("0.1,0.1\n0.11,0.1\n")
+        client.send(C + "outputs", 1.0, 2.0, 3.0)
+        client.send(C + "startRecording")
+        client.send("/wek/inputs/bundle", "poses.csv")
+        pump(rt, client, lambda: len(node.state["examples"]) == 2)
+        client.send(C + "stopRecording")
+        train_three(rt, client, node, {(0.9, 0.1): (2.0, 2.0, 1.0)})
+        (folder / "run.csv").write_text("0.1,0.1\n0.9,0.12\n0.12,0.1\n")
+        client.send(C + "startRunning")
+        client.send("/wek/inputs/bundle", "run.csv")
+        pump(rt, bundle_client, lambda: addresses(bundle_client, "/wek/outputs/bundle"))
+        (path,), tags = addresses(bundle_client, "/wek/outputs/bundle")[0][1:]
+        assert tags == "s" and path == str(folder / "wekOutputs.csv")
+        rows = [[float(v) for v in line.split(",")] for line in (folder / "wekOutputs.csv").read_text().splitlines()]
+        assert rows == [[1.0, 2.0, 3.0], [2.0, 2.0, 1.0], [1.0, 2.0, 3.0]]
+        assert not addresses(client, "/wek/outputs")  # one bundle message, not one per row
+        (folder / "bad.csv").write_text("0.1,0.1,0.3\n")
+        client.send("/wek/inputs/bundle", "bad.csv")
+        pump(rt, client, lambda: any("the rows of bad.csv have 3 values" in line
+                                     for line in console_lines(rt, "classifier")))
+    finally:
+        bundle_client.close()
+
+
+def test_run_new_project_starts_over_and_undo_brings_it_back(wek):
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    train_three(rt, client, node)
+    client.send(C + "disableModelRunning", 1)
+    client.send(C + "startRunning")
+    client.send(C + "runNewProject", "/somewhere/else.wekproj")
+    pump(rt, client, lambda: node.state["examples"] == [] and node._predictor is None)
+    assert not node._running and node._run_on == [True, True, True]
+    assert console_lines(rt, "new_project")
+    client.inputs((0.1, 0.1))
+    settle(rt, client)
+    assert not addresses(client, "/wek/outputs")
+    assert rt.undo() and len(node.state["examples"]) == 24 and node._predictor is not None
