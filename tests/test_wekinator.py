@@ -379,7 +379,7 @@ def test_classifier_patch_on_wekinators_own_ports_when_free(wek):
             s.close()
     doc = patchfile.read(PATCHES / "wekinator-classifier.json")
     ports = sorted({n["params"]["port"] for n in doc["nodes"].values() if n["type"].startswith("osc.")})
-    assert ports == [6448, 12000]  # the shipped patch uses Wekinator's defaults
+    assert ports == [6448, 12000, 12001]  # the shipped patch uses Wekinator's defaults (12001: bundles)
     rt, client = wek("wekinator-classifier.json", patch_port=6448, client_port=12000)
     drive_classifier(rt, client)
 
@@ -410,14 +410,16 @@ def test_dtw_recording_needs_a_gesture_of_the_project(wek):
 def test_per_model_switches_on_the_one_model_classifier(wek):
     rt, client = wek("wekinator-classifier.json")
     node = drive_classifier(rt, client)
-    # disableModelRunning 1: the model is not run; enable it again and it is
+    # disableModelRunning 1: the model is not run, and the output keeps its last value (as
+    # Wekinator sends its current values); enable it again and it runs
     client.send(C + "disableModelRunning", 1)
-    client.inputs([0.88, 0.91, 0.9])
-    settle(rt, client)
-    assert len(addresses(client, "/wek/outputs")) == 3
+    client.inputs([0.12, 0.1, 0.09])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 4)
+    assert addresses(client, "/wek/outputs")[-1][1] == [1.0]  # the last class sent, not this input's
     client.send(C + "enableModelRunning", 1)
     client.inputs([0.88, 0.91, 0.9])
-    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 4)
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 5)
+    assert addresses(client, "/wek/outputs")[-1][1] == [2.0]
     # disableModelRecording 1: recording gives no examples for it
     client.send(C + "disableModelRecording", 1)
     client.send(C + "startRecording")
@@ -433,18 +435,27 @@ def test_per_model_switches_on_the_one_model_classifier(wek):
     # a model this project does not have, and the messages Wekinator refuses after setup
     client.send(C + "disableModelRunning", 2)
     client.send(C + "setInputNames", "a", "b", "c")
-    client.send(C + "selectInputsForOutput", 1, 2)
+    client.send(C + "selectInputsForOutput", 1, 2, 3)
     settle(rt, client)
-    assert any("from 1 to 1" in line for line in console_lines(rt, "bad_model"))
+    assert any("output numbers go from 1 to 1 here, got 2" in line for line in console_lines(rt, "classifier"))
     assert any("cannot be changed after the project is created" in line for line in console_lines(rt, "names_fixed"))
-    assert console_lines(rt, "one_selection")
+    assert node._inputs_for == [[2, 3]]
     # deleteExamplesForOutput 1: its examples go, the model keeps running
     client.send(C + "deleteExamplesForOutput", 1)
     pump(rt, client, lambda: node.state["examples"] == [])
     client.send(C + "startRunning")
     client.inputs([0.12, 0.1, 0.09])
-    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 5)
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 6)
     assert addresses(client, "/wek/outputs")[-1][1] == [1.0]
+
+
+def test_class_probabilities_of_the_one_output_classifier(wek):
+    rt, client = wek("wekinator-classifier.json")
+    rt.do(SetParam("send_probabilities", "open", True))
+    drive_classifier(rt, client)
+    got = addresses(client, "/outputs-1")
+    assert [g[1] for g in got] == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]  # one per class 1..3
+    assert all(g[2] == "fff" for g in got)
 
 
 def test_regression_patch_per_output_switches(wek):
@@ -700,3 +711,31 @@ def test_run_new_project_starts_over_and_undo_brings_it_back(wek):
     settle(rt, client)
     assert not addresses(client, "/wek/outputs")
     assert rt.undo() and len(node.state["examples"]) == 24 and node._predictor is not None
+
+
+def test_one_output_learns_from_the_inputs_selected_for_it(wek, tmp_path):
+    """selectInputsForOutput 1 1: the next training uses input 1 alone; the choice is in the
+    model's record, so the model refits the same after saving and reopening."""
+    rt, client = wek("wekinator-classifier.json")
+    node = rt.graph.node("classifier")
+    # class 1 low on input 1 and high on the others, class 2 the reverse
+    for cls, v in ((1.0, [0.1, 0.9, 0.9]), (2.0, [0.9, 0.1, 0.1])):
+        client.send(C + "outputs", cls)
+        client.send(C + "startRecording")
+        client.inputs(v)
+        client.send(C + "stopRecording")
+    client.send(C + "selectInputsForOutput", 1, 1)
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    assert node.state["model"]["spec"]["inputs_for"] == [[0]]
+    client.send(C + "startRunning")
+    client.inputs([0.2, 0.0, 0.0])  # near class 2 on inputs 2 and 3, near class 1 on input 1
+    pump(rt, client, lambda: addresses(client, "/wek/outputs"))
+    assert addresses(client, "/wek/outputs")[0][1] == [1.0]
+    again = Runtime.open(rt.save(tmp_path / "selected.json"), clock=type(rt.scheduler.clock)())
+    try:
+        again.start(thread=False)
+        wait_idle(again, "classifier")
+        assert run_all(again, "classifier", [[0.2, 0.0, 0.0]], ["number"])["number"] == [1.0]
+    finally:
+        again.close()

@@ -119,9 +119,15 @@ def fit(spec, X, y=None):
     if is_multi(spec):
         return _fit_multi(spec, X, y)
     notes = []
+    cols = (spec.get("inputs_for") or [None])[0]  # one output that learns from some inputs
+    n_inputs = int(X.shape[1])
+    if cols is not None:
+        X = X[:, cols]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = {"task": spec["task"], "algorithm": spec["algorithm"], "n_features": int(X.shape[1])}
+        model = {"task": spec["task"], "algorithm": spec["algorithm"], "n_features": n_inputs}
+        if cols is not None:
+            model["inputs"] = np.asarray(cols, dtype=np.int64)
         scale = scaler(spec)
         if scale is not None:
             X = scale.fit_transform(X)
@@ -261,7 +267,7 @@ def _fit_clusterer(spec, X):
 # (classify) or nan (regress) there, and that output learns without it.
 
 def is_multi(spec):
-    return "multi" in spec or bool(spec.get("inputs_for"))
+    return "multi" in spec or len(spec.get("inputs_for") or ()) > 1
 
 
 def output_parts(spec, X, y):

@@ -65,12 +65,14 @@ class Predictor:
         self.model = model
         self.scale = Scaler(model.get("scaler"))
         self.n_features = model["n_features"]
+        self.cols = model.get("inputs")  # the inputs it learned from (None: all)
 
     def one(self, x):
-        return self._one(self.scale(x))
+        return self._one(self.scale(x if self.cols is None else x[self.cols]))
 
     def many(self, X):
-        return self._many(self.scale(np.asarray(X, dtype=np.float64)))
+        X = np.asarray(X, dtype=np.float64)
+        return self._many(self.scale(X if self.cols is None else X[:, self.cols]))
 
     def _many(self, X):
         rows = [self._one(x) for x in X]
@@ -80,7 +82,7 @@ class Predictor:
 
     def batch(self, X):
         X = np.asarray(X, dtype=np.float64).reshape(-1, self.n_features)
-        return self._batch(self.scale(X))
+        return self._batch(self.scale(X if self.cols is None else X[:, self.cols]))
 
     def _batch(self, X):
         rows = [self._one(x) for x in X]

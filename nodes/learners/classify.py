@@ -153,6 +153,7 @@ class Classify(Project, Learner):
         self._set_up = True
         self._classes = []
         self._numbers = np.zeros(0)
+        self._place = None
         super().setup()
 
     def check_param(self, name, value):
@@ -194,6 +195,9 @@ class Classify(Project, Learner):
                     self.check_output_value(v, where)
         else:
             self.check_output_value(y, where)
+
+    def pack_target(self, values):
+        return values if self.n_outputs() > 1 else values[0]
 
     def check_output_value(self, y, where):
         if isinstance(y, bool) or not isinstance(y, (str, int)):
@@ -267,20 +271,27 @@ class Classify(Project, Learner):
         if "multi" in spec:
             self._classes = [out["classes"] for out in spec["multi"]]
             self._numbers = [class_numbers(c) for c in self._classes]
+            self._place = [self._places(c) for c in self._classes]
             return
         classes = spec["classes"]
         self._classes = classes
         self._numbers = class_numbers(classes)
+        self._place = self._places(classes)
 
-    def full_distribution(self, classes, proba):
-        """With `classes` set: the probability of each class 1..N, as Wekinator sends it."""
+    def _places(self, classes):
+        """Where each class's probability goes in a distribution over 1..`classes` (None: as it is)."""
         top = self.params["classes"]
         if not top:
+            return None
+        where = np.array([c - 1 if isinstance(c, int) and 1 <= c <= top else -1 for c in classes], dtype=np.int64)
+        return where >= 0, where[where >= 0], top
+
+    def _distribution(self, places, proba):
+        if places is None:
             return proba
+        keep, where, top = places
         full = np.zeros(top)
-        for c, p in zip(classes, proba):
-            if isinstance(c, int) and 1 <= c <= top:
-                full[c - 1] = p
+        full[where] = proba[keep]
         return full
 
     def _compute_multi(self, x):
@@ -302,8 +313,10 @@ class Classify(Project, Learner):
 
     def run_one(self, x):
         if self.n_outputs() > 1:
-            for j, proba in self._compute_multi(x):
-                self.emit("probabilities", [j + 1, *self.full_distribution(self._classes[j], proba).tolist()])
+            sent = self._compute_multi(x)
+            if self._out.get("probabilities") or "probabilities" in self.probes:  # built only for a listener
+                for j, proba in sent:
+                    self.emit("probabilities", [j + 1, *self._distribution(self._place[j], proba).tolist()])
             self.emit("numbers", self._last.copy())  # an output not running sends its last value
             return
         if not self._run_on[0]:
@@ -311,7 +324,7 @@ class Classify(Project, Learner):
             return
         index, proba = self._predictor.one(x)
         self._last[0] = self._numbers[index]
-        self.emit("probabilities", self.full_distribution(self._classes, proba))
+        self.emit("probabilities", self._distribution(self._place, proba))
         self.emit("number", self._numbers[index].item())
         self.emit("label", self._classes[index])
 

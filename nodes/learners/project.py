@@ -17,7 +17,7 @@ import threading
 import numpy as np
 
 from nodegraph import Inlet, NodeError, Outlet, Param, paths
-from nodegraph.commands import ClearExamples
+from nodegraph.commands import ClearExamples, RecordedTake
 from nodegraph.errors import ParamError
 from nodegraph.glossary import counted
 
@@ -287,7 +287,14 @@ class Project:
         except (OSError, ValueError) as e:
             self.post(self._file_error, f"bundle: could not write {path}: {getattr(e, 'strerror', None) or e}")
             return
-        self.post(self.emit, "bundle", path)
+        self.post(self._bundle_written, path)
+
+    def _bundle_written(self, path):
+        if not getattr(self, "_bundle_said", False):
+            self._bundle_said = True
+            self.log(f"bundle outputs go to {path}, in the patch's folder (Wekinator writes wekOutputs.csv to "
+                     "its temporary folder)")
+        self.emit("bundle", path)
 
     # ---- model files (JSON in the patch's folder; never code) -----------------------------
 
@@ -323,9 +330,15 @@ class Project:
         try:
             with paths.open_write(path) as f:
                 f.write(text)
-            self.post(self._say, f"saved output {out}'s model to {os.path.basename(path)}")
+            self.post(self._saved, f"saved output {out}'s model to {os.path.basename(path)}")
         except (OSError, ValueError) as e:
             self.post(self._file_error, f"save_model: could not write {path}: {getattr(e, 'strerror', None) or e}")
+
+    def _saved(self, text):
+        self._say(text)
+        # said in the console, as every deliberate difference from Wekinator is
+        self.log(text + " as JSON: its examples and settings, refitted when loaded (Wekinator's own "
+                 "model files are Java objects, which nodegraph does not read)")
 
     def _file_error(self, text):
         self._say(text)
@@ -378,35 +391,42 @@ class Project:
         check_model(self, {"examples": 0, "spec": spec}, 0)
         return rows, inputs, spec
 
+    def pack_target(self, values):
+        """An example's y from one value per output (a one-output classifier keeps a bare class)."""
+        return values
+
     def _use_loaded(self, j, rows, inputs, spec, with_data, name):
-        """Output j runs the loaded model (refitted from the file's examples, the other outputs
+        """Output j runs the loaded model, refitted from the file's examples (the other outputs
         from what they learned); WITHDATA adds the file's examples to the dataset as a take."""
         n = self.n_outputs()
-        blank = [None] * n
         new_rows = []
         for ex in rows:
-            y = list(blank)
+            y = [None] * n
             y[j] = ex["y"]
-            new_rows.append({"x": [float(v) for v in ex["x"]], "y": y if n > 1 else y[0], "t": 0.0, "take": 0})
+            new_rows.append({"x": [float(v) for v in ex["x"]], "y": self.pack_target(y), "t": 0.0, "take": 0})
         self._inputs_for[j] = inputs
         model = self.state.get("model")
         learned = [] if model is None else model.get("kept", []) + self.state["examples"][:model["examples"]]
         learned = [self.with_output(ex, j, None) for ex in learned]
         learned = [ex for ex in learned if any(v is not None for v in (ex["y"] if isinstance(ex["y"], list) else [ex["y"]]))]
-        base = model["spec"] if model is not None else dict(self.spec(), inputs_for=None)
-        base = dict(base, inputs_for=self.inputs_spec())
-        record = {"examples": 0, "spec": dict(base, algorithm=spec["algorithm"], options=spec.get("options", {}),
-                                              scaling=spec.get("scaling", base.get("scaling")))
-                  if n == 1 else base, "kept": learned + new_rows}
-        if n > 1 and spec["algorithm"] != base.get("algorithm"):
+        base = dict(model["spec"]) if model is not None else self.spec()
+        selection = list(base.get("inputs_for") or [None] * n)  # the other outputs keep theirs
+        selection[j] = None if inputs is None else [i - 1 for i in inputs]
+        base["inputs_for"] = selection if any(sel is not None for sel in selection) else None
+        if n == 1:  # the file's own recipe
+            base.update(algorithm=spec["algorithm"], options=spec.get("options", {}),
+                        scaling=spec.get("scaling", base.get("scaling")))
+        elif spec["algorithm"] != base.get("algorithm"):
             self.log(f"load_model: output {j + 1}'s file was trained with {spec['algorithm']}; every output of "
                      f"this node uses {base.get('algorithm')}, so it is refitted with that", "warning")
+        record = {"examples": 0, "spec": base, "kept": learned + new_rows}
         if with_data:
             self.state["take"] = self.state.get("take", 0) + 1
             for ex in new_rows:
                 ex = dict(ex, take=self.state["take"], t=round(float(self.now), 3))
                 self._append(ex, np.asarray(ex["x"]))
             self.state_changed()
+            self.propose(RecordedTake(self.id, self.state["take"], len(new_rows)))  # Ctrl+Z takes them out
         self._set_model(record)
         self._say(f"loaded output {j + 1}'s model from {name} ({counted(len(rows), 'example')}"
                   f"{', added to the examples' if with_data else ''})")

@@ -200,8 +200,8 @@ class Regress(Project, Learner):
         return self._last.copy()
 
     def snapshot_extra(self, ys, score):
-        if not ys or len({len(y) for y in ys}) > 1:
-            return {}
+        if not ys or len({len(y) for y in ys}) > 1 or any(v is None for y in ys for v in y):
+            return {}  # an output not recorded in some examples: no table of targets to draw
         return {"targets": frozen(ys).reshape(len(ys), -1)}
 
     def describe_score(self, score):
