@@ -739,3 +739,34 @@ def test_one_output_learns_from_the_inputs_selected_for_it(wek, tmp_path):
         assert run_all(again, "classifier", [[0.2, 0.0, 0.0]], ["number"])["number"] == [1.0]
     finally:
         again.close()
+
+
+def test_regression_output_model_file_round_trip(wek, tmp_path):
+    """A continuous output's model file: saved from one project, loaded into output 2 of
+    another, it answers as it did there (the other output keeps its own model)."""
+    rt, client = wek("wekinator-regression.json")
+    rt.save(tmp_path / "a.json")
+    node = rt.graph.node("regressor")
+    rt.do(SetParam("regressor", "algorithm", "knn"))
+    for target, centre in (([0.0, 1.0], 0.2), ([1.0, 0.0], 0.8)):
+        client.send(C + "outputs", *target)
+        client.send(C + "startRecording")
+        client.inputs([centre, centre])
+        client.send(C + "stopRecording")
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    client.send(C + "saveModelToFile", 1, "first.json")
+    pump(rt, client, lambda: "saved output 1's model" in node._status)
+    assert any("as JSON" in line for line in console_lines(rt, "regressor"))
+    other, client2 = wek("wekinator-regression.json")
+    other.save(tmp_path / "b.json")
+    other.do(SetParam("regressor", "algorithm", "knn"))  # every output of a node has the node's algorithm
+    fresh = other.graph.node("regressor")
+    client2.send(C + "loadModelFromFile", 2, "first.json", "WITHDATA")
+    pump(other, client2, lambda: fresh._predictor is not None and fresh._job is None)
+    assert [ex["y"] for ex in fresh.state["examples"]] == [[None, 0.0], [None, 1.0]]
+    client2.send(C + "startRunning")
+    client2.inputs([0.8, 0.8])
+    pump(other, client2, lambda: addresses(client2, "/wek/outputs"))
+    assert addresses(client2, "/wek/outputs")[0][1] == [0.0, 1.0]  # output 1 has no model: its value, 0
+    assert other.undo() and fresh.state["examples"] == []  # the loaded examples were one take

@@ -159,6 +159,9 @@ class Classify(Project, Learner):
     def check_param(self, name, value):
         value = super().check_param(name, value)
         check_project_param(name, value)
+        if name == "outputs" and value != self.params.get("outputs", value) and getattr(self, "state", {}).get("examples"):
+            raise ParamError(f"the examples have {self.params['outputs']} output(s) each: clear them before "
+                             "changing the number of outputs")
         return value
 
     def param_changed(self, name, old):
