@@ -770,3 +770,28 @@ def test_regression_output_model_file_round_trip(wek, tmp_path):
     pump(other, client2, lambda: addresses(client2, "/wek/outputs"))
     assert addresses(client2, "/wek/outputs")[0][1] == [0.0, 1.0]  # output 1 has no model: its value, 0
     assert other.undo() and fresh.state["examples"] == []  # the loaded examples were one take
+
+
+def test_gesture_patch_deletes_one_gestures_examples_and_starts_new_projects(wek):
+    """deleteExamplesForOutput N deletes gesture N's examples (Wekinator's per-gesture delete;
+    a number outside 1..5 gets a line); runNewProject starts over, and undo brings it back."""
+    rt, client = wek("wekinator-gesture.json")
+    node = rt.graph.node("gestures")
+    rng = np.random.default_rng(3)
+    for n, name in ((1, "circle"), (2, "swipe"), (2, "swipe")):
+        client.send(C + "startDtwRecording", n)
+        for f in perform(name, rng, noise=0.005):
+            client.inputs(f)
+        client.send(C + "stopDtwRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 3 and not node._recording)
+    client.send(C + "deleteExamplesForOutput", 2)
+    pump(rt, client, lambda: node.info()["counts"] == {"1": 1})
+    client.send(C + "deleteExamplesForOutput", 7)
+    settle(rt, client)
+    assert any("7 is not one of this project's gestures (1 2 3 4 5)" in line for line in console_lines(rt, "gestures"))
+    assert rt.undo() and node.info()["counts"] == {"1": 1, "2": 2}
+    client.send(C + "startRunning")
+    client.send(C + "runNewProject", "other.wekproj")
+    pump(rt, client, lambda: node.state["examples"] == [] and not node._running)
+    assert console_lines(rt, "new_project")
+    assert rt.undo() and len(node.state["examples"]) == 3
