@@ -73,6 +73,16 @@ def start(label, tmp):
     return target
 
 
+def drain(target, quiet=0.5, limit=10.0):
+    """Wait until the patch has answered everything it still holds: under overload answers come
+    seconds late, and a late answer counted in the next run would be matched to the wrong send."""
+    end = time.monotonic() + limit
+    seen = -1
+    while time.monotonic() < end and len(target.receiver.arrivals) != seen:
+        seen = len(target.receiver.arrivals)
+        time.sleep(quiet)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=2.0)
@@ -91,6 +101,7 @@ def main():
             results = {}
             for rate in args.rates:
                 for t in targets:
+                    drain(t)
                     before = cpu_seconds(t.pid)
                     sent, got, lat = run_rate(t, rate, args.seconds)
                     after = cpu_seconds(t.pid)

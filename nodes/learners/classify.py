@@ -91,7 +91,8 @@ class Classify(Project, Learner):
     output learns its own model, and `numbers` sends one class per output.
     With `classes` set, inlets for Wekinator's per-output messages appear
     (switch an output's recording or running, choose its inputs, delete its
-    examples, save or load its model).
+    examples, save or load its model), and for a bundle of inputs in a file
+    and for starting a new project.
     """
 
     task = "classify"
