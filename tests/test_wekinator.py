@@ -451,7 +451,7 @@ def test_per_model_switches_on_the_one_model_classifier(wek):
 
 def test_class_probabilities_of_the_one_output_classifier(wek):
     rt, client = wek("wekinator-classifier.json")
-    rt.do(SetParam("send_probabilities", "open", True))
+    rt.do(SetParam("classifier", "send_probabilities", True))
     drive_classifier(rt, client)
     got = addresses(client, "/outputs-1")
     assert [g[1] for g in got] == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]  # one per class 1..3
@@ -596,11 +596,11 @@ def test_delete_examples_for_one_output_keeps_the_others_and_the_model(wek):
 
 
 def test_class_probabilities_as_wekinator_sends_them(wek):
-    """With the send_probabilities gate open (Wekinator's per-output box), each output's
+    """With send_probabilities on (Wekinator's per-output box), each output's
     probabilities go out as /outputs-N, one float per class 1..3, after /wek/outputs."""
     rt, client = wek("wekinator-classifier-3.json")
     node = rt.graph.node("classifier")
-    rt.do(SetParam("send_probabilities", "open", True))
+    rt.do(SetParam("classifier", "send_probabilities", True))
     record_poses(rt, client, node, POSES)
     client.send(C + "train")
     pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)

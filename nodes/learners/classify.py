@@ -116,6 +116,9 @@ class Classify(Project, Learner):
                     help="how many classes, numbered 1 to this, as in a Wekinator project: other labels are "
                          "refused with a message, and Wekinator's delete_examples and cancel inlets appear "
                          "(0: any label, text or number)"),
+              Param("send_probabilities", "bool", False,
+                    help="with `classes` set: send each class's probability out of `probabilities` (Wekinator's "
+                         "'send probabilities' box; without `classes` they are always sent)"),
               Param("outputs", "int", 1, min=1, max=1000, shapes_ports=True,
                     help="how many outputs, each with its own model (a Wekinator project's classifiers): "
                          "the label is then a list of one class per output"),
@@ -179,9 +182,9 @@ class Classify(Project, Learner):
         if self.params["kernel"] != "poly":  # only the polynomial kernel has a degree
             names = [n for n in names if n != "degree"]
         if not self.params["classes"]:
-            # a Wekinator project's setting: on the box only once set, so an ordinary
+            # a Wekinator project's settings: on the box only once set, so an ordinary
             # classifier's box stays as it was (the inspector lists it with the others)
-            names = [n for n in names if n != "classes"]
+            names = [n for n in names if n not in ("classes", "send_probabilities")]
         if self.n_outputs() == 1:
             names = [n for n in names if n != "outputs" and (n not in ("record_outputs", "run_outputs", "inputs_for")
                                                              or self.params[n] != "all")]
@@ -298,6 +301,10 @@ class Classify(Project, Learner):
         full[where] = proba[keep]
         return full
 
+    def _probabilities_wanted(self):
+        # a Wekinator project sends them only when asked; each costs a message per output and input
+        return not self.project() or self.params["send_probabilities"]
+
     def _compute_multi(self, x):
         """Each running output's class into self._last; [(output, probabilities)] of those."""
         indices, probas = self._predictor.one(x)
@@ -318,7 +325,7 @@ class Classify(Project, Learner):
     def run_one(self, x):
         if self.n_outputs() > 1:
             sent = self._compute_multi(x)
-            if self._out.get("probabilities") or "probabilities" in self.probes:  # built only for a listener
+            if self._probabilities_wanted():
                 for j, proba in sent:
                     self.emit("probabilities", [j + 1, *self._distribution(self._place[j], proba).tolist()])
             self.emit("numbers", self._last.copy())  # an output not running sends its last value
@@ -328,7 +335,8 @@ class Classify(Project, Learner):
             return
         index, proba = self._predictor.one(x)
         self._last[0] = self._numbers[index]
-        self.emit("probabilities", self._distribution(self._place, proba))
+        if self._probabilities_wanted():
+            self.emit("probabilities", self._distribution(self._place, proba))
         self.emit("number", self._numbers[index].item())
         self.emit("label", self._classes[index])
 
