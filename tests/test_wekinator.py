@@ -795,3 +795,17 @@ def test_gesture_patch_deletes_one_gestures_examples_and_starts_new_projects(wek
     pump(rt, client, lambda: node.state["examples"] == [] and not node._running)
     assert console_lines(rt, "new_project")
     assert rt.undo() and len(node.state["examples"]) == 3
+
+
+def test_messages_wekinator_ignores_are_ignored(wek):
+    """enable/disablePerformanceMode only hide parts of Wekinator's window; in a DTW project
+    Wekinator ignores the supervised-only messages. Neither changes anything here."""
+    rt, client = wek("wekinator-gesture.json")
+    node = rt.graph.node("gestures")
+    for message in ("enablePerformanceMode", "disablePerformanceMode", "train", "startRecording", "cancelTrain"):
+        client.send(C + message)
+    client.send(C + "saveModelToFile", 1, "g.json")
+    client.send(C + "inputs", 0.5)  # (not a control message at all)
+    settle(rt, client)
+    assert not node._recording and node.state["examples"] == []
+    assert not [n for n in rt.graph.nodes.values() if n.error]
