@@ -809,3 +809,35 @@ def test_messages_wekinator_ignores_are_ignored(wek):
     settle(rt, client)
     assert not node._recording and node.state["examples"] == []
     assert not [n for n in rt.graph.nodes.values() if n.error]
+
+
+def test_many_outputs_answer_as_their_own_models_do():
+    """One model per output: each output's answers are those of a model fitted on its own
+    examples and inputs alone (kNN outputs taught on the same examples share one search)."""
+    from nodegraph.learn import fit, predict
+
+    rng = np.random.default_rng(11)
+    X = rng.uniform(size=(120, 4))
+    y = rng.integers(0, 3, size=(120, 3))
+    y[:30, 1] = -1  # output 2 did not record the first 30 examples
+    spec = {"task": "classify", "algorithm": "knn", "options": {"k": 3}, "scaling": "minmax", "seed": 0,
+            "multi": [{"n_classes": 3, "classes": [1, 2, 3]}] * 3, "inputs_for": [None, None, [0, 2]]}
+    multi = predict.make(fit.fit(spec, X, y)[0])
+    assert multi.leader == [0, 1, 2]  # output 2 has other examples, output 3 other inputs
+    y_same = y.copy()
+    y_same[:30, 1] = y[:30, 0]
+    shared = predict.make(fit.fit(dict(spec, inputs_for=None), X, y_same)[0])
+    assert shared.leader == [0, 0, 0]
+    single = {k: v for k, v in spec.items() if k not in ("multi", "inputs_for")}
+    single.update(n_classes=3, classes=[1, 2, 3])
+    Q = rng.uniform(size=(50, 4))
+    cases = [(multi, y, out, rows, cols) for out, rows, cols in ((0, slice(None), None), (1, slice(30, None), None),
+                                                                  (2, slice(None), [0, 2]))]
+    cases += [(shared, y_same, out, slice(None), None) for out in range(3)]
+    for model, ys, out, rows, cols in cases:
+        Xj = X[rows] if cols is None else X[rows][:, cols]
+        alone = predict.make(fit.fit(single, Xj, ys[rows, out])[0])
+        for q in Q:
+            index, proba = model.one(q)
+            a_index, a_proba = alone.one(q if cols is None else q[cols])
+            assert index[out] == a_index and np.array_equal(proba[out], a_proba)

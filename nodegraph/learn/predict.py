@@ -152,7 +152,10 @@ class KnnClassifier(Classifier):
         self.search = Neighbours(self.X, self.k)
 
     def _one(self, x):
-        near = self.search.near(x)
+        return self.vote(self.search.near(x))
+
+    def vote(self, near):
+        """(class index, probabilities) from the indices of the nearest examples."""
         if self.k == 1:
             label = int(self.y[near[0]])
             proba = np.zeros(self.n_classes)  # not a row of an identity matrix: classes may be thousands
@@ -518,7 +521,10 @@ class KnnRegressor(Predictor):
         self.search = Neighbours(self.X, self.k)
 
     def _one(self, x):
-        near = self.search.near(x)
+        return self.vote(self.search.near(x))
+
+    def vote(self, near):
+        """(class index, probabilities) from the indices of the nearest examples."""
         if self.k == 1:
             return self.Y[near[0]].copy()
         return self.Y[near].mean(axis=0)
@@ -781,15 +787,29 @@ class Multi:
             else:
                 cols = out.get("inputs")
                 self.parts.append((make(out["model"]), None if cols is None else np.asarray(cols)))
+        # kNN outputs taught on the same examples (the usual project: every output records every
+        # example) have the same nearest examples: one search answers them all, each by its classes
+        self.leader = [None] * len(self.parts)
+        for j, (p, cols) in enumerate(self.parts):
+            if isinstance(p, KnnClassifier):
+                self.leader[j] = next((i for i in range(j) if self.leader[i] == i
+                                       and _same_search(self.parts[i], (p, cols))), j)
 
     def one(self, x):
         if self.task == "classify":
             indices, probas = np.full(len(self.parts), -1, dtype=np.int64), []
+            near = {}
             for j, (p, cols) in enumerate(self.parts):
                 if p is None:
                     probas.append(None)
                     continue
-                indices[j], proba = p.one(x if cols is None else x[cols])
+                lead = self.leader[j]
+                if lead is None:
+                    indices[j], proba = p.one(x if cols is None else x[cols])
+                else:
+                    if lead not in near:
+                        near[lead] = p.search.near(p.scale(x if cols is None else x[cols]))
+                    indices[j], proba = p.vote(near[lead])
                 probas.append(proba)
             return indices, probas
         return np.array([np.nan if p is None else p.one(x if cols is None else x[cols])[0]
@@ -804,6 +824,15 @@ class Multi:
         return np.column_stack([np.full(len(X), np.nan) if p is None else
                                 p.batch(X if cols is None else X[:, cols]).reshape(len(X), -1)[:, 0]
                                 for p, cols in self.parts])
+
+
+def _same_search(a, b):
+    """Two kNN parts whose nearest examples are always the same ones."""
+    (p, pc), (q, qc) = a, b
+    same_cols = (pc is None and qc is None) or (pc is not None and qc is not None and np.array_equal(pc, qc))
+    sp, sq = p.scale, q.scale
+    same_scale = sp.kind == sq.kind and (sp.kind == "none" or (np.array_equal(sp.a, sq.a) and np.array_equal(sp.b, sq.b)))
+    return same_cols and same_scale and p.k == q.k and np.array_equal(p.X, q.X)
 
 
 # ---- clustering: one() -> (index, squared distances) --------------------------------------------
