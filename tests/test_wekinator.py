@@ -6,6 +6,7 @@ for /wek/outputs (and /wekinator/status/done-training, /output_N). Tests move
 the patch to free ports (6448 and 12000 may be taken by parallel runs), except
 one that uses the real defaults when they are free.
 """
+import json
 import socket
 import time
 from pathlib import Path
@@ -378,7 +379,7 @@ def test_classifier_patch_on_wekinators_own_ports_when_free(wek):
             s.close()
     doc = patchfile.read(PATCHES / "wekinator-classifier.json")
     ports = sorted({n["params"]["port"] for n in doc["nodes"].values() if n["type"].startswith("osc.")})
-    assert ports == [6448, 12000]  # the shipped patch uses Wekinator's defaults
+    assert ports == [6448, 12000, 12001]  # the shipped patch uses Wekinator's defaults (12001: bundles)
     rt, client = wek("wekinator-classifier.json", patch_port=6448, client_port=12000)
     drive_classifier(rt, client)
 
@@ -409,14 +410,16 @@ def test_dtw_recording_needs_a_gesture_of_the_project(wek):
 def test_per_model_switches_on_the_one_model_classifier(wek):
     rt, client = wek("wekinator-classifier.json")
     node = drive_classifier(rt, client)
-    # disableModelRunning 1: the model is not run; enable it again and it is
+    # disableModelRunning 1: the model is not run, and the output keeps its last value (as
+    # Wekinator sends its current values); enable it again and it runs
     client.send(C + "disableModelRunning", 1)
-    client.inputs([0.88, 0.91, 0.9])
-    settle(rt, client)
-    assert len(addresses(client, "/wek/outputs")) == 3
+    client.inputs([0.12, 0.1, 0.09])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 4)
+    assert addresses(client, "/wek/outputs")[-1][1] == [1.0]  # the last class sent, not this input's
     client.send(C + "enableModelRunning", 1)
     client.inputs([0.88, 0.91, 0.9])
-    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 4)
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 5)
+    assert addresses(client, "/wek/outputs")[-1][1] == [2.0]
     # disableModelRecording 1: recording gives no examples for it
     client.send(C + "disableModelRecording", 1)
     client.send(C + "startRecording")
@@ -432,55 +435,409 @@ def test_per_model_switches_on_the_one_model_classifier(wek):
     # a model this project does not have, and the messages Wekinator refuses after setup
     client.send(C + "disableModelRunning", 2)
     client.send(C + "setInputNames", "a", "b", "c")
-    client.send(C + "selectInputsForOutput", 1, 2)
+    client.send(C + "selectInputsForOutput", 1, 2, 3)
     settle(rt, client)
-    assert any("from 1 to 1" in line for line in console_lines(rt, "bad_model"))
+    assert any("output numbers go from 1 to 1 here, got 2" in line for line in console_lines(rt, "classifier"))
     assert any("cannot be changed after the project is created" in line for line in console_lines(rt, "names_fixed"))
-    assert console_lines(rt, "one_selection")
+    assert node._inputs_for == [[2, 3]]
     # deleteExamplesForOutput 1: its examples go, the model keeps running
     client.send(C + "deleteExamplesForOutput", 1)
     pump(rt, client, lambda: node.state["examples"] == [])
     client.send(C + "startRunning")
     client.inputs([0.12, 0.1, 0.09])
-    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 5)
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 6)
     assert addresses(client, "/wek/outputs")[-1][1] == [1.0]
 
 
-def test_regression_patch_says_why_per_output_switches_are_ignored(wek):
+def test_class_probabilities_of_the_one_output_classifier(wek):
+    rt, client = wek("wekinator-classifier.json")
+    rt.do(SetParam("classifier", "send_probabilities", True))
+    drive_classifier(rt, client)
+    got = addresses(client, "/outputs-1")
+    assert [g[1] for g in got] == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]  # one per class 1..3
+    assert all(g[2] == "fff" for g in got)
+
+
+def test_regression_patch_per_output_switches(wek):
+    """Continuous outputs, one model each: disableModelRecording 2 records output 1 alone
+    (output 2 learns without those examples), disableModelRunning 1 keeps output 1 at its
+    last value; names cannot change after setup (as Wekinator)."""
     rt, client = wek("wekinator-regression.json")
-    for message in ("deleteExamplesForOutput", "disableModelRunning", "enableModelRecording"):
-        client.send(C + message, 1)
+    node = rt.graph.node("regressor")
+    rt.do(SetParam("regressor", "algorithm", "knn"))  # instant and exact, for the values below
+    for target, centre in (([0.0, 1.0], 0.2), ([1.0, 0.0], 0.8)):
+        client.send(C + "outputs", *target)
+        client.send(C + "startRecording")
+        client.inputs([centre, centre])
+        client.send(C + "stopRecording")
+    client.send(C + "disableModelRecording", 2)
+    client.send(C + "outputs", 0.5, 0.7)
+    client.send(C + "startRecording")
+    client.inputs([0.5, 0.5])
+    client.send(C + "stopRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 3 and not node._recording)
+    assert node.state["examples"][-1]["y"] == [0.5, None]
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    client.send(C + "startRunning")
+    client.inputs([0.52, 0.5])
+    pump(rt, client, lambda: addresses(client, "/wek/outputs"))
+    assert addresses(client, "/wek/outputs")[0][1] == [0.5, 0.0]  # output 2 never saw 0.7
+    client.send(C + "disableModelRunning", 1)
+    client.inputs([0.2, 0.2])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 2)
+    assert addresses(client, "/wek/outputs")[1][1] == [0.5, 1.0]
     client.send(C + "setOutputNames", "x", "y")
     settle(rt, client)
-    assert len(console_lines(rt, "per_output")) == 3
     assert console_lines(rt, "names_fixed")
 
 
-def test_three_classifier_outputs_one_done_training_per_train(wek):
-    """A Wekinator project with three classifier outputs: `outputs a b c` sets each output's
-    class, each output has its own model, /wek/outputs carries the three classes, and every
-    train sends one done-training (not one per model)."""
-    rt, client = wek("wekinator-classifier-3.json")
-    models = [rt.graph.node(f"classifier_{i}") for i in (1, 2, 3)]
-    rng = np.random.default_rng(8)
-    poses = {(0.1, 0.1): (1.0, 2.0, 3.0), (0.9, 0.1): (2.0, 2.0, 1.0), (0.5, 0.9): (3.0, 1.0, 1.0)}
+def record_poses(rt, client, node, poses, per=8, seed=8):
+    rng = np.random.default_rng(seed)
+    before = len(node.state["examples"])
     for centre, classes in poses.items():
         client.send(C + "outputs", *classes)
         client.send(C + "startRecording")
-        for _ in range(8):
+        for _ in range(per):
             client.inputs(rng.normal(centre, 0.02))
         client.send(C + "stopRecording")
-    pump(rt, client, lambda: all(len(m.state["examples"]) == 24 and not m._recording for m in models))
-    assert [m.info()["counts"] for m in models] == [{"1": 8, "2": 8, "3": 8}, {"1": 8, "2": 16}, {"1": 16, "3": 8}]
+    pump(rt, client, lambda: len(node.state["examples"]) == before + per * len(poses) and not node._recording)
+
+
+POSES = {(0.1, 0.1): (1.0, 2.0, 3.0), (0.9, 0.1): (2.0, 2.0, 1.0), (0.5, 0.9): (3.0, 1.0, 1.0)}
+
+
+def test_three_classifier_outputs_one_done_training_per_train(wek):
+    """A Wekinator project with three classifier outputs, on one node: `outputs a b c` sets
+    each output's class, each output has its own model, /wek/outputs carries the three
+    classes, and every train sends one done-training."""
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    record_poses(rt, client, node, POSES)
+    assert node.info()["counts"] == [{"1": 8, "2": 8, "3": 8}, {"1": 8, "2": 16}, {"1": 16, "3": 8}]
     for round_ in (1, 2):
         client.send(C + "train")
         pump(rt, client, lambda: len(addresses(client, "/wekinator/status/done-training")) == round_
-             and all(m._job is None for m in models))
+             and node._job is None)
         settle(rt, client)
         assert len(addresses(client, "/wekinator/status/done-training")) == round_
+    assert len(node._predictor.parts) == 3  # three models
     client.send(C + "startRunning")
-    for centre in poses:
+    for centre in POSES:
         client.inputs(centre)
     pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 3)
     outs = addresses(client, "/wek/outputs")
-    assert [tuple(o[1]) for o in outs] == list(poses.values()) and all(o[2] == "fff" for o in outs)
+    assert [tuple(o[1]) for o in outs] == list(POSES.values()) and all(o[2] == "fff" for o in outs)
+
+
+def test_outputs_of_the_wrong_length_are_refused_with_a_line(wek):
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    for bad in ((1.0, 2.0), (1.0, 2.0, 3.0, 1.0), (1.0, 4.0, 1.0)):
+        client.send(C + "outputs", *bad)
+        client.send(C + "startRecording")
+        client.inputs([0.5, 0.5])
+        client.send(C + "stopRecording")
+        settle(rt, client)
+        assert node.state["examples"] == [], bad
+    lines = console_lines(rt, "classifier")
+    assert any("got 2 classes, but this classifier has 3 outputs" in line for line in lines)
+    assert any("got 4 classes, but this classifier has 3 outputs" in line for line in lines)
+    assert any("class 4 of output 2 is not one of this classifier's classes, 1 to 3" in line for line in lines)
+
+
+def test_per_output_record_run_and_input_selection(wek):
+    """disableModelRecording 2: the examples recorded meanwhile have no class for output 2,
+    which learns without them; disableModelRunning 3: output 3 sends its last value;
+    selectInputsForOutput 1 1: output 1 learns from input 1 alone from the next train."""
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    record_poses(rt, client, node, {(0.1, 0.1): (1.0, 1.0, 1.0), (0.9, 0.9): (2.0, 2.0, 2.0)})
+    client.send(C + "disableModelRecording", 2)
+    record_poses(rt, client, node, {(0.1, 0.9): (3.0, 3.0, 3.0)}, seed=9)
+    assert node.state["examples"][-1]["y"] == [3, None, 3]
+    client.send(C + "selectInputsForOutput", 1, 1)
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    assert node.state["model"]["spec"]["inputs_for"] == [[0], None, None]
+    client.send(C + "startRunning")
+    client.inputs([0.1, 0.9])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 1)
+    # output 1 sees only x = 0.1: classes 1 and 3 were taught there (nearest wins either way);
+    # output 2 never learned class 3; output 3 did
+    first = addresses(client, "/wek/outputs")[0][1]
+    assert first[1] in (1.0, 2.0) and first[2] == 3.0
+    client.send(C + "disableModelRunning", 3)
+    client.inputs([0.9, 0.9])
+    pump(rt, client, lambda: len(addresses(client, "/wek/outputs")) == 2)
+    assert addresses(client, "/wek/outputs")[1][1] == [2.0, 2.0, 3.0]  # output 3 keeps its last value
+    client.send(C + "disableModelRunning", 4)  # this project has 3 outputs
+    client.send(C + "selectInputsForOutput", 2, 5)  # and 2 inputs
+    settle(rt, client)
+    lines = console_lines(rt, "classifier")
+    assert any("output numbers go from 1 to 3 here, got 4" in line for line in lines)
+    assert any("input numbers go from 1 to 2" in line for line in lines)
+
+
+def test_delete_examples_for_one_output_keeps_the_others_and_the_model(wek):
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    record_poses(rt, client, node, POSES)
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    client.send(C + "deleteExamplesForOutput", 2)
+    pump(rt, client, lambda: all(ex["y"][1] is None for ex in node.state["examples"]))
+    assert len(node.state["examples"]) == 24 and node.info()["counts"][1] == {}
+    client.send(C + "startRunning")
+    client.inputs((0.9, 0.1))
+    pump(rt, client, lambda: addresses(client, "/wek/outputs"))
+    assert addresses(client, "/wek/outputs")[0][1] == [2.0, 2.0, 1.0]  # output 2's model still runs
+    assert rt.undo() and node.info()["counts"][1] == {"1": 8, "2": 16}
+
+
+def test_class_probabilities_as_wekinator_sends_them(wek):
+    """With send_probabilities on (Wekinator's per-output box), each output's
+    probabilities go out as /outputs-N, one float per class 1..3, after /wek/outputs."""
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    rt.do(SetParam("classifier", "send_probabilities", True))
+    record_poses(rt, client, node, POSES)
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    client.send(C + "startRunning")
+    client.inputs((0.5, 0.9))
+    pump(rt, client, lambda: len(addresses(client, "/outputs-3")) == 1)
+    got = {a: (args, tags) for a, args, tags in client.received if a.startswith("/outputs-")}
+    assert got == {"/outputs-1": ([0.0, 0.0, 1.0], "fff"), "/outputs-2": ([1.0, 0.0, 0.0], "fff"),
+                   "/outputs-3": ([1.0, 0.0, 0.0], "fff")}
+
+
+def train_three(rt, client, node, poses=POSES):
+    record_poses(rt, client, node, poses)
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+
+
+def saved_patch_folder(rt, tmp_path):
+    """The patch saved into tmp_path, so its files (models, bundles) live there."""
+    rt.save(tmp_path / "project.json")
+    return tmp_path
+
+
+def test_save_and_load_a_model_file(wek, tmp_path):
+    """saveModelToFile 2 FILE writes output 2's model (JSON, in the patch's folder, no code);
+    loadModelFromFile 2 FILE into a new project makes output 2 answer as it did; WITHDATA
+    adds its examples; a file outside the folder or not a model file gets a line."""
+    rt, client = wek("wekinator-classifier-3.json")
+    saved_patch_folder(rt, tmp_path)
+    node = rt.graph.node("classifier")
+    train_three(rt, client, node)
+    client.send(C + "saveModelToFile", 2, "output2.json")
+    pump(rt, client, lambda: "saved output 2's model" in node._status)
+    doc = json.loads((tmp_path / "output2.json").read_text())
+    assert doc["format"] == "nodegraph-model" and doc["output"] == 2 and len(doc["examples"]) == 24
+    assert {ex["y"] for ex in doc["examples"]} == {1, 2}
+
+    other, client2 = wek("wekinator-classifier-3.json")
+    other.save(tmp_path / "other.json")  # the same folder: it may read the file
+    fresh = other.graph.node("classifier")
+    client2.send(C + "loadModelFromFile", 2, "output2.json")
+    pump(other, client2, lambda: fresh._predictor is not None and fresh._job is None)
+    assert fresh.state["examples"] == []  # WITHOUTDATA (the default): the model only
+    client2.send(C + "startRunning")
+    for centre in POSES:
+        client2.inputs(centre)
+    pump(other, client2, lambda: len(addresses(client2, "/wek/outputs")) == 3)
+    assert [o[1][1] for o in addresses(client2, "/wek/outputs")] == [p[1] for p in POSES.values()]
+    client2.send(C + "stopRunning")
+    client2.send(C + "loadModelFromFile", 1, "output2.json", "WITHDATA")
+    pump(other, client2, lambda: len(fresh.state["examples"]) == 24 and fresh._job is None)
+    assert fresh.state["examples"][0]["y"][0] in (1, 2) and fresh.state["examples"][0]["y"][1:] == [None, None]
+    for args in ((2, "../outside.json"), (2, "missing.json"), (2, "project.json"), (7, "output2.json")):
+        client2.send(C + "loadModelFromFile", *args)
+    settle(other, client2, 0.5)
+    lines = console_lines(other, "classifier")
+    assert any("leads outside the patch's folder" in line for line in lines)
+    assert any("cannot load missing.json" in line for line in lines)
+    assert any("cannot load project.json: it is not a model file" in line for line in lines)
+    assert any("output numbers go from 1 to 3 here, got 7" in line for line in lines)
+
+
+def test_inputs_bundle_gives_an_outputs_bundle(wek, tmp_path):
+    """/wek/inputs/bundle FILE.csv: recorded while recording; while running, the outputs of
+    every row go to wekOutputs.csv and /wek/outputs/bundle PATH goes to port 12001 (as
+    Wekinator, whose port is fixed: the test moves it)."""
+    rt, client = wek("wekinator-classifier-3.json")
+    folder = saved_patch_folder(rt, tmp_path)
+    node = rt.graph.node("classifier")
+    bundle_client = Client(client.dest[1])
+    rt.do(SetParam("bundle_out", "port", bundle_client.port))
+    try:
+        (folder / "poses.csv").write_text("0.1,0.1\n0.11,0.1\n")
+        client.send(C + "outputs", 1.0, 2.0, 3.0)
+        client.send(C + "startRecording")
+        client.send("/wek/inputs/bundle", "poses.csv")
+        pump(rt, client, lambda: len(node.state["examples"]) == 2)
+        client.send(C + "stopRecording")
+        train_three(rt, client, node, {(0.9, 0.1): (2.0, 2.0, 1.0)})
+        (folder / "run.csv").write_text("0.1,0.1\n0.9,0.12\n0.12,0.1\n")
+        client.send(C + "startRunning")
+        client.send("/wek/inputs/bundle", "run.csv")
+        pump(rt, bundle_client, lambda: addresses(bundle_client, "/wek/outputs/bundle"))
+        (path,), tags = addresses(bundle_client, "/wek/outputs/bundle")[0][1:]
+        assert tags == "s" and path == str(folder / "wekOutputs.csv")
+        rows = [[float(v) for v in line.split(",")] for line in (folder / "wekOutputs.csv").read_text().splitlines()]
+        assert rows == [[1.0, 2.0, 3.0], [2.0, 2.0, 1.0], [1.0, 2.0, 3.0]]
+        assert not addresses(client, "/wek/outputs")  # one bundle message, not one per row
+        (folder / "bad.csv").write_text("0.1,0.1,0.3\n")
+        client.send("/wek/inputs/bundle", "bad.csv")
+        pump(rt, client, lambda: any("the rows of bad.csv have 3 values" in line
+                                     for line in console_lines(rt, "classifier")))
+    finally:
+        bundle_client.close()
+
+
+def test_run_new_project_starts_over_and_undo_brings_it_back(wek):
+    rt, client = wek("wekinator-classifier-3.json")
+    node = rt.graph.node("classifier")
+    train_three(rt, client, node)
+    client.send(C + "disableModelRunning", 1)
+    client.send(C + "startRunning")
+    client.send(C + "runNewProject", "/somewhere/else.wekproj")
+    pump(rt, client, lambda: node.state["examples"] == [] and node._predictor is None)
+    assert not node._running and node._run_on == [True, True, True]
+    assert console_lines(rt, "new_project")
+    client.inputs((0.1, 0.1))
+    settle(rt, client)
+    assert not addresses(client, "/wek/outputs")
+    assert rt.undo() and len(node.state["examples"]) == 24 and node._predictor is not None
+
+
+def test_one_output_learns_from_the_inputs_selected_for_it(wek, tmp_path):
+    """selectInputsForOutput 1 1: the next training uses input 1 alone; the choice is in the
+    model's record, so the model refits the same after saving and reopening."""
+    rt, client = wek("wekinator-classifier.json")
+    node = rt.graph.node("classifier")
+    # class 1 low on input 1 and high on the others, class 2 the reverse
+    for cls, v in ((1.0, [0.1, 0.9, 0.9]), (2.0, [0.9, 0.1, 0.1])):
+        client.send(C + "outputs", cls)
+        client.send(C + "startRecording")
+        client.inputs(v)
+        client.send(C + "stopRecording")
+    client.send(C + "selectInputsForOutput", 1, 1)
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    assert node.state["model"]["spec"]["inputs_for"] == [[0]]
+    client.send(C + "startRunning")
+    client.inputs([0.2, 0.0, 0.0])  # near class 2 on inputs 2 and 3, near class 1 on input 1
+    pump(rt, client, lambda: addresses(client, "/wek/outputs"))
+    assert addresses(client, "/wek/outputs")[0][1] == [1.0]
+    again = Runtime.open(rt.save(tmp_path / "selected.json"), clock=type(rt.scheduler.clock)())
+    try:
+        again.start(thread=False)
+        wait_idle(again, "classifier")
+        assert run_all(again, "classifier", [[0.2, 0.0, 0.0]], ["number"])["number"] == [1.0]
+    finally:
+        again.close()
+
+
+def test_regression_output_model_file_round_trip(wek, tmp_path):
+    """A continuous output's model file: saved from one project, loaded into output 2 of
+    another, it answers as it did there (the other output keeps its own model)."""
+    rt, client = wek("wekinator-regression.json")
+    rt.save(tmp_path / "a.json")
+    node = rt.graph.node("regressor")
+    rt.do(SetParam("regressor", "algorithm", "knn"))
+    for target, centre in (([0.0, 1.0], 0.2), ([1.0, 0.0], 0.8)):
+        client.send(C + "outputs", *target)
+        client.send(C + "startRecording")
+        client.inputs([centre, centre])
+        client.send(C + "stopRecording")
+    client.send(C + "train")
+    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training") and node._job is None)
+    client.send(C + "saveModelToFile", 1, "first.json")
+    pump(rt, client, lambda: "saved output 1's model" in node._status)
+    assert any("as JSON" in line for line in console_lines(rt, "regressor"))
+    other, client2 = wek("wekinator-regression.json")
+    other.save(tmp_path / "b.json")
+    other.do(SetParam("regressor", "algorithm", "knn"))  # every output of a node has the node's algorithm
+    fresh = other.graph.node("regressor")
+    client2.send(C + "loadModelFromFile", 2, "first.json", "WITHDATA")
+    pump(other, client2, lambda: fresh._predictor is not None and fresh._job is None)
+    assert [ex["y"] for ex in fresh.state["examples"]] == [[None, 0.0], [None, 1.0]]
+    client2.send(C + "startRunning")
+    client2.inputs([0.8, 0.8])
+    pump(other, client2, lambda: addresses(client2, "/wek/outputs"))
+    assert addresses(client2, "/wek/outputs")[0][1] == [0.0, 1.0]  # output 1 has no model: its value, 0
+    assert other.undo() and fresh.state["examples"] == []  # the loaded examples were one take
+
+
+def test_gesture_patch_deletes_one_gestures_examples_and_starts_new_projects(wek):
+    """deleteExamplesForOutput N deletes gesture N's examples (Wekinator's per-gesture delete;
+    a number outside 1..5 gets a line); runNewProject starts over, and undo brings it back."""
+    rt, client = wek("wekinator-gesture.json")
+    node = rt.graph.node("gestures")
+    rng = np.random.default_rng(3)
+    for n, name in ((1, "circle"), (2, "swipe"), (2, "swipe")):
+        client.send(C + "startDtwRecording", n)
+        for f in perform(name, rng, noise=0.005):
+            client.inputs(f)
+        client.send(C + "stopDtwRecording")
+    pump(rt, client, lambda: len(node.state["examples"]) == 3 and not node._recording)
+    client.send(C + "deleteExamplesForOutput", 2)
+    pump(rt, client, lambda: node.info()["counts"] == {"1": 1})
+    client.send(C + "deleteExamplesForOutput", 7)
+    settle(rt, client)
+    assert any("7 is not one of this project's gestures (1 2 3 4 5)" in line for line in console_lines(rt, "gestures"))
+    assert rt.undo() and node.info()["counts"] == {"1": 1, "2": 2}
+    client.send(C + "startRunning")
+    client.send(C + "runNewProject", "other.wekproj")
+    pump(rt, client, lambda: node.state["examples"] == [] and not node._running)
+    assert console_lines(rt, "new_project")
+    assert rt.undo() and len(node.state["examples"]) == 3
+
+
+def test_messages_wekinator_ignores_are_ignored(wek):
+    """enable/disablePerformanceMode only hide parts of Wekinator's window; in a DTW project
+    Wekinator ignores the supervised-only messages. Neither changes anything here."""
+    rt, client = wek("wekinator-gesture.json")
+    node = rt.graph.node("gestures")
+    for message in ("enablePerformanceMode", "disablePerformanceMode", "train", "startRecording", "cancelTrain"):
+        client.send(C + message)
+    client.send(C + "saveModelToFile", 1, "g.json")
+    client.send(C + "inputs", 0.5)  # (not a control message at all)
+    settle(rt, client)
+    assert not node._recording and node.state["examples"] == []
+    assert not [n for n in rt.graph.nodes.values() if n.error]
+
+
+def test_many_outputs_answer_as_their_own_models_do():
+    """One model per output: each output's answers are those of a model fitted on its own
+    examples and inputs alone (kNN outputs taught on the same examples share one search)."""
+    from nodegraph.learn import fit, predict
+
+    rng = np.random.default_rng(11)
+    X = rng.uniform(size=(120, 4))
+    y = rng.integers(0, 3, size=(120, 3))
+    y[:30, 1] = -1  # output 2 did not record the first 30 examples
+    spec = {"task": "classify", "algorithm": "knn", "options": {"k": 3}, "scaling": "minmax", "seed": 0,
+            "multi": [{"n_classes": 3, "classes": [1, 2, 3]}] * 3, "inputs_for": [None, None, [0, 2]]}
+    multi = predict.make(fit.fit(spec, X, y)[0])
+    assert multi.leader == [0, 1, 2]  # output 2 has other examples, output 3 other inputs
+    y_same = y.copy()
+    y_same[:30, 1] = y[:30, 0]
+    shared = predict.make(fit.fit(dict(spec, inputs_for=None), X, y_same)[0])
+    assert shared.leader == [0, 0, 0]
+    single = {k: v for k, v in spec.items() if k not in ("multi", "inputs_for")}
+    single.update(n_classes=3, classes=[1, 2, 3])
+    Q = rng.uniform(size=(50, 4))
+    cases = [(multi, y, out, rows, cols) for out, rows, cols in ((0, slice(None), None), (1, slice(30, None), None),
+                                                                  (2, slice(None), [0, 2]))]
+    cases += [(shared, y_same, out, slice(None), None) for out in range(3)]
+    for model, ys, out, rows, cols in cases:
+        Xj = X[rows] if cols is None else X[rows][:, cols]
+        alone = predict.make(fit.fit(single, Xj, ys[rows, out])[0])
+        for q in Q:
+            index, proba = model.one(q)
+            a_index, a_proba = alone.one(q if cols is None else q[cols])
+            assert index[out] == a_index and np.array_equal(proba[out], a_proba)

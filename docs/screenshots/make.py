@@ -259,6 +259,25 @@ def wekinator_classifier(ed):
     return "classifier"
 
 
+def wekinator_classifier_3(ed):
+    client, rng = Wekinator(ed), np.random.default_rng(0)
+    poses = {(0.15, 0.2): (1.0, 2.0, 3.0), (0.85, 0.2): (2.0, 2.0, 1.0), (0.5, 0.9): (3.0, 1.0, 1.0)}
+    for centre, classes in poses.items():
+        client.send(C + "outputs", *classes)
+        client.send(C + "startRecording")
+        for _ in range(12):
+            client.inputs(rng.normal(centre, 0.04))
+        client.send(C + "stopRecording")
+    client.send(C + "train")
+    node = ed.rt.graph.nodes["classifier"]
+    wait(ed, lambda: node._predictor is not None and node._job is None, 60, "training")
+    client.send(C + "startRunning")
+    for v in np.linspace([0.2, 0.25], [0.8, 0.3], 10):
+        client.inputs(v)
+    ed.run_for(0.3)
+    return "classifier"
+
+
 def wekinator_regression(ed):
     client, rng = Wekinator(ed), np.random.default_rng(1)
     for target, centre in (([0.0, 1.0], 0.2), ([1.0, 0.0], 0.8), ([0.5, 0.5], 0.5)):
@@ -300,7 +319,8 @@ def wekinator_gesture(ed):
 TEACHING = {"hello": hello, "mouse-classifier": mouse_classifier, "xy-to-synth": xy_to_synth,
             "gesture": gesture, "iris": iris, "cafeteria": cafeteria, "metro-count": metro_count,
             "midi-mapping": midi_mapping,
-            "wekinator-classifier": wekinator_classifier, "wekinator-regression": wekinator_regression,
+            "wekinator-classifier": wekinator_classifier, "wekinator-classifier-3": wekinator_classifier_3,
+            "wekinator-regression": wekinator_regression,
             "wekinator-gesture": wekinator_gesture}
 
 

@@ -3,7 +3,7 @@
 A *spec* says what to fit: {"task": "classify" | "regress" | "cluster",
 "algorithm": ..., "options": {...}, "scaling": "minmax" | "standard" | "none",
 "seed": int, "per_output": bool, "target_scaling": "standard" (regress mlp: fit the
-network on standardised targets)}. `estimator(spec, n_features, n_outputs)` is the
+network on standardised targets), "multi": [...] (many outputs, one model each)}. `estimator(spec, n_features, n_outputs)` is the
 scikit-learn object that spec means; `fit(spec, X, y)` fits it and returns the
 fitted parameters as a nested dict of numpy arrays and plain values. The same
 spec and data always give the same model (every random choice is seeded).
@@ -116,10 +116,18 @@ def _scales_targets(spec):
 def fit(spec, X, y=None):
     """Fit `spec` on X (and y); return (fitted parameters, list of warnings as text)."""
     X = np.asarray(X, dtype=np.float64)
+    if is_multi(spec):
+        return _fit_multi(spec, X, y)
     notes = []
+    cols = (spec.get("inputs_for") or [None])[0]  # one output that learns from some inputs
+    n_inputs = int(X.shape[1])
+    if cols is not None:
+        X = X[:, cols]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = {"task": spec["task"], "algorithm": spec["algorithm"], "n_features": int(X.shape[1])}
+        model = {"task": spec["task"], "algorithm": spec["algorithm"], "n_features": n_inputs}
+        if cols is not None:
+            model["inputs"] = np.asarray(cols, dtype=np.int64)
         scale = scaler(spec)
         if scale is not None:
             X = scale.fit_transform(X)
@@ -250,3 +258,49 @@ def _fit_clusterer(spec, X):
         est.set_params(n_clusters=distinct)
     est.fit(X)
     return {"centers": est.cluster_centers_.copy(), "inertia": float(est.inertia_)}
+
+
+# ---- many outputs, one model each (a Wekinator project's outputs) ------------------------------
+# spec["multi"] holds one entry per output ({} for a regression output; a classifier's gives
+# "n_classes" and "classes"), spec["inputs_for"] the inputs (from 0) each output learns from
+# (None: all). y has one column per output; an example an output did not record has -1
+# (classify) or nan (regress) there, and that output learns without it.
+
+def is_multi(spec):
+    return "multi" in spec or len(spec.get("inputs_for") or ()) > 1
+
+
+def output_parts(spec, X, y):
+    """(sub-spec, X, y) for each output's own model, or None for an output with no examples."""
+    base = {k: v for k, v in spec.items() if k not in ("multi", "inputs_for")}
+    y = np.asarray(y).reshape(len(X), -1)
+    multi = spec.get("multi") or [{}] * y.shape[1]
+    inputs_for = spec.get("inputs_for") or [None] * len(multi)
+    for j, extra in enumerate(multi):
+        column = y[:, j]
+        rows = column >= 0 if spec["task"] == "classify" else np.isfinite(column)
+        if not rows.any():
+            yield None
+            continue
+        cols = inputs_for[j]
+        Xj = X[rows] if cols is None else X[rows][:, cols]
+        yj = column[rows].astype(np.int64) if spec["task"] == "classify" else column[rows]
+        yield dict(base, **extra), Xj, yj
+
+
+def _fit_multi(spec, X, y):
+    outputs, notes = [], []
+    inputs_for = spec.get("inputs_for") or [None] * np.asarray(y).reshape(len(X), -1).shape[1]
+    for j, part in enumerate(output_parts(spec, X, y)):
+        if part is None:
+            outputs.append({"empty": True})
+            continue
+        model, part_notes = fit(*part)
+        out = {"model": model}
+        if inputs_for[j] is not None:
+            out["inputs"] = np.asarray(inputs_for[j], dtype=np.int64)
+        outputs.append(out)
+        notes += [f"output {j + 1}: {n}" for n in part_notes if f"output {j + 1}: {n}" not in notes]
+    model = {"task": spec["task"], "algorithm": spec["algorithm"], "n_features": int(X.shape[1]),
+             "outputs": outputs}
+    return model, notes

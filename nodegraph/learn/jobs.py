@@ -50,6 +50,8 @@ def cross_validate(spec, X, y, folds, emit=None, cancelled=lambda: False, steps=
     the model of the fold that left it out), rows the true class, columns the predicted,
     in the class order of spec["classes"] (given as "classes" too, when the spec has it)."""
     task, seed = spec["task"], spec.get("seed", 0)
+    if fitting.is_multi(spec):
+        return _multi_score(spec, X, y, folds, cancelled)
     if task == "cluster":
         return _cluster_score(spec, X, seed)
     from sklearn.model_selection import KFold, StratifiedKFold
@@ -105,6 +107,27 @@ def cross_validate(spec, X, y, folds, emit=None, cancelled=lambda: False, steps=
     r2 = (float(r2_score(truth, preds, multioutput="variance_weighted"))
           if len(truth) > 1 and varies.any() else float("nan"))
     return {"folds": k, "rmse": rmse, "r2": r2 if np.isfinite(r2) else None}
+
+
+def _multi_score(spec, X, y, folds, cancelled):
+    """Each output's model scored on its own examples; the score is their mean."""
+    scores = []
+    for part in fitting.output_parts(spec, X, y):
+        if part is None:
+            continue
+        score = cross_validate(*part, folds, cancelled=cancelled)
+        if score is None:
+            return None
+        scores.append(score)
+    scored = [s for s in scores if "skipped" not in s]
+    if not scored:
+        return scores[0] if scores else {"skipped": "no output has examples"}
+    keys = ("accuracy",) if spec["task"] == "classify" else ("rmse", "r2")
+    score = {"folds": min(s["folds"] for s in scored), "outputs_scored": len(scored)}
+    for key in keys:
+        values = [s[key] for s in scored if s.get(key) is not None]
+        score[key] = float(np.mean(values)) if values else None
+    return score
 
 
 def _cluster_score(spec, X, seed):

@@ -22,6 +22,8 @@ from scipy.special import expit, logsumexp
 
 def make(model):
     task, algo = model["task"], model["algorithm"]
+    if "outputs" in model:
+        return Multi(model)
     if task == "classify" and "constant" in model:
         return Constant(model)
     if task == "classify":
@@ -63,12 +65,14 @@ class Predictor:
         self.model = model
         self.scale = Scaler(model.get("scaler"))
         self.n_features = model["n_features"]
+        self.cols = model.get("inputs")  # the inputs it learned from (None: all)
 
     def one(self, x):
-        return self._one(self.scale(x))
+        return self._one(self.scale(x if self.cols is None else x[self.cols]))
 
     def many(self, X):
-        return self._many(self.scale(np.asarray(X, dtype=np.float64)))
+        X = np.asarray(X, dtype=np.float64)
+        return self._many(self.scale(X if self.cols is None else X[:, self.cols]))
 
     def _many(self, X):
         rows = [self._one(x) for x in X]
@@ -78,7 +82,7 @@ class Predictor:
 
     def batch(self, X):
         X = np.asarray(X, dtype=np.float64).reshape(-1, self.n_features)
-        return self._batch(self.scale(X))
+        return self._batch(self.scale(X if self.cols is None else X[:, self.cols]))
 
     def _batch(self, X):
         rows = [self._one(x) for x in X]
@@ -148,7 +152,10 @@ class KnnClassifier(Classifier):
         self.search = Neighbours(self.X, self.k)
 
     def _one(self, x):
-        near = self.search.near(x)
+        return self.vote(self.search.near(x))
+
+    def vote(self, near):
+        """(class index, probabilities) from the indices of the nearest examples."""
         if self.k == 1:
             label = int(self.y[near[0]])
             proba = np.zeros(self.n_classes)  # not a row of an identity matrix: classes may be thousands
@@ -514,7 +521,10 @@ class KnnRegressor(Predictor):
         self.search = Neighbours(self.X, self.k)
 
     def _one(self, x):
-        near = self.search.near(x)
+        return self.vote(self.search.near(x))
+
+    def vote(self, near):
+        """(class index, probabilities) from the indices of the nearest examples."""
         if self.k == 1:
             return self.Y[near[0]].copy()
         return self.Y[near].mean(axis=0)
@@ -758,6 +768,71 @@ def _stack(mlps):
     if targets[0] is not None:
         joint["target"] = {k: np.concatenate([t[k] for t in targets]) for k in ("mean", "scale")}
     return MlpRegressor(joint)
+
+
+class Multi:
+    """Many outputs, one model each, each on its own inputs (a Wekinator project).
+
+    one(x): classify -> (class index per output, -1 where an output has no model; the
+    probabilities of each, None there); regress -> values, nan where an output has none."""
+
+    def __init__(self, model):
+        self.model = model
+        self.task = model["task"]
+        self.n_features = model["n_features"]
+        self.parts = []
+        for out in model["outputs"]:
+            if out.get("empty"):
+                self.parts.append((None, None))
+            else:
+                cols = out.get("inputs")
+                self.parts.append((make(out["model"]), None if cols is None else np.asarray(cols)))
+        # kNN outputs taught on the same examples (the usual project: every output records every
+        # example) have the same nearest examples: one search answers them all, each by its classes
+        self.leader = [None] * len(self.parts)
+        for j, (p, cols) in enumerate(self.parts):
+            if isinstance(p, KnnClassifier):
+                self.leader[j] = next((i for i in range(j) if self.leader[i] == i
+                                       and _same_search(self.parts[i], (p, cols))), j)
+
+    def one(self, x):
+        if self.task == "classify":
+            indices, probas = np.full(len(self.parts), -1, dtype=np.int64), []
+            near = {}
+            for j, (p, cols) in enumerate(self.parts):
+                if p is None:
+                    probas.append(None)
+                    continue
+                lead = self.leader[j]
+                if lead is None:
+                    indices[j], proba = p.one(x if cols is None else x[cols])
+                else:
+                    if lead not in near:
+                        near[lead] = p.search.near(p.scale(x if cols is None else x[cols]))
+                    indices[j], proba = p.vote(near[lead])
+                probas.append(proba)
+            return indices, probas
+        return np.array([np.nan if p is None else p.one(x if cols is None else x[cols])[0]
+                         for p, cols in self.parts])
+
+    def batch(self, X):
+        """What plots shade: the first output's classes (-1 if untrained), or every value."""
+        X = np.asarray(X, dtype=np.float64).reshape(-1, self.n_features)
+        if self.task == "classify":
+            p, cols = self.parts[0]
+            return np.full(len(X), -1, dtype=np.int64) if p is None else p.batch(X if cols is None else X[:, cols])
+        return np.column_stack([np.full(len(X), np.nan) if p is None else
+                                p.batch(X if cols is None else X[:, cols]).reshape(len(X), -1)[:, 0]
+                                for p, cols in self.parts])
+
+
+def _same_search(a, b):
+    """Two kNN parts whose nearest examples are always the same ones."""
+    (p, pc), (q, qc) = a, b
+    same_cols = (pc is None and qc is None) or (pc is not None and qc is not None and np.array_equal(pc, qc))
+    sp, sq = p.scale, q.scale
+    same_scale = sp.kind == sq.kind and (sp.kind == "none" or (np.array_equal(sp.a, sq.a) and np.array_equal(sp.b, sq.b)))
+    return same_cols and same_scale and p.k == q.k and np.array_equal(p.X, q.X)
 
 
 # ---- clustering: one() -> (index, squared distances) --------------------------------------------

@@ -57,6 +57,14 @@ def check_model(node, model, n_examples: int):
             _check(node, name, spec[name], f"spec.{name}")
     if not isinstance(spec.get("per_output", True), bool):
         raise ParamError(f"{FIELD} field 'spec.per_output' must be true or false")
+    inputs_for = spec.get("inputs_for")
+    if inputs_for is not None and not (
+            isinstance(inputs_for, list) and 0 < len(inputs_for) <= 10_000
+            and all(sel is None or (isinstance(sel, list) and sel and len(sel) <= 100_000 and all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 100_000 for i in sel))
+                    for sel in inputs_for)):
+        raise ParamError(f"{FIELD} field 'spec.inputs_for' must be a list with, for each output, null or "
+                         "the input numbers (from 0) it learns from")
 
 
 def _check(node, name, value, field):

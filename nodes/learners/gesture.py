@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from nodegraph import BANG, Inlet, NodeError, Outlet, Param, register
-from nodegraph.commands import RecordedTake
+from nodegraph.commands import RecordedTake, RemovedTake
 from nodegraph.errors import ParamError
 from nodegraph.glossary import counted
 from nodegraph.learn import dtw
@@ -21,6 +21,22 @@ def parse_classes(text):
         except ValueError:
             out.append(token)
     return out
+
+
+class RemovedGesture(RemovedTake):
+    """Every example of one gesture deleted (its `delete_gesture` inlet); already done when it
+    enters the history. Undo puts them back where they were."""
+
+    label = "delete a gesture's examples"
+
+    def __init__(self, node_id, gesture, memo):
+        super().__init__(node_id, None, memo)
+        self.gesture = gesture
+
+    def do(self, graph):
+        if self.memo is None:
+            node = graph.node(self.node_id)
+            self.memo = node.remove_rows(node.gesture_rows(self.gesture))
 
 
 @register("ml.gesture", category="learn")
@@ -40,7 +56,9 @@ class Gesture(Learner):
     keep every frame), candidates are at least `min_length` frames long, and
     `match_width` limits how far the warping may stray (0: no limit). No
     training is needed; `train` scores the examples (leave-one-out accuracy).
-    Recording pauses running. `undo_take` deletes the last example.
+    Recording pauses running. `undo_take` deletes the last example,
+    `delete_gesture` every example of one gesture (Wekinator's
+    deleteExamplesForOutput).
     """
 
     task = "gesture"
@@ -49,7 +67,9 @@ class Gesture(Learner):
     counts_labels = True
     inlets = (Inlet("features", "vector", help="one frame of the movement (e.g. x, y of the mouse)"),
               Inlet("label", "label", hot=False, help="the gesture the next recording is an example of"),
-              *CONTROL_INLETS)
+              *CONTROL_INLETS,
+              Inlet("delete_gesture", "label", help="a gesture whose examples are all deleted "
+                                                    "(Wekinator's deleteExamplesForOutput)"))
     outlets = (Outlet("label", "label", help="the gesture that matches, when the match changes"),
                Outlet("distances", "vector", help="each gesture's DTW distance, after every compared frame"),
                *STATUS_OUTLETS)
@@ -112,6 +132,25 @@ class Gesture(Learner):
 
     def param_changed(self, name, old):
         self._rebuild()
+
+    def process(self, fired):
+        if "delete_gesture" in fired:
+            self._delete_gesture(self.inputs["delete_gesture"])
+        super().process(fired)
+
+    def gesture_rows(self, gesture):
+        return [i for i, ex in enumerate(self.state["examples"]) if ex["y"] == gesture]
+
+    def _delete_gesture(self, gesture):
+        listed = parse_classes(self.params["classes"])
+        if listed and gesture not in listed:
+            raise NodeError(f"delete_gesture: {show(gesture)} is not one of this project's gestures "
+                            f"({' '.join(map(str, listed))}); nothing deleted")
+        rows = self.gesture_rows(gesture)
+        if not rows:
+            self._say(f"no examples of {show(gesture)} to delete")
+            return
+        self.propose(RemovedGesture(self.id, gesture, self.remove_rows(rows)))
 
     def expected_length(self):
         return self._dim

@@ -13,6 +13,7 @@ from nodegraph.learn.snapshot import frozen
 
 from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner, _number
 from .classify import KEEP_MODEL_INLETS, MLP_PARAMS
+from .project import BUNDLE_OUTLET, PROJECT_INLETS, PROJECT_PARAMS, Project, check_project_param
 
 
 # The network's recipe for a handful of taught examples (issue 11: the old defaults, 2 relu
@@ -31,7 +32,7 @@ REGRESS_MLP_PARAMS = tuple(
 
 
 @register("ml.regress", category="learn")
-class Regress(Learner):
+class Regress(Project, Learner):
     """Learns to turn features into smooth output values (Wekinator's continuous outputs).
 
     Teach: set the output values you want (a vector on `target`, e.g. from
@@ -53,7 +54,10 @@ class Regress(Learner):
     `outputs` set (a Wekinator project's number of outputs), two more inlets
     appear: `delete_examples` deletes the examples but keeps the trained model
     running, and `cancel` stops a training (Wekinator's deleteAllExamples,
-    cancelTrain).
+    cancelTrain), with inlets for Wekinator's per-output messages (switch an
+    output's recording or running, choose its inputs, delete its examples, save
+    or load its model): an output whose recording is off gets no value in the
+    examples recorded meanwhile, and learns without them.
     """
 
     task = "regress"
@@ -72,34 +76,73 @@ class Regress(Learner):
                     help="how many output values, as in a Wekinator project: before any target arrives, examples "
                          "get zeros, and Wekinator's delete_examples and cancel inlets appear "
                          "(0: as many as the target has; a target is needed)"),
-              *REGRESS_MLP_PARAMS, *COMMON_PARAMS)
+              *PROJECT_PARAMS, *REGRESS_MLP_PARAMS, *COMMON_PARAMS)
     options_for = {"mlp": ("hidden_layers", "hidden_units", "activation", "solver", "max_iter"),
                    "linear": (), "polynomial": ("degree",), "knn": ("k",)}
 
     def setup(self):
+        self.reset_switches()
         if getattr(self, "_set_up", False):
             return  # a port-shaping param (outputs) changed: keep the examples, model and modes
         self._set_up = True
         super().setup()
 
+    def n_outputs(self):
+        return self.params.get("outputs") or 1
+
+    def project(self):
+        return bool(self.params.get("outputs"))
+
     def ports(self):
         # a Wekinator-style project (a set number of outputs) gets the controls its clients send
         inlets, outlets = super().ports()
-        return (inlets + KEEP_MODEL_INLETS if self.params.get("outputs") else inlets), outlets
+        if not self.project():
+            return inlets, outlets
+        return inlets + KEEP_MODEL_INLETS + PROJECT_INLETS, outlets + (BUNDLE_OUTLET,)
+
+    def check_param(self, name, value):
+        value = super().check_param(name, value)
+        check_project_param(name, value)
+        return value
+
+    def param_changed(self, name, old):
+        if name in ("record_outputs", "run_outputs", "inputs_for"):
+            self.reset_switches()
+
+    def process(self, fired):
+        if self.project():
+            self.project_process(fired)
+        super().process(fired)
 
     def relevant_params(self):
         names = super().relevant_params()
         if not self.params["outputs"]:  # a Wekinator project's setting: on the box once set
-            names = [n for n in names if n != "outputs"]
+            names = [n for n in names if n not in ("outputs", "record_outputs", "run_outputs", "inputs_for")
+                     or (n != "outputs" and self.params[n] != "all")]
         return names
 
     def check_example(self, ex, where):
         super().check_example(ex, where)
         y = ex.get("y")
-        if not isinstance(y, list) or not y or not all(_number(v) for v in y):
+        missing_ok = self.project()  # an output whose recording was off has no value (null)
+        if (not isinstance(y, list) or not y or not all(_number(v) or (missing_ok and v is None) for v in y)
+                or all(v is None for v in y)):
             raise ParamError(f"{where}: 'y' must be a non-empty list of numbers (the target values)")
 
+    def check_output_value(self, y, where):
+        if not _number(y):
+            raise ParamError(f"{where}: 'y' must be a number")
+
+    def _record(self, x):
+        if self.project() and not any(self._record_on):
+            return  # every output's recording is off (disableModelRecording): nothing to keep
+        super()._record(x)
+
     def make_target(self):
+        target = self._target()
+        return self.masked_target(target) if self.project() else target
+
+    def _target(self):
         target = self.inputs["target"]
         n = self.params["outputs"]
         if n and target is None:
@@ -123,11 +166,18 @@ class Regress(Learner):
             return (f"the targets have different lengths ({', '.join(map(str, sorted(lengths)))} values); "
                     "clear and record again")
         X = self.training_features(examples)
-        Y = np.array([ex["y"] for ex in examples], dtype=np.float64)
-        return X, Y, {"n_outputs": Y.shape[1]}
+        Y = np.array([[np.nan if v is None else v for v in ex["y"]] for ex in examples], dtype=np.float64)
+        extra = {"n_outputs": Y.shape[1]}
+        if np.isnan(Y).any():  # some outputs did not record some examples: each learns on its own
+            extra["multi"] = [{} for _ in range(Y.shape[1])]
+        return X, Y, extra
 
     def spec(self):
         spec = super().spec()
+        if self.project():
+            inputs = self.inputs_spec()
+            if inputs is not None:
+                spec["inputs_for"] = inputs
         spec["per_output"] = self.params["models"] == "per_output"
         if spec["algorithm"] == "mlp":
             spec["options"].update(MLP_RECIPE)
@@ -135,11 +185,23 @@ class Regress(Learner):
         return spec
 
     def run_one(self, x):
-        self.emit("values", self._predictor.one(x))
+        if not self.project():
+            self.emit("values", self._predictor.one(x))
+        else:
+            self.emit("values", self.bundle_row(x))
+
+    def bundle_row(self, x):
+        values = self._predictor.one(x)
+        if len(self._last) != len(values):
+            self._last = np.zeros(len(values))
+        # an output not running (or with no model yet) sends its last value, as Wekinator
+        on = np.isfinite(values) & np.array(self._run_on[:len(values)])
+        self._last[on] = values[on]
+        return self._last.copy()
 
     def snapshot_extra(self, ys, score):
-        if not ys or len({len(y) for y in ys}) > 1:
-            return {}
+        if not ys or len({len(y) for y in ys}) > 1 or any(v is None for y in ys for v in y):
+            return {}  # an output not recorded in some examples: no table of targets to draw
         return {"targets": frozen(ys).reshape(len(ys), -1)}
 
     def describe_score(self, score):
