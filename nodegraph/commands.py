@@ -312,9 +312,15 @@ class _Rows:
         return self.graph.states[self.node_id]
 
     def remove_take(self, take):
+        return self.remove_where(lambda ex: ex.get("take") == take)
+
+    def remove_where(self, chosen):
+        """Remove the rows `chosen(row)` picks; returns the memo `restore` takes."""
+        state = self.state if self.graph.document else self.node.state
+        indices = [i for i, ex in enumerate(state["examples"]) if chosen(ex)]
         if self.graph.document:
-            return dataset.remove_rows(self.state, dataset.take_rows(self.state, take))
-        return self.node.remove_rows(self.node.take_rows(take))
+            return dataset.remove_rows(state, indices)
+        return self.node.remove_rows(indices)
 
     def restore(self, memo):
         if self.graph.document:
@@ -322,12 +328,13 @@ class _Rows:
         else:
             self.node.restore_rows(memo)
 
-    def replace(self, new):
-        """Swap in a whole new dataset (clear, delete examples); returns the memo `put_back` takes."""
+    def replace(self, new, running):
+        """Swap in a whole new dataset (clear, delete examples): in the document `new(state)`,
+        in the engine `running(learner)`; returns the memo `put_back` takes."""
         if self.graph.document:
             memo, self.graph.states[self.node_id] = self.state, new(self.state)
             return memo
-        return self.node.clear_examples() if new is dataset.cleared else self.node.delete_examples()
+        return running(self.node)
 
     def put_back(self, memo):
         if self.graph.document:
@@ -411,10 +418,9 @@ class ClearExamples(_Proposed):
     and the same running model at once (the memos hold them, nothing is copied)."""
 
     label = "clear examples"
-    new = staticmethod(dataset.cleared)
 
     def change(self, rows):
-        return rows.replace(self.new)
+        return rows.replace(dataset.cleared, lambda learner: learner.clear_examples())
 
     def revert(self, rows, memo):
         rows.put_back(memo)
@@ -425,7 +431,9 @@ class DeleteExamples(ClearExamples):
     the engine has done it already."""
 
     label = "delete examples"
-    new = staticmethod(dataset.without_examples)
+
+    def change(self, rows):
+        return rows.replace(dataset.without_examples, lambda learner: learner.delete_examples())
 
 
 class TrainedModel(Command):

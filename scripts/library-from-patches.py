@@ -21,7 +21,7 @@ BOXES = {
                              [PORT, OUT_PORT, {"name": "classes", "default": 3,
                                                "help": "the project's number of classes (1 to N)"}, OUT_HOST],
                              {"classifier": {"classes": "$3"}},
-                             ("classifier", "features"), [("class", "run_mask", "out", "float")]),
+                             ("classifier", "features"), [("class", "classifier", "number", "float")]),
     "wekinator-regression": ("wekinator.regression",
                              [PORT, OUT_PORT, {"name": "outputs", "default": 2,
                                                "help": "the project's number of outputs"}, OUT_HOST],
@@ -41,7 +41,9 @@ def make(patch, box, args, settings, inlet, outlets):
         if node["type"] == "osc.in":
             params["port"] = "$1"
         elif node["type"] == "osc.out":
-            params["port"], params["host"] = "$2", out_host
+            if params.get("port", OUT_PORT["default"]) == OUT_PORT["default"]:  # a second port (bundles) stays
+                params["port"] = "$2"
+            params["host"] = out_host
         params.update(settings.get(node_id, {}))
     xs = [n["pos"][0] for n in doc["nodes"].values()]
     ys = [n["pos"][1] for n in doc["nodes"].values()]

@@ -99,7 +99,7 @@ def test_gesture_box_obeys_a_wekinator_client(boxed):
 
 def test_the_boxs_inlet_and_outlet_teach_it_from_the_patch_itself():
     """Features wired into the box's inlet reach the learner straight; its class leaves by the
-    outlet, which stays as a pass-through turning what the gate sends (any) into a number."""
+    box's outlet."""
     doc = {"format": "nodegraph-patch", "version": 1, "links": [
         ["pad", "vector", "wek", "features"], ["wek", "class", "show", "in"]], "nodes": {
         "pad": {"type": "pack", "params": {"size": 3}, "pos": [0, 0]},

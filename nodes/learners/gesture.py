@@ -33,10 +33,8 @@ class RemovedGesture(RemovedTake):
         super().__init__(node_id, None, memo)
         self.gesture = gesture
 
-    def do(self, graph):
-        if self.memo is None:
-            node = graph.node(self.node_id)
-            self.memo = node.remove_rows(node.gesture_rows(self.gesture))
+    def change(self, rows):
+        return rows.remove_where(lambda ex: ex["y"] == self.gesture)
 
 
 @register("ml.gesture", category="learn")

@@ -99,9 +99,10 @@ class DeleteOutputExamples(ClearExamples):
         super().__init__(node_id, memo)
         self.output = output
 
-    def do(self, graph):
-        if self.memo is None:
-            self.memo = graph.node(self.node_id).delete_output_examples(self.output)
+    def change(self, rows):
+        j = self.output
+        return rows.replace(lambda state: rows.node.output_deleted(state, j),
+                            lambda learner: learner.delete_output_examples(j))
 
 
 class Project:
@@ -190,6 +191,22 @@ class Project:
         y = ex.get("y")
         return y[j] if isinstance(y, list) else (y if j == 0 else None)
 
+    def output_deleted(self, state, j, model_runs=True):
+        """`state` with output j's examples forgotten (an example no output keeps goes); the
+        model's record keeps what it learned, so a reload still refits it. Pure: the document
+        and the running learner both use it."""
+        examples, model = state["examples"], state.get("model")
+        kept = []
+        for ex in examples:
+            ex = self.with_output(ex, j, None)
+            y = ex["y"] if isinstance(ex["y"], list) else [ex["y"]]
+            if any(v is not None for v in y):
+                kept.append(ex)
+        out = dict(state, examples=kept)
+        if model is not None and model_runs:
+            out["model"] = dict(model, examples=0, kept=model.get("kept", []) + examples[:model["examples"]])
+        return out
+
     def with_output(self, ex, j, value):
         y = list(ex["y"]) if isinstance(ex["y"], list) else [ex["y"]]
         y[j] = value
@@ -217,18 +234,11 @@ class Project:
         if self._job is not None and self._job_kind == "train":
             self._cancel()
         memo = {"state": self.state, "caches": self._caches(), "predictor": self._predictor}
-        examples, model = self.state["examples"], self.state.get("model")
-        kept = []
-        for ex in examples:
-            ex = self.with_output(ex, j, None)
-            y = ex["y"] if isinstance(ex["y"], list) else [ex["y"]]
-            if any(v is not None for v in y):
-                kept.append(ex)
-        state = dict(self.state, examples=kept)
-        if model is not None and (self._predictor is not None or self._refit is not None):
-            state["model"] = dict(model, examples=0, kept=model.get("kept", []) + examples[:model["examples"]])
-            if self._refit is not None:
-                self._refit = state["model"]
+        examples = self.state["examples"]
+        state = self.output_deleted(self.state, j, self._predictor is not None or self._refit is not None)
+        kept = state["examples"]
+        if self._refit is not None and "model" in state:
+            self._refit = state["model"]
         self.state = state
         self._rebuild()
         self.state_changed()
@@ -422,11 +432,13 @@ class Project:
         record = {"examples": 0, "spec": base, "kept": learned + new_rows}
         if with_data:
             self.state["take"] = self.state.get("take", 0) + 1
+            added = []
             for ex in new_rows:
                 ex = dict(ex, take=self.state["take"], t=round(float(self.now), 3))
                 self._append(ex, np.asarray(ex["x"]))
+                added.append(ex)
             self.state_changed()
-            self.propose(RecordedTake(self.id, self.state["take"], len(new_rows)))  # Ctrl+Z takes them out
+            self.propose(RecordedTake(self.id, self.state["take"], added))  # Ctrl+Z takes them out
         self._set_model(record)
         self._say(f"loaded output {j + 1}'s model from {name} ({counted(len(rows), 'example')}"
                   f"{', added to the examples' if with_data else ''})")
