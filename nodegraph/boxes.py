@@ -15,6 +15,10 @@ from . import abstraction
 from .errors import PatchError
 from .graph import Link
 from .node import Inlet, Node, Outlet
+from .params import Param
+
+
+_BOX_PARAM = Param("box", "json", None, shapes_ports=True)  # a box's arguments or inside: its ports follow
 
 
 class Box(Node):
@@ -22,8 +26,9 @@ class Box(Node):
 
     type_id = "box"
 
-    def __init__(self, node_id, type_id, params, ports):
-        self._type, self._raw, self._ports = type_id, copy.deepcopy(params), ports
+    def __init__(self, node_id, type_id, params, base_dir=None, search_path=()):
+        self._type, self._raw = type_id, copy.deepcopy(params)
+        self._where = (base_dir, tuple(search_path))
         super().__init__(node_id)
         self.params = self._raw
 
@@ -39,24 +44,24 @@ class Box(Node):
 
     @classmethod
     def param_spec(cls, name):
-        from .params import Param
-        return Param(name, "json", None)
+        return _BOX_PARAM
+
+    def inside(self) -> dict:
+        inner = abstraction.inside({"type": self._type, "params": self._raw}, self.id, *self._where)
+        if inner is None:
+            raise PatchError(f"box '{self.id}' ({self._type}): cannot read what it holds")
+        return inner
 
     def ports(self):
-        inlets, outlets = self._ports
+        inlets, outlets = abstraction.box_ports(self.inside())
         return tuple(Inlet(n, t) for n, t in inlets), tuple(Outlet(n, t) for n, t in outlets)
 
 
 def make(node_id, type_id, params, base_dir=None, search_path=()):
     """A Box record if `type_id` is a subpatch or names an abstraction, else None."""
-    node = {"type": type_id, "params": params or {}}
     if type_id != abstraction.SUBPATCH and abstraction.find(type_id, base_dir, search_path) is None:
         return None
-    where = f"box '{node_id}' ({type_id})"
-    inner = abstraction.inside(node, node_id, base_dir, search_path)
-    if inner is None:
-        raise PatchError(f"{where}: cannot read what it holds")
-    return Box(node_id, type_id, params or {}, abstraction.box_ports(inner))
+    return Box(node_id, type_id, params or {}, base_dir, search_path)
 
 
 def has_boxes(graph) -> bool:

@@ -127,7 +127,7 @@ class Graph:
         """Validate and set; returns the old value. A bad value leaves the old one."""
         node = self.node(node_id)
         value = node.check_param(name, value)
-        old = node.params[name]
+        old = node.params.get(name)  # (a box may gain an argument it had none of)
         if value == old and type(value) is type(old):
             return old
         if node.param_spec(name).shapes_ports:

@@ -135,3 +135,20 @@ def test_an_edited_abstraction_file_changes_every_box_that_uses_it(tmp_path):
     assert sorted(got) == [8.0, 8.0]
     assert len(rt.history.undo_stack) == steps  # not an edit of this patch
     rt.close()
+
+
+def test_a_subpatchs_inside_edited_elsewhere_comes_back_as_one_undo_step(tmp_path):
+    rt = Runtime.manual()
+    build(rt, {"n": ("number", {}), "a": ("math", {"op": "+", "arg": 1})}, [("n", "out", "a", "a")])
+    rt.do(Encapsulate(["a"], "sub"))
+    inside = rt.to_doc()["nodes"]["sub"]["params"]["patch"]
+    inner_math = next(i for i, n in inside["nodes"].items() if n["type"] == "math")
+    inside["nodes"][inner_math]["params"]["arg"] = 100  # what the window it opened in saved
+    rt.do(SetParam("sub", "patch", inside))
+    got = []
+    rt.graph.node(f"sub/{inner_math}").watch("out", got.append)
+    rt.send("n", "in", 1.0)
+    assert got == [101.0]
+    rt.undo()
+    assert rt.graph.node(f"sub/{inner_math}").params["arg"] == 1
+    rt.close()

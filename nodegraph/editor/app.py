@@ -26,6 +26,7 @@ from ..types import BANG
 from . import fuzzy, layout, session, widgets, xdisplay
 from .view import SIDE_WIDTH, ViewActions
 from .canvas import Canvas
+from .boxactions import BoxActions
 from .clipboard import ClipboardActions
 from .dialogs import Dialogs
 from .files import FileActions
@@ -48,7 +49,7 @@ SHOT_LARGEST, SHOT_SMALLEST = (2400, 1500), (900, 560)  # screenshots sized to t
 
 
 
-class Editor(FileActions, ClipboardActions, InputActions, ViewActions):
+class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxActions):
     """The window and the open patch. Gestures on files, the clipboard, the keyboard and
     the view (zoom, show all) live in their own modules (files.py, clipboard.py, keys.py,
     view.py) as mixins."""
@@ -68,6 +69,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions):
         self._last_param = None
         self.saved_marker = None
         self.state_dirty = False
+        self._init_boxes()
         self._autosaved = None
         self._next_autosave = time.monotonic() + self.AUTOSAVE_EVERY
         self._slow_at = 0.0
@@ -156,7 +158,9 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions):
         return os.path.basename(self.path) if self.path else "untitled"
 
     def _update_title(self):
-        text = f"{self.name}{' *' if self.dirty else ''} - nodegraph"
+        # a box's inside opened from another window says where it is (the path back up)
+        where = os.environ.get("NODEGRAPH_TITLE")
+        text = f"{self.name}{' *' if self.dirty else ''} - {where + ' - ' if where else ''}nodegraph"
         if text != self._title:
             self._title = text
             dpg.set_viewport_title(text)
@@ -438,6 +442,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions):
             self._slow_at = now + 0.25
             self.inspector.refresh()
             self.dialogs.tick(now)
+            self.watch_boxes(now)
             self._update_title()
             if now >= self._next_autosave:
                 self._next_autosave = now + self.AUTOSAVE_EVERY

@@ -86,6 +86,8 @@ class InputActions:
             self.open_object_box(pos, self.canvas.to_grid(pos))
         elif target[0] == "comment":
             self.edit_comment(target[1])
+        elif self.box_at(target[1]) is not None:
+            self.open_box(target[1])
         else:
             self.select(target[1])
 
@@ -110,11 +112,14 @@ SHORTCUTS = {
     (dpg.mvKey_Add, True, False): "zoom_in", (dpg.mvKey_Minus, True, False): "zoom_out",
     (dpg.mvKey_Subtract, True, False): "zoom_out", (dpg.mvKey_0, True, False): "zoom_reset",
     (dpg.mvKey_I, True, False): "toggle_side",
+    (dpg.mvKey_E, True, False): "encapsulate", (dpg.mvKey_E, True, True): "deencapsulate",
 }
 
 KEYS_HELP = """N, Ctrl+1 or double-click the canvas: a new node by name (Enter or Tab makes the highlighted one)
 Escape closes a dialog, the name box or a menu
 C or Ctrl+5: a comment; double-click a comment to edit it
+Ctrl+E: put the selected nodes in a box (a subpatch); Ctrl+Shift+E: take a box apart;
+double-click a box to open its inside in a window of its own
 Drag from an outlet (right side) to an inlet (left side): a link
 Click a link or node, or drag a box around several, then Delete
 Ctrl+Z undo, Ctrl+Shift+Z redo

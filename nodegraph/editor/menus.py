@@ -50,6 +50,9 @@ class MenuBar:
                 dpg.add_menu_item(label="Paste", shortcut="Ctrl+V", callback=lambda: ed.paste())
                 dpg.add_menu_item(label="Duplicate", shortcut="Ctrl+D", callback=lambda: ed.duplicate())
                 dpg.add_menu_item(label="Delete", shortcut="Del", callback=lambda: ed.delete_selection())
+                dpg.add_separator()
+                dpg.add_menu_item(label="Encapsulate", shortcut="Ctrl+E", callback=lambda: ed.encapsulate())
+                dpg.add_menu_item(label="De-encapsulate", shortcut="Ctrl+Shift+E", callback=lambda: ed.deencapsulate())
             with dpg.menu(label="Add"):
                 dpg.add_menu_item(label="Node by name...", shortcut="N", callback=lambda: ed.open_object_box())
                 dpg.add_menu_item(label="Comment", shortcut="C", callback=lambda: ed.new_comment())
@@ -123,6 +126,11 @@ class ContextMenu:
                               callback=lambda: self._then(lambda: self.editor.show_help(node_id)))
             dpg.add_menu_item(label=f"Delete {node_id}", parent=self.node_items,
                               callback=lambda: self._then(lambda: self.editor.delete_nodes([node_id])))
+            if self.editor.box_at(node_id) is not None:
+                dpg.add_menu_item(label="Open inside", parent=self.node_items,
+                                  callback=lambda: self._then(lambda: self.editor.open_box(node_id)))
+                dpg.add_menu_item(label="De-encapsulate", parent=self.node_items,
+                                  callback=lambda: self._then(lambda: self.editor.deencapsulate(node_id)))
         elif target and target[0] == "comment":
             cid = target[1]
             dpg.add_menu_item(label="Edit comment", parent=self.node_items,
