@@ -663,7 +663,7 @@ class Neighbours:
         a += self._norms32  # |X_i|² - 2 X_i·x: d² less |x|², which all examples share
         k = self.k
         if k == 1:
-            kth = a[a.argmin()]
+            kth = a.min()
         elif self._stride > 1:
             kth = np.partition(a[::self._stride], k - 1)[k - 1]  # at least the k-th: an upper bound
         else:
