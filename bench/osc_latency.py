@@ -92,7 +92,7 @@ def floor_server(port_in, port_out):
             read += 1
             out.sendto(prefix + bytes(buf[n - 4:n]), dest)
         t = time.perf_counter()
-        if read > 1 or (read and t - last < DENSE):
+        if read and read * DENSE >= t - last:
             time.sleep(GATHER)
         if read:
             last = t

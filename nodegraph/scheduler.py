@@ -354,7 +354,7 @@ class Scheduler:
                 self.run_due()
             if read:
                 t = time.perf_counter()
-                if read > 1 or t - last_read < DENSE:
+                if read * DENSE >= t - last_read:  # a datagram every DENSE s or closer, on average
                     wait = GATHER
                     if self._timers:
                         wait = min(wait, max(0.0, (self._timers[0].when - self.clock.now()) / 1000.0))
