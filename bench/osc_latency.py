@@ -1,6 +1,8 @@
 """OSC round trip, side by side in one run: client → server → client, for Pure Data,
-a bare python-osc echo server, `nodegraph run` with a pass-through patch (osc.in → scale →
-osc.out), and `nodegraph run` with patches/wekinator-classifier.json trained on 300 x 10.
+a bare python-osc echo server, Python's floor (the scheduler's epoll loop answering with
+no work: what any Python server pays in system calls and wake-ups), `nodegraph run` with
+a pass-through patch (osc.in → scale → osc.out), and `nodegraph run` with
+patches/wekinator-classifier.json trained on 300 x 10.
 
     python bench/osc_latency.py [--seconds 2] [--rates 1000 5000 10000 20000] [--passes 2] [--no-pd]
 
@@ -61,6 +63,39 @@ def echo_server(port_in, port_out):
     d = Dispatcher()
     d.map("/bench", lambda address, *args: client.send_message("/echo", list(args)))
     BlockingOSCUDPServer(("127.0.0.1", port_in), d).serve_forever()
+
+
+def floor_server(port_in, port_out):
+    """Python's own floor: what our scheduler's loop costs with no work in it. epoll, every
+    datagram waiting read, each answered by /echo with its last float, and the scheduler's
+    gathering under a dense stream (nodegraph.scheduler.DENSE, GATHER)."""
+    import select
+
+    from nodegraph.scheduler import DENSE, GATHER
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", port_in))
+    sock.setblocking(False)
+    out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dest, buf, prefix = ("127.0.0.1", port_out), bytearray(2048), b"/echo\0\0\0,f\0\0"
+    ep = select.epoll()
+    ep.register(sock.fileno(), select.EPOLLIN)
+    last = float("-inf")
+    while True:
+        ep.poll(0.5)
+        read = 0
+        while True:
+            try:
+                n = sock.recv_into(buf)
+            except BlockingIOError:
+                break
+            read += 1
+            out.sendto(prefix + bytes(buf[n - 4:n]), dest)
+        t = time.perf_counter()
+        if read and read * DENSE >= t - last:
+            time.sleep(GATHER)
+        if read:
+            last = t
 
 
 # ---- the patch under test ------------------------------------------------------------
@@ -351,7 +386,7 @@ def pct(sorted_values, q):
 def start_targets(args, tmp):
     targets = []
     label = ""
-    names = ["Pure Data", "python-osc echo", "nodegraph pass", "nodegraph kNN"]
+    names = ["Pure Data", "python-osc echo", "Python floor", "nodegraph pass", "nodegraph kNN"]
     if args.no_pd:
         print("Pure Data: left out (--no-pd)")
         names.remove("Pure Data")
@@ -373,6 +408,8 @@ def start_targets(args, tmp):
             cmd = [pd, "-nogui", "-nosound", "-nomidi", "-noprefs", "-open", path]
         elif name == "python-osc echo":
             cmd = [sys.executable, os.path.abspath(__file__), "--echo", str(port_in), str(port_out)]
+        elif name == "Python floor":
+            cmd = [sys.executable, os.path.abspath(__file__), "--floor", str(port_in), str(port_out)]
         elif name == "nodegraph pass":
             patch, label = pipeline(port_in, port_out)
             path = os.path.join(tmp, "bench.json")
@@ -404,9 +441,12 @@ def main():
     ap.add_argument("--passes", type=int, default=2)
     ap.add_argument("--no-pd", action="store_true", help="leave Pure Data out")
     ap.add_argument("--echo", type=int, nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--floor", type=int, nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.echo:
         return echo_server(*args.echo)
+    if args.floor:
+        return floor_server(*args.floor)
 
     tmp = tempfile.mkdtemp(prefix="osc-bench-")
     targets = []
@@ -460,7 +500,7 @@ def summarise(results, rates, names):
         for rate in rates:
             r = results[rate, ours]
             parts = []
-            for base in ("Pure Data", "python-osc echo"):
+            for base in ("Pure Data", "python-osc echo", "Python floor"):
                 if base in names:
                     b = results[rate, base]
                     parts.append(f"{ratio(r['p50'], b['p50']):.2f}x / {ratio(r['p99'], b['p99']):.2f}x / "

@@ -276,6 +276,24 @@ def test_a_burst_is_read_in_full_in_order(rt, port, send):
     assert [int(v[0]) for v in values] == list(range(2000))
 
 
+def test_a_dense_stream_on_the_scheduler_thread_arrives_whole_and_in_order_and_posts_get_through(rt, port, send):
+    # the running thread gathers a dense stream between reads; nothing may be lost or
+    # reordered by that, and a value sent from another thread meanwhile must not wait for it
+    build(rt, {"in": ("osc.in", {"port": port, "address": "/wek/inputs"}), "m": ("math", {"op": "+", "arg": 1})})
+    values, sums = tap(rt, "in", "values"), tap(rt, "m", "out")
+    rt.start()
+    for i in range(3000):
+        send(message("/wek/inputs", ("i", i)))
+        if i == 1500:
+            rt.send("m", "a", 41)
+    end = time.monotonic() + 5
+    while (len(values) < 3000 or not sums) and time.monotonic() < end:
+        time.sleep(0.01)
+    rt.stop()
+    assert [int(v[0]) for v in values] == list(range(3000))
+    assert sums == [42.0]
+
+
 # ---- osc.out -------------------------------------------------------------------------
 
 class PythonOscServer:

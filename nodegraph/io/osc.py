@@ -307,20 +307,21 @@ class Server:
     # -- on the scheduler thread --
 
     def _readable(self):
-        """Read every datagram waiting (up to MAX_BURST), each as its own event."""
+        """Read every datagram waiting (up to MAX_BURST), each as its own event; returns
+        how many were read."""
         sock, view, counts = self.sock, self._view, self.counts
         run = self.scheduler.run_event
-        for _ in range(MAX_BURST):
+        for i in range(MAX_BURST):
             if sock is None or sock is not self.sock:
-                return  # a listener closed the server during the last cascade
+                return i  # a listener closed the server during the last cascade
             try:
                 n, sender = sock.recvfrom_into(self._buf, 0, _TRUNC)
             except (BlockingIOError, InterruptedError):
-                return
+                return i
             except OSError as e:
                 counts["read_errors"] += 1
                 self._problem("read", f"could not read from the socket: {e.strerror or e}")
-                return
+                return i
             counts["datagrams"] += 1
             if n > MAX_DATAGRAM or (not _TRUNC and n == MAX_DATAGRAM):
                 counts["oversized"] += 1
@@ -328,6 +329,7 @@ class Server:
                                            f"(the limit is {MAX_DATAGRAM} bytes)")
                 continue
             run(None, self._dispatch, (bytes(view[:n]), sender))
+        return MAX_BURST
 
     def _dispatch(self, data, sender):
         try:

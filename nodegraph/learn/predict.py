@@ -549,6 +549,20 @@ class KnnRegressor(Predictor):
 # ---- nearest neighbours -------------------------------------------------------------------------
 
 TREE_FROM = 10_000  # examples; below this one BLAS scan beats a tree query (bench/learners.py, 1b)
+_BLAS_THREADED = 9216  # elements: from here OpenBLAS splits a matrix-vector product among threads
+_blas_limited = False
+
+
+def _one_blas_thread():
+    """One BLAS thread for this process. A prediction is one small matrix-vector product:
+    handing it to threads on a busy machine costs more than it saves (30,000 x 10: p99
+    1.7 ms with OpenBLAS's threads, 0.13 ms with one). Called off the real-time thread,
+    once: threadpoolctl (scikit-learn's) loads in tens of ms."""
+    global _blas_limited
+    if not _blas_limited:
+        _blas_limited = True
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1, user_api="blas")
 _LOOSE = 1 + 1e-9  # the tree's distances may round differently from ours: never trust a closer call than this
 
 
@@ -580,7 +594,9 @@ class Neighbours:
         # ranking cannot tell from the k-th.
         self._mean = X.mean(axis=0)
         Xc = X - self._mean
-        self._XT32 = np.ascontiguousarray(Xc.T, dtype=np.float32)
+        # -2 X^T: scaling by 2 is exact in floating point, so this ranks as X^T did, one
+        # multiplication less per query
+        self._XT32 = np.ascontiguousarray(Xc.T * -2.0, dtype=np.float32)
         norms = np.einsum("ij,ij->i", Xc, Xc)
         self._norms32 = norms.astype(np.float32)
         big = float(norms.max())
@@ -588,10 +604,13 @@ class Neighbours:
         # (d + 4) roundings of eps32, on norms up to `big` and a query of norm |x|
         self._eps = 4 * (X.shape[1] + 4) * float(np.finfo(np.float32).eps)
         self._big, self._root_big = big, big ** 0.5
+        # k > 1 on many examples: the k-th of every 16th example is a bound on the k-th of
+        # all (it is the k-th of a subset), found in a 16th of the time np.partition takes
+        self._stride = 16 if k > 1 and len(X) >= 64 * k else 1
         self.tree = None  # (cKDTree, unique rows, members, start, counts) once built, if faster
         self.timings = None  # {"scan": µs, "tree": µs} as measured when the tree was built
         self._thread = None
-        if len(X) >= TREE_FROM:
+        if X.size >= _BLAS_THREADED:
             self._thread = threading.Thread(target=self._build, name="knn tree", daemon=True)
             self._thread.start()
 
@@ -601,6 +620,9 @@ class Neighbours:
             self._thread.join()
 
     def _build(self):
+        _one_blas_thread()
+        if len(self.X) < TREE_FROM:
+            return
         built = self.make_tree()
         self.timings = self._time_both(built)
         if self.timings["tree"] < self.timings["scan"]:
@@ -647,14 +669,22 @@ class Neighbours:
 
     def _scan(self, x):
         xc = x - self._mean
-        a = xc.astype(np.float32) @ self._XT32  # one BLAS call: X_i·x for every example
-        a *= -2.0
+        a = xc.astype(np.float32) @ self._XT32  # one BLAS call: -2 X_i·x for every example
         a += self._norms32  # |X_i|² - 2 X_i·x: d² less |x|², which all examples share
         k = self.k
-        kth = a[a.argmin()] if k == 1 else np.partition(a, k - 1)[k - 1]
-        q = float(xc @ xc) ** 0.5
-        slack = 2 * self._eps * (self._big + 2 * self._root_big * q + q * q)
+        if k == 1:
+            kth = a.min()
+        elif self._stride > 1:
+            kth = np.partition(a[::self._stride], k - 1)[k - 1]  # at least the k-th: an upper bound
+        else:
+            kth = np.partition(a, k - 1)[k - 1]
+        q2 = float(xc @ xc)
+        slack = 2 * self._eps * (self._big + 2 * self._root_big * q2 ** 0.5 + q2)
         cand = (a <= kth + slack).nonzero()[0]
+        if self._stride > 1 and len(cand) > k:
+            # the bound let in more than the k nearest: the k-th among these is the k-th of all
+            a = a[cand]
+            cand = cand[a <= np.partition(a, k - 1)[k - 1] + slack]
         if len(cand) == 1:
             return cand
         if not len(cand):  # numbers beyond float32 (or NaN): rank every example exactly

@@ -358,7 +358,9 @@ class Learner(Node):
         """The feature matrix of `examples`: from the cache when they are the first examples
         (the usual case), else built (a kept model's examples, after they were deleted)."""
         current = self.state["examples"]
-        if len(examples) <= len(current) and all(a is b for a, b in zip(examples, current)):
+        # `is` first: comparing 30,000 examples one by one took 13-23 ms of the scheduler thread
+        if examples is current or (len(examples) <= len(current)
+                                   and all(a is b for a, b in zip(examples, current))):
             return self._xs[:len(examples)].copy()
         return np.array([ex["x"] for ex in examples], dtype=np.float64)
 
