@@ -222,7 +222,7 @@ class Pointer:
 def _to_mouse(rt, node_id, x, y, button):
     """On the scheduler thread: the engine's own mouse node gets the pointer (this editor
     never holds it)."""
-    node = rt.graph.nodes.get(node_id)  # engine thread: the engine's node, read where it runs
+    node = rt.graph.nodes.get(node_id)  # engine: on its own thread, where its nodes run
     if node is not None and hasattr(node, "pointer"):
-        node.runs += 1
+        node.runs += 1  # engine: its message rate counts the pointer, as a post would
         rt.scheduler.run_event(node, node.pointer, (x, y, button))

@@ -161,6 +161,70 @@ def playing_is_not_editing(ed, out):
     return report
 
 
+@scenario
+def reads_no_running_node(ed, out):
+    """The editor's own code never reads a running node (the engine's, alive on the scheduler
+    thread) from its thread: patches with controls, plots, learners, a pad and a mouse node are
+    opened and played, every node inspected, zoomed, a dataset dot clicked. Every attribute
+    read of an engine node (one with a host) from the main thread whose caller is in
+    nodegraph/editor/ is recorded: there must be none."""
+    import inspect
+    editor_dir = str(Path(app.__file__).parent) + os.sep
+    main_thread = threading.main_thread()
+    reads = []
+    plain = object.__getattribute__
+
+    def spy(node, name):
+        if threading.current_thread() is main_thread and plain(node, "__dict__").get("host") is not None:
+            caller = sys._getframe(1)
+            if caller.f_code.co_filename.startswith(editor_dir):
+                reads.append(f"{plain(node, 'id')}.{name} read at "
+                             f"{os.path.basename(caller.f_code.co_filename)}:{caller.f_lineno}")
+        return plain(node, name)
+    Node.__getattribute__ = spy
+    try:
+        report = {}
+        for name in ("iris.json", "mouse-classifier.json", "gesture.json", "xy-to-synth.json", "cafeteria.json"):
+            assert ed.open_now(str(ROOT / "patches" / name)), f"{name}: {ed.last_error}"
+            ed.add_node("mouse", {}, (1400, 40))
+            ed.run_for(0.5)
+            for node_id, view in list(ed.canvas.views.items()):
+                ed.select(node_id)
+                frames(ed, 2)
+                for inlet, item in view.controls.items():  # record, run...: switched on and off again
+                    if dpg.get_item_info(item)["type"] == "mvAppItemType::mvCheckbox":
+                        ed.on_inlet_control(item, True, (node_id, inlet))
+                        ed.on_inlet_control(item, False, (node_id, inlet))
+                for pname, item in view.params.items():  # each widget's value given back as it is
+                    (ed.on_played_widget if widgets.played(view.node, pname) else ed.on_param_widget)(
+                        item, dpg.get_value(item), (node_id, pname))
+                if view.pad is not None:
+                    view.pad.begin(view.pad.screen_of(0.2, 0.3))
+                    view.pad.move(view.pad.screen_of(0.6, 0.7))
+                    ed.canvas.pointer.pad = None
+                if view.plot is not None and view.plot.kind == "dataset" and view.plot.view is not None \
+                        and len(view.plot.view["points"]):
+                    pv = view.plot
+                    from nodegraph.editor import plotdraw
+                    sx, sy = plotdraw._to_pixels(pv.view["points"][:1, 0], pv.view["points"][:1, 1],
+                                                 pv.view["bounds"], *pv.size)
+                    ix, iy = pv.picture_origin()
+                    pv.clicked((ix + float(sx[0]), iy + float(sy[0])))
+                    ed.dialogs.answer("Keep")
+            ed.canvas.pointer.feed((300, 200))
+            ed.zoom_to(1.25)
+            ed.run_for(0.5)
+            ed.zoom_to(1.0)
+            ed.run_for(0.3)
+            report[name] = len(ed.canvas.views)
+    finally:
+        del Node.__getattribute__
+    assert inspect.getattr_static(Node, "__getattribute__") is object.__getattribute__
+    assert not reads, "the editor read running nodes from its thread:\n" + "\n".join(sorted(set(reads))[:40])
+    assert not ed.errors, ed.errors
+    return report
+
+
 # the teaching patches, laid out for the editor's boxes as they are drawn now
 LAID_OUT = {"hello.json", "mouse-classifier.json", "xy-to-synth.json", "gesture.json", "iris.json",
             "cafeteria.json", "metro-count.json", "midi-mapping.json", "wekinator-classifier.json",
