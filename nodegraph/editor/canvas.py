@@ -51,7 +51,7 @@ class NodeView:
                  "error_attr", "error_text", "error_shown", "has_info", "theme", "plot", "pad",
                  "title", "rate_t", "rate_runs", "rate_shown")
 
-    def __init__(self, node, tag, sig, runs=0):
+    def __init__(self, node, tag, sig, runs=None):
         self.id, self.node, self.tag, self.sig = node.id, node, tag, sig
         self.inlets, self.outlets, self.out_text, self.out_type, self.shown = {}, {}, {}, {}, {}
         self.params, self.param_shown, self.controls, self.control_shown = {}, {}, {}, {}
@@ -257,6 +257,7 @@ class Canvas:
         node = self.graph.nodes.get(node_id)
         view = self.views.get(node_id)
         if node is None:
+            self.reports.pop(node_id, None)
             if view is not None:
                 self._drop(view)
             return
@@ -337,7 +338,7 @@ class Canvas:
         z = self.zoom
         with dpg.node(label=title(node), pos=self.drawn(pos), parent=self.tag) as tag:
             report = self.report(node.id)
-            view = NodeView(node, tag, signature(node), report.get("runs", 0))
+            view = NodeView(node, tag, signature(node), report.get("runs"))
             hidden = widgets.hidden_params(node)
             specs = {} if isinstance(node, Placeholder) else {p.name: p for p in type(node).params
                                                               if p.name not in hidden}
@@ -495,13 +496,16 @@ class Canvas:
         self.show_rates = bool(on)
         now = time.monotonic()
         for view in self.views.values():
-            view.rate_t, view.rate_runs = now, self.report(view.id).get("runs", 0)
+            view.rate_t, view.rate_runs = now, self.report(view.id).get("runs")
             if view.rate_shown:
                 view.rate_shown = ""
                 dpg.set_item_label(view.tag, view.title)
         self.changed = True
 
     def _refresh_rate(self, view, now, runs):
+        if view.rate_runs is None:  # the first reading: a rate needs two
+            view.rate_t, view.rate_runs = now, runs
+            return
         text = rate_text((runs - view.rate_runs) / (now - view.rate_t))
         view.rate_t, view.rate_runs = now, runs
         if text != view.rate_shown:  # most readings repeat the last: no call into Dear PyGui
@@ -520,7 +524,7 @@ class Canvas:
             widgets.show_params({"value": played}, node, live=shown)  # a control follows its live value
         if self.show_rates and "runs" in report:
             now = time.monotonic()
-            if now - view.rate_t >= RATE_PERIOD:
+            if view.rate_runs is None or now - view.rate_t >= RATE_PERIOD:
                 self._refresh_rate(view, now, report["runs"])
         info = report.get("info") if view.has_info else None
         last = report.get("last")
