@@ -1081,13 +1081,13 @@ def failures_do_not_close_the_editor(ed, out):
     # the editor's own loop: a frame that raises once, then frames go on until a quit
     real, count = ed.canvas.refresh_some, [0]
 
-    def refresh_some(dt):
+    def refresh_some(dt, *rest):
         count[0] += 1
         if count[0] == 2:
             raise ValueError("drawing went wrong")
         if count[0] > 10:
             ed.quit_now()
-        return real(dt)
+        return real(dt, *rest)
     ed.canvas.refresh_some = refresh_some
     ed.run()
     assert count[0] > 10 and len(ed.errors) == 2 and "drawing went wrong" in ed.errors[1], ed.errors
