@@ -133,6 +133,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions):
         if old is not rt:
             old.close()
         self.rt, self.path = rt, path
+        rt.wait = False  # an edit is the document's at once; the engine performs it when it comes to it
         self.canvas.attach(rt)
         self.console.attach(rt.console)
         self.inspector.show(None)
