@@ -1,9 +1,10 @@
 """The editor window: entry points, the frame loop, and every gesture as a command.
 
 `main(path)` is `nodegraph edit`; `screenshot(...)` is `nodegraph screenshot`.
-The Editor turns clicks and keys into engine commands (rt.do), shows refusals
-instead of raising them, and draws what the engine reports. It owns the runtime
-of the open patch: the patch plays while it is edited.
+The Editor turns clicks and keys into commands on the document (rt.do), shows
+refusals instead of raising them, and draws the document and what the engine
+reports of it (rt.telemetry), never a running node. It owns the runtime of the open
+patch: the patch plays while it is edited.
 """
 from __future__ import annotations
 
@@ -134,7 +135,8 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
         if old is not rt:
             old.close()
         self.rt, self.path = rt, path
-        self.canvas.attach(rt.graph)
+        rt.wait = False  # an edit is the document's at once; the engine performs it when it comes to it
+        self.canvas.attach(rt)
         self.console.attach(rt.console)
         self.inspector.show(None)
         self._selected = None
@@ -211,7 +213,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
 
     def on_param_widget(self, sender, app_data, user_data):
         node_id, name = user_data
-        node = self.rt.graph.nodes.get(node_id)
+        node = self.rt.doc.nodes.get(node_id)
         if node is None:
             return
         spec = node.param_spec(name)
@@ -231,7 +233,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
         """A control played on the canvas: the value goes into its `in` inlet, as a link would
         bring it. Performing is not editing: no undo step, and the patch is not modified."""
         node_id, name = user_data
-        node = self.rt.graph.nodes.get(node_id)
+        node = self.rt.doc.nodes.get(node_id)
         if node is None:
             return
         try:
@@ -247,7 +249,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
     def on_inlet_control(self, sender, app_data, user_data):
         """A node's record/train/run/clear: a value sent into the inlet, as a link would."""
         node_id, inlet = user_data
-        node = self.rt.graph.nodes.get(node_id)
+        node = self.rt.doc.nodes.get(node_id)
         if node is None or inlet not in node.inlet_map:
             return
         value = BANG if node.inlet_map[inlet].type == "bang" else bool(app_data)
@@ -357,7 +359,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
             AddComment(text.strip(), (float(at[0]), float(at[1])))))
 
     def edit_comment(self, cid):
-        comment = self.rt.graph.comments.get(cid)
+        comment = self.rt.doc.comments.get(cid)
         if comment is None:
             return
         self.dialogs.edit_text("Edit comment", comment.text, lambda text: text != comment.text and self.try_do(
@@ -399,7 +401,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
         if node_id is None:
             nodes, _, _ = self.canvas.selection()
             node_id = nodes[0] if nodes else None
-        node = self.rt.graph.nodes.get(node_id) if node_id else None
+        node = self.rt.doc.nodes.get(node_id) if node_id else None
         type_id = getattr(node, "type_id", None) if node is not None else None
         self.help.show(type_id or self.help.type_id or next(iter(registry.all_types())))
         dpg.set_value(self.tabs, self.help_tab)
@@ -436,7 +438,10 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
             if not self._overlap_check:
                 self._hint_overlaps()
         lines = self.console.sync()
-        self.canvas.refresh_some(dt)
+        inspected = self.inspector.node
+        asked, plots = self.canvas.refresh_some(dt, (inspected.id,) if inspected is not None else ())
+        if asked:
+            self.rt.publish(asked, plots)  # answered on the engine's thread; read next frame
         self._unshown = self._unshown or bool(touched or lines or self.canvas.changed)
         if now >= self._slow_at:
             self._slow_at = now + 0.25

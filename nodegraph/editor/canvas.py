@@ -1,12 +1,17 @@
-"""The canvas: the node editor drawn from the graph, and the gestures made on it.
+"""The canvas: the node editor drawn from the document, and the gestures made on it.
 
-The canvas never changes the graph itself. A gesture (a link dragged, a node
-moved) becomes a command handed to the editor; the engine applies it and tells
-every subscriber; `sync()` then brings the drawing in line with the graph. Graph
-events arrive on the scheduler thread, so they only go into a queue here and are
-applied between frames on the main thread. Each event names what to look at
-again (a node, a link, a comment), and looking again compares with the graph as
-it is now, so events that arrive late, twice or out of order draw the same.
+The canvas never changes the patch itself. A gesture (a link dragged, a node
+moved) becomes a command handed to the editor; the document applies it and tells
+its subscribers; `sync()` then brings the drawing in line with the document. What
+is drawn comes from two places, neither of them a running node: the structure and
+params from the document (`rt.doc`, owned by this thread), and what the patch is
+doing (latest values, info, errors, on/off inlets, a control's live value, plot
+data) from the reports the engine publishes (`rt.telemetry`, asked for each frame,
+one frame late). Events only go into a queue and are applied between frames; the
+engine's few that matter here (an error, a take) come from its thread and only
+name a node. Each event names what to look at again, and looking again compares
+with the document as it is now, so events that arrive late, twice or out of order
+draw the same.
 
 Zoom: imnodes has none, so the canvas draws the patch scaled itself. A node at
 grid position g is drawn at (g - origin) * zoom, with a font and widgets `zoom`
@@ -31,6 +36,7 @@ from . import itemstate, plots, pointer, values, view, widgets
 NODE_PAD = (8, 5)  # imnodes' NodePadding at zoom 1 (theme.py): a node's content starts this far inside its box
 _UNSEEN = object()
 REFRESH_PERIOD = 0.1  # seconds between two readings of one node's live values (10 Hz)
+ENGINE_EVENTS = ("error", "state", "propose")  # what the engine says that the document does not
 COMMENT_WIDTH = 52  # characters per line of a comment
 PARAMS_ON_NODE = 5  # more settings than this live in the inspector, so a node stays readable
 RATE_PERIOD = 1.0  # seconds of runs a message-rate reading counts (it changes at most this often)
@@ -45,7 +51,7 @@ class NodeView:
                  "error_attr", "error_text", "error_shown", "has_info", "theme", "plot", "pad",
                  "title", "rate_t", "rate_runs", "rate_shown")
 
-    def __init__(self, node, tag, sig):
+    def __init__(self, node, tag, sig, runs=None):
         self.id, self.node, self.tag, self.sig = node.id, node, tag, sig
         self.inlets, self.outlets, self.out_text, self.out_type, self.shown = {}, {}, {}, {}, {}
         self.params, self.param_shown, self.controls, self.control_shown = {}, {}, {}, {}
@@ -57,7 +63,7 @@ class NodeView:
         self.theme = None
         self.plot = self.pad = None
         self.title = title(node)
-        self.rate_t, self.rate_runs, self.rate_shown = time.monotonic(), node.runs, ""
+        self.rate_t, self.rate_runs, self.rate_shown = time.monotonic(), runs, ""
 
 
 def signature(node):
@@ -115,8 +121,9 @@ class Canvas:
                                        width=-1, height=-1, minimap=False,
                                        minimap_location=dpg.mvNodeMiniMap_Location_BottomRight)
         dpg.bind_item_theme(self.tag, self.themes.editor)
-        self.graph = None
-        self._unsubscribe = None
+        self.rt = None
+        self.graph = None  # the document of rt
+        self._unsubscribe = ()
         self.events = queue.SimpleQueue()
         self.show_rates = True
         self.pointer = pointer.Pointer(self)
@@ -139,18 +146,32 @@ class Canvas:
         self._cursor = 0
         self._owed = 0.0
         self.takes = []  # (node id, take, examples) of takes recorded since the editor last looked
+        self.reports = {}  # node id -> the engine's latest report on it (nodegraph.telemetry)
+        self._merged = None  # the telemetry last merged into reports
+        self._due = []  # views whose fresh reports were asked for last frame
+        self._soon = set()  # ids of nodes to ask about next frame, out of turn (just edited, failed)
 
     # ---- following a graph ------------------------------------------------------------
 
-    def attach(self, graph):
-        """Draw `graph` and follow its changes from now on (a patch newly opened: at the
-        zoom it was saved with)."""
+    def attach(self, rt, reports=None):
+        """Draw the patch of runtime `rt` and follow its changes from now on (a patch newly
+        opened: at the zoom it was saved with); `reports`: what the engine said of its nodes
+        already (the same patch drawn again)."""
+        graph = rt.doc
         if graph is not self.graph:
             self.zoom, self.origin = view.zoom_of(getattr(graph, "meta", None)), (0.0, 0.0)
         self._font = self.themes.font_for(self.zoom) if self.zoom != 1.0 else None
         self.detach()
-        self.graph = graph
-        self._unsubscribe = graph.subscribe(lambda event, *args: self.events.put((graph, event, args)))
+        self.rt, self.graph = rt, graph
+        self.reports = dict(reports or {})
+        put = self.events.put
+
+        def from_engine(event, *args):  # on the scheduler thread: the event names a node, no more
+            if event in ENGINE_EVENTS:
+                put((graph, event, args))
+        self._unsubscribe = (graph.subscribe(lambda event, *args: put((graph, event, args))),
+                             rt.graph.subscribe(from_engine))  # engine: subscribing reads no node
+        self._merge()
         links = set(graph.links)
         for node_id in list(graph.nodes):
             self._sync_node(node_id, ())  # links once, below: not once per node
@@ -160,9 +181,9 @@ class Canvas:
             self._sync_comment(cid)
 
     def detach(self):
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = ()
         # links first: deleting a node that still has links can crash Dear PyGui 2.3
         for item in list(self.link_items):
             if dpg.does_item_exist(item):
@@ -176,6 +197,22 @@ class Canvas:
         self._reset()
         while not self.events.empty():
             self.events.get_nowait()
+
+    def _merge(self):
+        """Take in what the engine published since the last look (a report of the nodes asked
+        for, swapped in whole: each is one consistent reading, never a live node)."""
+        telemetry = self.rt.telemetry if self.rt is not None else None
+        if telemetry is None or telemetry is self._merged:
+            return
+        self._merged = telemetry
+        nodes, reports = self.graph.nodes, self.reports
+        for node_id, report in telemetry.items():
+            if node_id in nodes:  # a report on a node deleted since is not kept
+                reports[node_id] = report
+
+    def report(self, node_id) -> dict:
+        """The engine's latest report on a node ({} before the first)."""
+        return self.reports.get(node_id) or {}
 
     def sync(self):
         """Apply the graph events queued since the last frame. Returns the node ids touched
@@ -207,6 +244,7 @@ class Canvas:
         for node_id in nodes:
             self._sync_node(node_id, graph_links)
             touched.add(node_id)
+        self._soon.update(touched)  # what it does now is worth asking the engine at once
         for link in links:
             self._sync_link(link, graph_links)
         for node_id in moved - set(nodes):
@@ -219,6 +257,7 @@ class Canvas:
         node = self.graph.nodes.get(node_id)
         view = self.views.get(node_id)
         if node is None:
+            self.reports.pop(node_id, None)
             if view is not None:
                 self._drop(view)
             return
@@ -235,7 +274,7 @@ class Canvas:
         self.refresh(view)
 
     def _sync_params(self, view):
-        widgets.show_params(view.params, view.node, ranges=True, live=True)
+        widgets.show_params(view.params, view.node, ranges=True, live=self.report(view.id).get("shown"))
 
     def _sync_pos(self, node_id):
         view = self.views.get(node_id)
@@ -298,7 +337,8 @@ class Canvas:
         ed, themes = self.editor, self.themes
         z = self.zoom
         with dpg.node(label=title(node), pos=self.drawn(pos), parent=self.tag) as tag:
-            view = NodeView(node, tag, signature(node))
+            report = self.report(node.id)
+            view = NodeView(node, tag, signature(node), report.get("runs"))
             hidden = widgets.hidden_params(node)
             specs = {} if isinstance(node, Placeholder) else {p.name: p for p in type(node).params
                                                               if p.name not in hidden}
@@ -340,10 +380,11 @@ class Canvas:
                 self.attrs[attr] = (node.id, "out", outlet.name)
             if plots.has_view(node):
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
-                    view.plot = plots.PlotView(self.editor, node, attr, zoom=z)
+                    view.plot = plots.PlotView(self.editor, node, report.get("view"), attr, zoom=z)
             if pointer.has_pad(node):
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static) as attr:
-                    view.pad = pointer.PadView(self.pointer, node, attr, zoom=z)
+                    view.pad = pointer.PadView(self.pointer, node, (report.get("shown") or {}).get("value"), attr,
+                                               zoom=z)
             if view.has_info:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static, show=False) as attr:
                     view.info_text = dpg.add_text("", wrap=int(260 * z))
@@ -369,8 +410,11 @@ class Canvas:
         node = view.node
         # a control's value on the canvas is played, not edited (the inspector edits it)
         played = widgets.played(node, spec.name)
+        value = node.params[spec.name]
+        if played:
+            value = (self.report(node.id).get("shown") or {}).get(spec.name, value)
         view.params[spec.name] = widgets.param_widget(
-            spec, node.shown(spec.name) if played else node.params[spec.name], parent,
+            spec, value, parent,
             self.editor.on_played_widget if played else self.editor.on_param_widget,
             (node.id, spec.name), width=int(WIDGET_W * self.zoom), node=node)
 
@@ -381,7 +425,7 @@ class Canvas:
         node = view.node
         if isinstance(node, Placeholder):
             theme = self.themes.node("placeholder", self.zoom)
-        elif node.error:
+        elif view.error_shown:
             theme = self.themes.node("error", self.zoom)
         else:
             theme = self.themes.category(node.category, self.zoom)
@@ -412,41 +456,56 @@ class Canvas:
         """Call fn() once `frames` more frames have been drawn (new boxes have their sizes)."""
         self._settle = (dpg.get_frame_count() + frames, fn)
 
-    def refresh_some(self, dt):
-        """Read live values of a share of the nodes, so each is read ~10 times a second
-        and no frame pays for all of them at once."""
+    def refresh_some(self, dt, also=()):
+        """Show the engine's reports on the nodes asked about last frame, and ask about the
+        next share, so each node is read ~10 times a second and no frame pays for all of
+        them. Returns what to ask the engine for (rt.publish): (node ids, plot ids); `also`
+        is asked about every frame (the inspector's node)."""
         if self._settle is not None and dpg.get_frame_count() >= self._settle[0]:
             fn, self._settle = self._settle[1], None
             fn()
+        self._merge()
+        views = self.views
+        due, self._due = self._due, []
+        for view in due:
+            if views.get(view.id) is view:
+                self.refresh(view)
         if self._order is None:
-            self._order = list(self.views.values())
+            self._order = list(views.values())
             self._cursor = 0
         n = len(self._order)
-        if not n:
-            return
-        self._owed = min(float(n), self._owed + n * dt / REFRESH_PERIOD)
-        count = int(self._owed)
-        self._owed -= count
-        order = self._order
-        for _ in range(count):
-            if self._cursor >= n:
-                self._cursor = 0
-            self.refresh(order[self._cursor])
-            self._cursor += 1
+        batch = [views[i] for i in self._soon if i in views]
+        self._soon.clear()
+        if n:
+            self._owed = min(float(n), self._owed + n * dt / REFRESH_PERIOD)
+            count = int(self._owed)
+            self._owed -= count
+            order = self._order
+            for _ in range(count):
+                if self._cursor >= n:
+                    self._cursor = 0
+                batch.append(order[self._cursor])
+                self._cursor += 1
+        self._due = batch
+        ids = [v.id for v in batch]
+        ids.extend(i for i in also if i is not None)
+        return ids, [v.id for v in batch if v.plot is not None]
 
     def set_show_rates(self, on):
         """View > Show message rates: each node's runs per second after its title."""
         self.show_rates = bool(on)
         now = time.monotonic()
         for view in self.views.values():
-            view.rate_t, view.rate_runs = now, view.node.runs
+            view.rate_t, view.rate_runs = now, self.report(view.id).get("runs")
             if view.rate_shown:
                 view.rate_shown = ""
                 dpg.set_item_label(view.tag, view.title)
         self.changed = True
 
-    def _refresh_rate(self, view, now):
-        runs = view.node.runs
+    def _refresh_rate(self, view, now, runs):
+        if view.rate_runs is None:  # the first reading: a rate needs two
+            view.rate_t, view.rate_runs = now, runs
+            return
         text = rate_text((runs - view.rate_runs) / (now - view.rate_t))
         view.rate_t, view.rate_runs = now, runs
         if text != view.rate_shown:  # most readings repeat the last: no call into Dear PyGui
@@ -455,21 +514,20 @@ class Canvas:
             self.changed = True
 
     def refresh(self, view):
+        """Bring one node's drawing up to its params (the document) and to what the engine
+        last reported of it."""
         node = view.node
-        last = node.last
+        report = self.reports.get(view.id) or {}
+        shown = report.get("shown") or {}
         played = view.params.get("value")
-        if played is not None and widgets.played(node, "value"):  # a control follows its live value
-            widgets.show_params({"value": played}, node, live=True)
-        if self.show_rates:
+        if played is not None and "value" in shown and widgets.played(node, "value"):
+            widgets.show_params({"value": played}, node, live=shown)  # a control follows its live value
+        if self.show_rates and "runs" in report:
             now = time.monotonic()
-            if now - view.rate_t >= RATE_PERIOD:
-                self._refresh_rate(view, now)
-        info = None
-        if view.has_info:
-            try:
-                info = node.info()
-            except Exception as e:
-                info = e
+            if view.rate_runs is None or now - view.rate_t >= RATE_PERIOD:
+                self._refresh_rate(view, now, report["runs"])
+        info = report.get("info") if view.has_info else None
+        last = report.get("last")
         if last:
             for outlet, item in view.out_text.items():
                 if outlet in last and view.out_type[outlet] != "bang":
@@ -485,7 +543,7 @@ class Canvas:
                         dpg.set_value(item, text)
                         view.shown[outlet] = text
                         self.changed = True
-        error = node.error
+        error = report.get("error", view.error_shown)
         if error != view.error_shown:
             view.error_shown = error
             self.changed = True
@@ -493,18 +551,16 @@ class Canvas:
                 dpg.set_value(view.error_text, "⚠ " + (error if len(error) < 300 else error[:299] + "…"))
             dpg.configure_item(view.error_attr, show=bool(error))
             self._set_theme(view)
-        if view.has_info:
+        if info is not None:
             try:
-                if isinstance(info, Exception):
-                    raise info
                 lines, progress = values.info_lines(info, skip=node.params)
             except Exception as e:
                 lines, progress = [f"info failed: {type(e).__name__}"], None
-            shown = ("\n".join(lines), progress)
-            if shown != view.info_shown:
-                view.info_shown = shown
+            shown_info = ("\n".join(lines), progress)
+            if shown_info != view.info_shown:
+                view.info_shown = shown_info
                 self.changed = True
-                dpg.set_value(view.info_text, shown[0])
+                dpg.set_value(view.info_text, shown_info[0])
                 dpg.configure_item(view.info_text, show=bool(lines))
                 if progress is not None:
                     dpg.set_value(view.progress, progress)
@@ -513,24 +569,24 @@ class Canvas:
                 dpg.configure_item(view.info_attr, show=bool(lines) or progress is not None)
         params = node.params
         for name, item in view.params.items():
-            # a control may change its own value (a number arriving on a slider's inlet)
-            # without an edit: follow the param itself, not only its events
+            if name == "value" and widgets.played(node, name):
+                continue  # shows the live value, above
             value = params.get(name)
             if value != view.param_shown.get(name, _UNSEEN) and not itemstate.active(item):
                 view.param_shown[name] = copy.copy(value)
-                spec = node.param_spec(name)
-                shown = widgets.to_widget(spec, value, node)
-                if not widgets.same_value(dpg.get_value(item), shown):
-                    dpg.set_value(item, shown)
+                shown_value = widgets.to_widget(node.param_spec(name), value, node)
+                if not widgets.same_value(dpg.get_value(item), shown_value):
+                    dpg.set_value(item, shown_value)
                     self.changed = True
-        if view.plot is not None and view.plot.refresh(node):
+        if view.plot is not None and "view" in report and view.plot.refresh(report["view"]):
             self.changed = True
-        if view.pad is not None and view.pad.refresh(node):
+        if view.pad is not None and "value" in shown and view.pad.refresh(node, shown["value"]):
             self.changed = True
         if view.controls:
+            inlets = report.get("inlets") or {}
             for name, item in view.controls.items():
-                if node.inlet_map[name].type == "bool":
-                    value = bool(node.inlet_state(name))
+                if name in inlets:
+                    value = bool(inlets[name])
                     if value != view.control_shown.get(name):
                         view.control_shown[name] = value
                         self.changed = True
@@ -648,13 +704,12 @@ class Canvas:
         self.zoom = float(zoom)
         if origin is not None:
             self.origin = (float(origin[0]), float(origin[1]))
-        graph = self.graph
-        if graph is not None:
+        if self.graph is not None:
             # drawing again must not lose what the engine reported meanwhile (a finished take)
-            pending, takes = [], self.takes
+            pending, takes, reports = [], self.takes, self.reports
             while not self.events.empty():
                 pending.append(self.events.get_nowait())
-            self.attach(graph)
+            self.attach(self.rt, reports)
             for event in pending:
                 self.events.put(event)
             self.takes = takes

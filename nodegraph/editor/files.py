@@ -54,7 +54,7 @@ class FileActions:
             return False
         self._set_runtime(rt, os.path.abspath(path))
         self.menubar.set_recent(session.add_recent(path))
-        self.say(f"opened {path}: {len(rt.graph.nodes)} nodes, {len(rt.graph.links)} links", "ok")
+        self.say(f"opened {path}: {len(rt.doc.nodes)} nodes, {len(rt.doc.links)} links", "ok")
         self._overlap_check = 3  # frames: boxes have their sizes once drawn
         return True
 

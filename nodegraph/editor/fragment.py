@@ -15,7 +15,7 @@ from ..errors import PatchError
 
 
 def copy_doc(graph, node_ids, comment_ids=()) -> dict:
-    """The selection as a patch document (call on the scheduler thread)."""
+    """The selection as a patch document, from the document (rt.doc, on its own thread)."""
     chosen = set(node_ids)
     nodes = {nid: snapshot(graph, nid) for nid in sorted(chosen) if nid in graph.nodes}
     links = sorted([list(link) for link in graph.links if link.src in nodes and link.dst in nodes])

@@ -70,7 +70,7 @@ class Inspector:
         self.show(None)
 
     def show(self, node_id):
-        graph = self.editor.rt.graph
+        graph = self.editor.rt.doc
         node = graph.nodes.get(node_id) if node_id is not None else None
         self.node, self.params = node, {}
         self.sig = signature(node) if node is not None else None
@@ -143,7 +143,7 @@ class Inspector:
         node = self.node
         if node is None or node.id not in touched:
             return
-        current = self.editor.rt.graph.nodes.get(node.id)
+        current = self.editor.rt.doc.nodes.get(node.id)
         if current is not node or signature(current) != self.sig:
             self.show(node.id if current is not None else None)
             return
@@ -155,9 +155,11 @@ class Inspector:
         node = self.node
         if node is None:
             return
-        widgets.show_params(self.params, node)  # a control may move its own value
+        widgets.show_params(self.params, node)  # its set values (the canvas shows a control's live one)
+        report = self.editor.canvas.report(node.id)
+        error, last = report.get("error"), report.get("last") or {}
         try:
-            info = node.info()
+            info = report.get("info") or {}
             # what the node shows on itself first, then (dimmed) the rest of its info
             lines, progress = values.info_lines(info, width=200, max_lines=40)
             chosen = info.get("show") if isinstance(info, dict) else None
@@ -167,14 +169,14 @@ class Inspector:
             info, lines, progress, details = {}, [], None, []
         if progress is not None:
             lines.append(f"progress {progress * 100:.0f}%")
-        outs = [f"{k}: {values.short(v, 60)}" for k, v in list(node.last.items())
+        outs = [f"{k}: {values.short(v, 60)}" for k, v in last.items()
                 if not (isinstance(info, dict) and k in info)]  # the info said it already
-        shown = (node.error, "\n".join(lines + outs), "\n".join(details))
+        shown = (error, "\n".join(lines + outs), "\n".join(details))
         if shown == self._shown:
             return
         self._shown = shown
-        dpg.set_value(self.error_text, f"⚠ {node.error}" if node.error else "")
-        dpg.configure_item(self.error_text, show=bool(node.error))
+        dpg.set_value(self.error_text, f"⚠ {error}" if error else "")
+        dpg.configure_item(self.error_text, show=bool(error))
         dpg.set_value(self.info_text, shown[1])
         dpg.configure_item(self.info_text, show=bool(shown[1]))
         dpg.set_value(self.detail_text, shown[2])

@@ -17,7 +17,8 @@ from __future__ import annotations
 import dearpygui.dearpygui as dpg
 import numpy as np
 
-from ..errors import NodegraphError
+from ..commands import DeleteExample
+from ..errors import EditError, NodegraphError
 from . import plotdraw, values
 
 # the picture's size in pixels, per kind (the words around it add margins)
@@ -238,13 +239,15 @@ class PlotView:
     _registry = None
     _click_handlers = None
 
-    def __init__(self, editor, node, parent, zoom=1.0):
+    def __init__(self, editor, node, view, parent, zoom=1.0):
+        """`node`: the document's record; `view`: the engine's latest plot data (None: none
+        yet, drawn as the type's empty picture)."""
         self.editor, self.node_id, self.kind = editor, node.id, type(node).kind
         self.zoom = z = float(zoom)  # the canvas's zoom: the drawing is scaled, the texture is not
         if PlotView._registry is None or not dpg.does_item_exist(PlotView._registry):
             PlotView._registry = dpg.add_texture_registry()
         self.texture, self.texture_size = None, None
-        lay = layout(self.kind, node.view())
+        lay = layout(self.kind, view or node.empty_view())  # a record's empty_view reads no engine
         self.drawlist = dpg.add_drawlist(*self._scaled(lay.size), parent=parent, user_data=self)
         self.image = None
         self.words = None
@@ -288,13 +291,10 @@ class PlotView:
         if old is not None and dpg.does_item_exist(old):
             dpg.delete_item(old)
 
-    def refresh(self, node) -> bool:
-        """Redraw if the node's view changed; True if it did."""
-        try:
-            view = node.view()
-        except Exception:  # a view that fails must not stop the editor
-            return False
-        if view.get("version") == self.version:
+    def refresh(self, view) -> bool:
+        """Redraw if the engine's plot data (a node's view, as published) is a new version;
+        True if it was."""
+        if not isinstance(view, dict) or view.get("version") == self.version:
             return False
         self.version, self.view = view.get("version"), view
         try:
@@ -354,12 +354,11 @@ class PlotView:
         x0, y0 = self.picture_origin()
         z = self.zoom
         point = plotdraw.nearest_point(self.view, (screen[0] - x0) / z, (screen[1] - y0) / z, *self.texture_size)
-        node = self.editor.rt.graph.nodes.get(self.node_id)
-        if point is None or node is None:
+        if point is None or self.node_id not in self.editor.rt.doc.nodes:
             return
         try:
-            example = node.example(point)
-            command = node.delete_command(point)
+            example = example_at(self.view, point)
+            command = delete_command(self.view, point)
         except NodegraphError as e:
             self.editor.fail(str(e))
             return
@@ -370,6 +369,29 @@ class PlotView:
             if choice == "Delete":
                 self.editor.try_do(command)
         self.editor.dialogs.ask("Example", text, ["Delete", "Keep"], answer)
+
+
+def example_at(view, point) -> dict:
+    """What a dataset plot shows for a clicked point (its position in view["points"]): read
+    from the plot data the engine published, as drawn."""
+    if not 0 <= point < len(view["index"]):
+        raise EditError(f"there is no point {point}")
+    out = {"index": int(view["index"][point]), "take": int(view["take"][point]),
+           "time": float(view["time"][point]), "features": view["features"][point].tolist()}
+    if view.get("labels") is not None:
+        out["label"] = view["labels"][point]
+    if view.get("values") is not None:
+        out["value"] = float(view["values"][point])
+    return out
+
+
+def delete_command(view, point) -> DeleteExample:
+    """The undoable edit that deletes a clicked example from its learner (the document checks
+    by its take and time that it is the one drawn)."""
+    if view.get("source") is None:
+        raise EditError("no learner is linked to this plot")
+    ex = example_at(view, point)
+    return DeleteExample(view["source"], ex["index"], take=ex["take"], t=ex["time"])
 
 
 def _on_click(sender, app_data):

@@ -42,7 +42,9 @@ class PadView:
 
     _handlers = None
 
-    def __init__(self, pointer, node, parent, zoom=1.0):
+    def __init__(self, pointer, node, value, parent, zoom=1.0):
+        """`node`: the document's record (its ranges); `value`: the point the engine last
+        reported it shows (None: its set value)."""
         self.pointer, self.node_id = pointer, node.id
         self.size = s = max(60, int(round(PAD * zoom)))
         self.drawlist = dpg.add_drawlist(s, s, parent=parent, user_data=self)
@@ -62,7 +64,7 @@ class PadView:
             with dpg.item_handler_registry() as PadView._handlers:
                 dpg.add_item_activated_handler(callback=_on_press)
         dpg.bind_item_handler_registry(self.drawlist, PadView._handlers)
-        self.refresh(node)
+        self.refresh(node, node.params["value"] if value is None else value)
 
     # ---- the value, both ways --------------------------------------------------------------
 
@@ -81,13 +83,13 @@ class PadView:
         v = _clamp((value[1] - ymin) / (ymax - ymin)) if ymax != ymin else 0.5
         return (u * self.size, (1 - v) * self.size)
 
-    def refresh(self, node) -> bool:
-        """Put the dot where the node's value is (not while a stroke is drawn: there the
-        dot is the pointer). True if it moved."""
+    def refresh(self, node, value) -> bool:
+        """Put the dot at `value`, the point the node shows (not while a stroke is drawn:
+        there the dot is the pointer). True if it moved."""
         if self.pointer.pad is self:
             return False
         try:
-            at = self.to_pixel(node, node.shown("value"))
+            at = self.to_pixel(node, value)
         except (KeyError, TypeError, IndexError, ZeroDivisionError):
             return False
         return self._dot(at)
@@ -108,7 +110,8 @@ class PadView:
 
     def move(self, screen):
         """The pointer at a screen point during a stroke: show it, and send it if it is new."""
-        node = self.pointer.canvas.graph.nodes.get(self.node_id) if self.pointer.canvas.graph else None
+        graph = self.pointer.canvas.graph  # the document: the pad's ranges
+        node = graph.nodes.get(self.node_id) if graph is not None else None
         if node is None:
             return
         x0, y0 = dpg.get_item_rect_min(self.drawlist)
@@ -208,8 +211,18 @@ class Pointer:
         w = max(1, dpg.get_viewport_client_width())
         h = max(1, dpg.get_viewport_client_height())
         x, y = _clamp(pos[0] / w), _clamp(1 - pos[1] / h)
-        graph = self.canvas.graph
+        rt = self.canvas.rt
+        if rt is None or not rt.running:
+            return
+        button = self.button
         for node_id in list(self.mice):
-            node = graph.nodes.get(node_id) if graph is not None else None
-            if node is not None and node.host is not None:
-                node.post(node.pointer, x, y, self.button)
+            rt.scheduler.post(None, _to_mouse, (rt, node_id, x, y, button))
+
+
+def _to_mouse(rt, node_id, x, y, button):
+    """On the scheduler thread: the engine's own mouse node gets the pointer (this editor
+    never holds it)."""
+    node = rt.graph.nodes.get(node_id)  # engine: on its own thread, where its nodes run
+    if node is not None and hasattr(node, "pointer"):
+        node.runs += 1  # engine: its message rate counts the pointer, as a post would
+        rt.scheduler.run_event(node, node.pointer, (x, y, button))

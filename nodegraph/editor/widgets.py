@@ -187,15 +187,18 @@ def played(node, name):
     return name == "value" and hasattr(node, "live") and "in" in node.inlet_map
 
 
-def show_params(items, node, ranges=False, live=False):
+def show_params(items, node, ranges=False, live=None):
     """Bring param widgets ({name: item}) up to the node's values (and, with ranges, their
-    limits), leaving alone a widget the person is dragging. With `live`, a control's
-    value widget shows its live value."""
+    limits), leaving alone a widget the person is dragging. `live`: what the engine
+    reported its played params show (a control's value widget shows its live value)."""
     for name, item in items.items():
         spec = node.param_spec(name)
         if ranges:
             update_range(item, spec, node)
-        value = node.shown(name) if live and played(node, name) else node.params.get(name)
+        if live and name in live and played(node, name):
+            value = live[name]
+        else:
+            value = node.params.get(name)
         shown = to_widget(spec, value, node)
         if not itemstate.active(item) and not same_value(dpg.get_value(item), shown):
             dpg.set_value(item, shown)

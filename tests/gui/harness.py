@@ -74,7 +74,10 @@ class Fails(Node):
 
 
 def frames(ed, n=3):
+    """n frames, then the engine has performed every edit made so far (the editor does not
+    wait for it: a test that reads the engine's own nodes does)."""
     ed.run_frames(n)
+    ed.rt.call(lambda: None)
 
 
 def wait_until(ed, cond, seconds=5.0, what="condition"):
@@ -109,7 +112,7 @@ def view_count(ed):
 
 
 def graph_count(ed):
-    g = ed.rt.graph
+    g = ed.rt.doc
     return len(g.nodes), len(g.links), len(g.comments)
 
 
@@ -145,7 +148,7 @@ def playing_is_not_editing(ed, out):
     report = {}
     for name in ("xy-to-synth.json", "mouse-classifier.json", "midi-mapping.json"):
         assert ed.open_now(str(ROOT / "patches" / name)), f"{name}: {ed.last_error}"
-        controls = [n for n, node in ed.rt.graph.nodes.items() if hasattr(node, "live") and "in" in node.inlet_map]
+        controls = [n for n, node in ed.rt.doc.nodes.items() if hasattr(node, "live") and "in" in node.inlet_map]
         assert controls, name
         for i in range(30):
             for node_id in controls:
@@ -158,6 +161,70 @@ def playing_is_not_editing(ed, out):
         assert not ed.dirty, f"{name}: playing marked the patch modified"
         assert not ed.rt.history.undo_stack, f"{name}: playing left undo steps: {ed.rt.history.undo_stack}"
         report[name] = len(controls)
+    return report
+
+
+@scenario
+def reads_no_running_node(ed, out):
+    """The editor's own code never reads a running node (the engine's, alive on the scheduler
+    thread) from its thread: patches with controls, plots, learners, a pad and a mouse node are
+    opened and played, every node inspected, zoomed, a dataset dot clicked. Every attribute
+    read of an engine node (one with a host) from the main thread whose caller is in
+    nodegraph/editor/ is recorded: there must be none."""
+    import inspect
+    editor_dir = str(Path(app.__file__).parent) + os.sep
+    main_thread = threading.main_thread()
+    reads = []
+    plain = object.__getattribute__
+
+    def spy(node, name):
+        if threading.current_thread() is main_thread and plain(node, "__dict__").get("host") is not None:
+            caller = sys._getframe(1)
+            if caller.f_code.co_filename.startswith(editor_dir):
+                reads.append(f"{plain(node, 'id')}.{name} read at "
+                             f"{os.path.basename(caller.f_code.co_filename)}:{caller.f_lineno}")
+        return plain(node, name)
+    Node.__getattribute__ = spy
+    try:
+        report = {}
+        for name in ("iris.json", "mouse-classifier.json", "gesture.json", "xy-to-synth.json", "cafeteria.json"):
+            assert ed.open_now(str(ROOT / "patches" / name)), f"{name}: {ed.last_error}"
+            ed.add_node("mouse", {}, (1400, 40))
+            ed.run_for(0.5)
+            for node_id, view in list(ed.canvas.views.items()):
+                ed.select(node_id)
+                frames(ed, 2)
+                for inlet, item in view.controls.items():  # record, run...: switched on and off again
+                    if dpg.get_item_info(item)["type"] == "mvAppItemType::mvCheckbox":
+                        ed.on_inlet_control(item, True, (node_id, inlet))
+                        ed.on_inlet_control(item, False, (node_id, inlet))
+                for pname, item in view.params.items():  # each widget's value given back as it is
+                    (ed.on_played_widget if widgets.played(view.node, pname) else ed.on_param_widget)(
+                        item, dpg.get_value(item), (node_id, pname))
+                if view.pad is not None:
+                    view.pad.begin(view.pad.screen_of(0.2, 0.3))
+                    view.pad.move(view.pad.screen_of(0.6, 0.7))
+                    ed.canvas.pointer.pad = None
+                if view.plot is not None and view.plot.kind == "dataset" and view.plot.view is not None \
+                        and len(view.plot.view["points"]):
+                    pv = view.plot
+                    from nodegraph.editor import plotdraw
+                    sx, sy = plotdraw._to_pixels(pv.view["points"][:1, 0], pv.view["points"][:1, 1],
+                                                 pv.view["bounds"], *pv.size)
+                    ix, iy = pv.picture_origin()
+                    pv.clicked((ix + float(sx[0]), iy + float(sy[0])))
+                    ed.dialogs.answer("Keep")
+            ed.canvas.pointer.feed((300, 200))
+            ed.zoom_to(1.25)
+            ed.run_for(0.5)
+            ed.zoom_to(1.0)
+            ed.run_for(0.3)
+            report[name] = len(ed.canvas.views)
+    finally:
+        del Node.__getattribute__
+    assert inspect.getattr_static(Node, "__getattribute__") is object.__getattribute__
+    assert not reads, "the editor read running nodes from its thread:\n" + "\n".join(sorted(set(reads))[:40])
+    assert not ed.errors, ed.errors
     return report
 
 
@@ -176,7 +243,7 @@ def tidy_up(ed, out):
     dpg.set_value(ed.dialogs.text_input, "a note over both")
     ed.dialogs._on_text_ok()
     frames(ed, 4)
-    before = dict(ed.rt.graph.pos)
+    before = dict(ed.rt.doc.pos)
     assert ed.tidy() >= 2
     frames(ed, 4)
     rects = []
@@ -188,7 +255,7 @@ def tidy_up(ed, out):
             assert not (x < x2 + w2 and x2 < x + w and y < y2 + h2 and y2 < y + h), "boxes still overlap"
     ed.undo()
     frames(ed, 2)
-    assert dict(ed.rt.graph.pos) == before
+    assert dict(ed.rt.doc.pos) == before
     return {}
 
 
@@ -199,7 +266,7 @@ def relevant_params(ed, out):
     n = ed.add_node("ml.classify", {}, (40, 40))
     frames(ed, 3)
     view = ed.canvas.views[n]
-    node = ed.rt.graph.nodes[n]
+    node = ed.rt.doc.nodes[n]
     assert "k" in view.params and not {"kernel", "C", "trees", "hidden_units"} & set(view.params), list(view.params)
     ed.select(n)
     frames(ed, 2)
@@ -250,13 +317,13 @@ def fit_to_patch(ed, out):
     w, h = dpg.get_viewport_width(), dpg.get_viewport_height()
     assert w > 960 and h > 680 and w <= app.SHOT_LARGEST[0] and h <= app.SHOT_LARGEST[1], (w, h)
     assert not _inside_canvas(ed), f"still cut off: {_inside_canvas(ed)} at {w}x{h}"
-    x, y = ed.rt.graph.pos[far]
+    x, y = ed.rt.doc.pos[far]
     right = ed.canvas.to_screen((x, y))[0] + dpg.get_item_rect_size(ed.canvas.views[far].tag)[0]
     canvas_right = dpg.get_item_pos(ed.canvas_parent)[0] + dpg.get_item_rect_size(ed.canvas_parent)[0]
     assert canvas_right - right < 3 * app.FIT_MARGIN, "no wide empty margin either"
     # a small patch: a small screenshot (down to the smallest size)
     ed.delete_nodes([far])
-    for cid in list(ed.rt.graph.comments):
+    for cid in list(ed.rt.doc.comments):
         ed.delete_comments([cid])
     frames(ed, 3)
     app.fit_shot(ed)
@@ -267,7 +334,7 @@ def fit_to_patch(ed, out):
     a = ed.add_node("metro", {}, (-300, -200))
     b = ed.add_node("print", {}, (250, 150))
     frames(ed, 4)
-    before = dict(ed.rt.graph.pos)
+    before = dict(ed.rt.doc.pos)
     steps = len(ed.rt.history.undo_stack)
     assert _inside_canvas(ed)
     ed.show_all()
@@ -275,7 +342,7 @@ def fit_to_patch(ed, out):
     frames(ed, 4)
     assert not _inside_canvas(ed), _inside_canvas(ed)
     assert ed.canvas.zoom < 1, "zoomed out to fit"
-    assert dict(ed.rt.graph.pos) == before and len(ed.rt.history.undo_stack) == steps, \
+    assert dict(ed.rt.doc.pos) == before and len(ed.rt.history.undo_stack) == steps, \
         "Show all changes the view, not the patch"
     return {"size": [w, h]}
 
@@ -292,7 +359,7 @@ def every_type(ed, out):
     frames(ed, 3)
     for node_id in made:
         view = ed.canvas.views[node_id]
-        node = ed.rt.graph.nodes[node_id]
+        node = ed.rt.doc.nodes[node_id]
         assert set(view.inlets) == {i.name for i in node.inlets}
         assert set(view.outlets) == {o.name for o in node.outlets}
         for inlet in node.inlets:
@@ -307,11 +374,11 @@ def every_type(ed, out):
         assert (view.plot is not None) == plots.has_view(node)
         ed.select(node_id)  # the inspector has every param
         assert set(ed.inspector.params) == {p.name for p in type(node).params}, node_id
-    ml = [n for n in made if ed.rt.graph.nodes[n].type_id.startswith("ml.")]
+    ml = [n for n in made if ed.rt.doc.nodes[n].type_id.startswith("ml.")]
     for node_id in ml:
         view = ed.canvas.views[node_id]
         for name in ("record", "train", "run", "clear"):
-            if name in ed.rt.graph.nodes[node_id].inlet_map:
+            if name in ed.rt.doc.nodes[node_id].inlet_map:
                 assert name in view.controls, f"{node_id}: learner without a {name} control"
     return {"types": len(made), "learners": ml}
 
@@ -330,7 +397,7 @@ def object_box(ed, out):
     ed.handle_key(dpg.mvKey_Return)
     frames(ed, 2)
     assert not box.is_open
-    metros = [n for n in ed.rt.graph.nodes.values() if n.type_id == "metro"]
+    metros = [n for n in ed.rt.doc.nodes.values() if n.type_id == "metro"]
     assert len(metros) == 1 and metros[0].params["interval"] == 250.0
     assert metros[0].id in ed.canvas.views
     # a typo keeps the box open and says why
@@ -348,13 +415,13 @@ def object_box(ed, out):
     box.type_text("mat * 3")
     ed.handle_key(dpg.mvKey_Return)
     frames(ed, 2)
-    maths = [n for n in ed.rt.graph.nodes.values() if n.type_id == "math"]
+    maths = [n for n in ed.rt.doc.nodes.values() if n.type_id == "math"]
     assert len(maths) == 1 and maths[0].params == {"op": "*", "arg": 3.0}, maths[0].params
     # one undo step per node made
     ed.undo()
     frames(ed, 2)
-    assert not [n for n in ed.rt.graph.nodes.values() if n.type_id == "math"]
-    return {"nodes": sorted(ed.rt.graph.nodes)}
+    assert not [n for n in ed.rt.doc.nodes.values() if n.type_id == "math"]
+    return {"nodes": sorted(ed.rt.doc.nodes)}
 
 
 @scenario
@@ -366,15 +433,15 @@ def link_and_refuse(ed, out):
     frames(ed, 3)
     ed.canvas._on_link(ed.canvas.tag, ed.canvas.link_between(a, "vector", b, "vector"))
     frames(ed, 2)
-    assert len(ed.rt.graph.links) == 1 and len(ed.canvas.links) == 1
+    assert len(ed.rt.doc.links) == 1 and len(ed.canvas.links) == 1
     # imnodes may report the pins in either order
     ed.canvas._on_link(ed.canvas.tag, tuple(reversed(ed.canvas.link_between(b, "out0", m, "a"))))
     frames(ed, 2)
-    assert len(ed.rt.graph.links) == 2 and len(ed.canvas.links) == 2
+    assert len(ed.rt.doc.links) == 2 and len(ed.canvas.links) == 2
     # vector -> float does not fit
     ed.canvas._on_link(ed.canvas.tag, ed.canvas.link_between(a, "vector", m, "b"))
     frames(ed, 3)
-    assert len(ed.rt.graph.links) == 2 and len(ed.canvas.links) == 2
+    assert len(ed.rt.doc.links) == 2 and len(ed.canvas.links) == 2
     status = ed.status.message
     for word in (f"{a}.vector", "vector", f"{m}.b", "float"):
         assert word in status, f"{word!r} missing from the refusal {status!r}"
@@ -385,7 +452,7 @@ def link_and_refuse(ed, out):
     # undo removes the last link, redo puts it back
     ed.undo()
     frames(ed, 2)
-    assert len(ed.rt.graph.links) == 1 and len(ed.canvas.links) == 1
+    assert len(ed.rt.doc.links) == 1 and len(ed.canvas.links) == 1
     ed.redo()
     frames(ed, 2)
     assert len(ed.canvas.links) == 2
@@ -393,7 +460,7 @@ def link_and_refuse(ed, out):
     link_item = next(iter(ed.canvas.link_items))
     ed.canvas._on_delink(ed.canvas.tag, link_item)
     frames(ed, 2)
-    assert len(ed.rt.graph.links) == 1 and len(ed.canvas.links) == 1
+    assert len(ed.rt.doc.links) == 1 and len(ed.canvas.links) == 1
     ed.undo()
     frames(ed, 2)
     assert len(ed.canvas.links) == 2
@@ -422,20 +489,20 @@ def params_and_undo(ed, out):
     for k in (2, 3, 4, 5):
         ed.on_param_widget(slider, k, (n, "k"))
     ed.on_mouse_release(None, dpg.mvMouseButton_Left)
-    assert ed.rt.graph.nodes[n].params["k"] == 5
+    assert ed.rt.doc.nodes[n].params["k"] == 5
     assert len(ed.rt.history.undo_stack) == steps + 1, "a drag is one undo step"
     ed.undo()
     frames(ed, 2)
-    assert ed.rt.graph.nodes[n].params["k"] == 1
+    assert ed.rt.doc.nodes[n].params["k"] == 1
     assert dpg.get_value(slider) == 1, "the widget follows undo"
     # the combo sets a choice
     ed.on_param_widget(ed.canvas.views[m].params["op"], "*", (m, "op"))
     frames(ed, 2)
-    assert ed.rt.graph.nodes[m].params["op"] == "*"
+    assert ed.rt.doc.nodes[m].params["op"] == "*"
     # an out-of-range value is refused, the old one stays and is shown again
     ed.on_param_widget(slider, 99, (n, "k"))
     frames(ed, 2)
-    assert ed.rt.graph.nodes[n].params["k"] == 1 and dpg.get_value(slider) == 1
+    assert ed.rt.doc.nodes[n].params["k"] == 1 and dpg.get_value(slider) == 1
     assert "at most 20" in ed.status.message
     # a text param commits on Enter, and also when the field is left (Tab, a click elsewhere)
     p = ed.add_node("print", {}, (40, 300))
@@ -445,7 +512,7 @@ def params_and_undo(ed, out):
     steps = len(ed.rt.history.undo_stack)
     ed._on_text_left(None, field)  # what the shared deactivated-after-edit handler calls
     ed.on_param_widget(field, "hello", (p, "prefix"))  # Enter fired too: no second step
-    assert ed.rt.graph.nodes[p].params["prefix"] == "hello"
+    assert ed.rt.doc.nodes[p].params["prefix"] == "hello"
     assert len(ed.rt.history.undo_stack) == steps + 1
     return {}
 
@@ -462,7 +529,7 @@ def controls_follow_their_inlets(ed, out):
     item = ed.canvas.views[s].params["value"]
     wait_until(ed, lambda: abs(dpg.get_value(item) - 7.5) < 1e-6, what="the slider widget to follow")
     frames(ed, 3)
-    assert dpg.get_value(ed.inspector.params["value"]) == 0 and ed.rt.graph.nodes[s].params["value"] == 0
+    assert dpg.get_value(ed.inspector.params["value"]) == 0 and ed.rt.doc.nodes[s].params["value"] == 0
     assert len(ed.rt.history.undo_stack) == steps
     return {}
 
@@ -571,23 +638,23 @@ def move_and_comments(ed, out):
     cmd = _moves_of(ed, [view.tag])
     assert cmd is not None
     ed.try_do(cmd)
-    assert ed.rt.graph.pos[n] == (200.0, 150.0)
+    assert ed.rt.doc.pos[n] == (200.0, 150.0)
     ed.undo()
     frames(ed, 2)
-    assert ed.rt.graph.pos[n] == (40.0, 80.0) and tuple(dpg.get_item_pos(view.tag)) == (40.0, 80.0)
+    assert ed.rt.doc.pos[n] == (40.0, 80.0) and tuple(dpg.get_item_pos(view.tag)) == (40.0, 80.0)
     ed.new_comment((300, 20))
     assert dpg.is_item_shown(ed.dialogs.text_window)
     dpg.set_value(ed.dialogs.text_input, "Move the mouse, then press record")
     ed.dialogs._on_text_ok()
     frames(ed, 2)
-    assert [c.text for c in ed.rt.graph.comments.values()] == ["Move the mouse, then press record"]
-    cid = next(iter(ed.rt.graph.comments))
+    assert [c.text for c in ed.rt.doc.comments.values()] == ["Move the mouse, then press record"]
+    cid = next(iter(ed.rt.doc.comments))
     assert cid in ed.canvas.comments
     ed.edit_comment(cid)
     dpg.set_value(ed.dialogs.text_input, "Now train")
     ed.dialogs._on_text_ok()
     frames(ed, 2)
-    assert ed.rt.graph.comments[cid].text == "Now train"
+    assert ed.rt.doc.comments[cid].text == "Now train"
     assert "Now train" in dpg.get_item_label(ed.canvas.comments[cid])
     ed.undo()
     frames(ed, 2)
@@ -635,11 +702,11 @@ def save_and_reload(ed, out):
     ed.new()
     assert dpg.is_item_shown(ed.dialogs.ask_window)
     ed.dialogs.answer("Cancel")
-    assert len(ed.rt.graph.nodes) == 3
+    assert len(ed.rt.doc.nodes) == 3
     ed.new()
     ed.dialogs.answer("Don't save")
     frames(ed, 2)
-    assert len(ed.rt.graph.nodes) == 0 and ed.path is None and view_count(ed) == (0, 0, 0)
+    assert len(ed.rt.doc.nodes) == 0 and ed.path is None and view_count(ed) == (0, 0, 0)
     assert ed.open_now(path)
     frames(ed, 2)
     assert ed.rt.to_doc() == before
@@ -665,7 +732,7 @@ def file_errors(ed, out):
     shown = dpg.get_value(ed.dialogs.ask_text)
     assert "interval" in shown and "'a'" in shown, shown
     ed.dialogs.answer("OK")
-    assert len(ed.rt.graph.nodes) == 1
+    assert len(ed.rt.doc.nodes) == 1
     Path("notjson.json").write_text("{nope")
     assert not ed.open_now("notjson.json") and "not valid JSON" in ed.last_error
     ed.dialogs.answer("OK")
@@ -693,12 +760,12 @@ def crash_leaves_recovery(ed, out, path):
 def recovery_offered(ed, out, path):
     """The next editor on that file offers the recovery copy; accepting brings the work back."""
     ed.open_now(path)
-    assert len(ed.rt.graph.nodes) == 1
+    assert len(ed.rt.doc.nodes) == 1
     assert ed.offer_recovery(path)
     assert "closed without saving" in dpg.get_value(ed.dialogs.ask_text)
     ed.dialogs.answer("Recover")
     frames(ed, 2)
-    prefixes = sorted(n.params.get("prefix") for n in ed.rt.graph.nodes.values())
+    prefixes = sorted(n.params.get("prefix") for n in ed.rt.doc.nodes.values())
     assert prefixes == ["saved", "unsaved"], prefixes
     assert ed.dirty and ed.path == os.path.abspath(path)
     ed.save()
@@ -725,18 +792,18 @@ def clipboard(ed, out):
         dpg.get_selected_nodes = real
     assert set(doc["nodes"]) == {a, b} and len(doc["links"]) == 1
     frames(ed, 2)
-    assert len(ed.rt.graph.nodes) == 4 and len(ed.rt.graph.links) == 2
-    assert ed.rt.graph.pos[ids[a]] == (70.0, 70.0)
+    assert len(ed.rt.doc.nodes) == 4 and len(ed.rt.doc.links) == 2
+    assert ed.rt.doc.pos[ids[a]] == (70.0, 70.0)
     text = dpg.get_clipboard_text()
     assert json.loads(text)["format"] == "nodegraph-patch"
     pasted = ed.paste(at=(600, 100))
     frames(ed, 2)
-    assert len(ed.rt.graph.nodes) == 6 and ed.rt.graph.pos[pasted[a]] == (600.0, 100.0)
-    assert ed.rt.graph.nodes[pasted[a]].params["interval"] == 300
+    assert len(ed.rt.doc.nodes) == 6 and ed.rt.doc.pos[pasted[a]] == (600.0, 100.0)
+    assert ed.rt.doc.nodes[pasted[a]].params["interval"] == 300
     assert view_count(ed) == (6, 3, 0)
     ed.undo()
     frames(ed, 2)
-    assert len(ed.rt.graph.nodes) == 4, "a paste is one undo step"
+    assert len(ed.rt.doc.nodes) == 4, "a paste is one undo step"
     # between patches: what was copied pastes into another patch
     ed.new()
     if dpg.is_item_shown(ed.dialogs.ask_window):
@@ -744,8 +811,8 @@ def clipboard(ed, out):
     frames(ed, 2)
     other = ed.paste(at=(100, 100))
     frames(ed, 2)
-    assert set(other) == {a, b} and set(ed.rt.graph.nodes) == {a, b}, "the ids are free here: kept"
-    assert len(ed.rt.graph.links) == 1 and view_count(ed) == (2, 1, 0)
+    assert set(other) == {a, b} and set(ed.rt.doc.nodes) == {a, b}, "the ids are free here: kept"
+    assert len(ed.rt.doc.links) == 1 and view_count(ed) == (2, 1, 0)
     dpg.set_clipboard_text("not a patch")
     _clip = clipboard_module._clipboard["text"]
     clipboard_module._clipboard["text"] = ""
@@ -768,31 +835,31 @@ def mouse_and_keys(ed, out):
     item = ed.canvas.views[s].params["value"]
     (x, y), (w, h) = dpg.get_item_rect_min(item), dpg.get_item_rect_size(item)
     steps = len(ed.rt.history.undo_stack)
-    pos = ed.rt.graph.pos[s]
+    pos = ed.rt.doc.pos[s]
     _drive(ed, [("drag", (x + 4, y + h / 2), (x + w - 2, y + h / 2))])
     wait_until(ed, lambda: ed.rt.graph.nodes[s].live > 9, what="the slider value to follow the drag")
-    assert ed.rt.graph.pos[s] == pos, "dragging a widget must not move its node"
+    assert ed.rt.doc.pos[s] == pos, "dragging a widget must not move its node"
     assert len(ed.rt.history.undo_stack) == steps, "playing a slider is not an undo step"
-    assert ed.rt.graph.nodes[s].params["value"] == 0
+    assert ed.rt.doc.nodes[s].params["value"] == 0
     src = ed.canvas.pin_screen(a, "out", "bang")
     dst = ed.canvas.pin_screen(b, "in", "in")
     bad = ed.canvas.pin_screen(c, "in", "in0")
     plan = [("drag", src, dst), ("drag", ed.canvas.pin_screen(c, "out", "vector"), ed.canvas.pin_screen(b, "in", "in"))]
     _drive(ed, plan)
-    wait_until(ed, lambda: len(ed.rt.graph.links) == 2, what="two links made by mouse drags")
+    wait_until(ed, lambda: len(ed.rt.doc.links) == 2, what="two links made by mouse drags")
     # a link that does not fit: bang -> float is fine, so use metro.bang -> pack.in0 (float fits bang? no)
     _drive(ed, [("drag", src, bad)])
     frames(ed, 4)
-    refused = len(ed.rt.graph.links) == 2
+    refused = len(ed.rt.doc.links) == 2
     # select the print node by clicking its title, delete it with the Delete key
     view = ed.canvas.views[b]
     x, y = dpg.get_item_rect_min(view.tag)
     _drive(ed, [("click", (x + 10, y)), ("key", "Delete")])
-    wait_until(ed, lambda: b not in ed.rt.graph.nodes, what="the clicked node to be deleted")
-    assert not ed.rt.graph.links or all(b not in (l.src, l.dst) for l in ed.rt.graph.links)
+    wait_until(ed, lambda: b not in ed.rt.doc.nodes, what="the clicked node to be deleted")
+    assert not ed.rt.doc.links or all(b not in (l.src, l.dst) for l in ed.rt.doc.links)
     # ctrl+z brings it back with its links
     _drive(ed, [("key", "ctrl+z")])
-    wait_until(ed, lambda: b in ed.rt.graph.nodes and len(ed.rt.graph.links) >= 2, what="undo by Ctrl+Z")
+    wait_until(ed, lambda: b in ed.rt.doc.nodes and len(ed.rt.doc.links) >= 2, what="undo by Ctrl+Z")
     # a box dragged around two nodes selects both; Ctrl+C copies them, Delete deletes them
     frames(ed, 3)
     (ax, ay), (aw, _) = dpg.get_item_rect_min(ed.canvas.views[a].tag), dpg.get_item_rect_size(ed.canvas.views[a].tag)
@@ -802,17 +869,17 @@ def mouse_and_keys(ed, out):
     _drive(ed, [("drag", corner0, corner1)])
     assert sorted(ed.canvas.selection()[0]) == sorted([a, c]), ed.canvas.selection()
     _drive(ed, [("key", "ctrl+c"), ("key", "Delete")])
-    wait_until(ed, lambda: a not in ed.rt.graph.nodes and c not in ed.rt.graph.nodes, what="box-selected delete")
+    wait_until(ed, lambda: a not in ed.rt.doc.nodes and c not in ed.rt.doc.nodes, what="box-selected delete")
     _drive(ed, [("key", "ctrl+z")])
-    wait_until(ed, lambda: a in ed.rt.graph.nodes and c in ed.rt.graph.nodes, what="undo of the delete")
+    wait_until(ed, lambda: a in ed.rt.doc.nodes and c in ed.rt.doc.nodes, what="undo of the delete")
     assert set(json.loads(dpg.get_clipboard_text())["nodes"]) == {a, c}, "Ctrl+C put them on the clipboard"
     # n at an empty spot, type a name, Enter
     _drive(ed, [("move", (200, 400)), ("key", "n"), ("type", "delay 50"), ("key", "Return")])
-    wait_until(ed, lambda: any(n.type_id == "delay" for n in ed.rt.graph.nodes.values()),
+    wait_until(ed, lambda: any(n.type_id == "delay" for n in ed.rt.doc.nodes.values()),
                what="a node typed into the object box")
-    d = next(n for n in ed.rt.graph.nodes.values() if n.type_id == "delay")
+    d = next(n for n in ed.rt.doc.nodes.values() if n.type_id == "delay")
     assert d.params["time"] == 50.0
-    gx, gy = ed.rt.graph.pos[d.id]
+    gx, gy = ed.rt.doc.pos[d.id]
     sx, sy = ed.canvas.to_screen((gx, gy))
     assert abs(sx - 200) < 30 and abs(sy - 400) < 30, "the node lands where the box was opened"
     # drag the delay node by its title: a Move command (staying inside the canvas: imnodes
@@ -820,10 +887,10 @@ def mouse_and_keys(ed, out):
     frames(ed, 3)
     vx, vy = dpg.get_item_rect_min(ed.canvas.views[d.id].tag)
     _drive(ed, [("drag", (vx + 6, vy - 1), (vx + 106, vy + 41))])
-    wait_until(ed, lambda: ed.rt.graph.pos[d.id] != (gx, gy), what="the dragged node's Move")
-    nx, ny = ed.rt.graph.pos[d.id]
+    wait_until(ed, lambda: ed.rt.doc.pos[d.id] != (gx, gy), what="the dragged node's Move")
+    nx, ny = ed.rt.doc.pos[d.id]
     assert abs(nx - gx - 100) <= 2 and abs(ny - gy - 42) <= 2, (gx, gy, nx, ny)
-    return {"links": [list(l) for l in ed.rt.graph.links], "refused_bad": refused}
+    return {"links": [list(l) for l in ed.rt.doc.links], "refused_bad": refused}
 
 
 def _drive(ed, plan, step=0.02):
@@ -868,8 +935,8 @@ def message_rates(ed, out):
     """A metro at 100 ms shows about 10/s after its title; View > Show message rates hides it."""
     m = ed.add_node("metro", {"interval": 100, "autostart": True}, (40, 40))
     idle = ed.add_node("print", {}, (40, 200))
-    ed.rt.send(m, "on", True)
     frames(ed, 2)
+    ed.rt.send(m, "on", True)
     view, quiet = ed.canvas.views[m], ed.canvas.views[idle]
     ed.run_for(2.6)
     label = dpg.get_item_label(view.tag)
@@ -933,7 +1000,7 @@ def dialogs_escape_and_clicks(ed, out):
         assert shown[name](), f"{name} did not open"
         _drive(ed, [("move", (500, 500)), ("key", "Escape")])
         assert not shown[name](), f"Escape did not close the {name}"
-    assert len(ed.rt.graph.nodes) == 1, "Escape on 'unsaved changes' cancels: the patch stays"
+    assert len(ed.rt.doc.nodes) == 1, "Escape on 'unsaved changes' cancels: the patch stays"
     # a node under the dialog's OK button; another one selected
     ed.show_keys()
     frames(ed, 3)
@@ -956,7 +1023,7 @@ def dialogs_escape_and_clicks(ed, out):
         frames(ed, 4)
         assert not ed.dialogs.is_open
         assert ed.canvas.selection()[0] == [a] and ed._selected == a, (clicks, ed.canvas.selection(), ed._selected)
-        assert not ed.objectbox.is_open and len(ed.rt.graph.nodes) == 2, "a double-click went through"
+        assert not ed.objectbox.is_open and len(ed.rt.doc.nodes) == 2, "a double-click went through"
     return report
 
 
@@ -968,7 +1035,7 @@ def paste_from_an_empty_clipboard(ed, out):
     frames(ed, 3)
     _drive(ed, [("move", (400, 400)), ("key", "ctrl+v")])
     assert "no nodes to paste" in ed.status.message, ed.status.message
-    assert len(ed.rt.graph.nodes) == 1 and not ed.errors
+    assert len(ed.rt.doc.nodes) == 1 and not ed.errors
     return {}
 
 
@@ -979,19 +1046,19 @@ def object_box_best_match(ed, out):
     made = []
     for keys, want in ((["Tab"], "ml.classify"), (["Return"], "ml.classify"),
                        (["Down", "Return"], "ml.cluster")):
-        before = set(ed.rt.graph.nodes)
+        before = set(ed.rt.doc.nodes)
         _drive(ed, [("move", (150 + 150 * len(made), 300)), ("key", "n"), ("type", "ml.cl")] +
                [("key", k) for k in keys])
-        wait_until(ed, lambda: set(ed.rt.graph.nodes) - before, what=f"a node from ml.cl + {keys}")
-        (new,) = set(ed.rt.graph.nodes) - before
-        made.append(ed.rt.graph.nodes[new].type_id)
+        wait_until(ed, lambda: set(ed.rt.doc.nodes) - before, what=f"a node from ml.cl + {keys}")
+        (new,) = set(ed.rt.doc.nodes) - before
+        made.append(ed.rt.doc.nodes[new].type_id)
         assert made[-1] == want, (keys, made)
         assert not ed.objectbox.is_open
     assert ed.uses.get("ml.classify") == 2 and ed.uses.get("ml.cluster") == 1, ed.uses
     # params typed after a partial name apply to the highlighted type
     _drive(ed, [("move", (150, 450)), ("key", "n"), ("type", "ml.cl knn 3"), ("key", "Tab")])
     wait_until(ed, lambda: not ed.objectbox.is_open, what="Tab to make the node")
-    last = ed.rt.graph.nodes[max(ed.rt.graph.nodes, key=lambda n: ed.rt.graph.pos[n][1])]
+    last = ed.rt.doc.nodes[max(ed.rt.doc.nodes, key=lambda n: ed.rt.doc.pos[n][1])]
     assert last.type_id == "ml.classify" and last.params["k"] == 3, (last.type_id, last.params)
     return {"made": made}
 
@@ -1017,13 +1084,13 @@ def failures_do_not_close_the_editor(ed, out):
     # the editor's own loop: a frame that raises once, then frames go on until a quit
     real, count = ed.canvas.refresh_some, [0]
 
-    def refresh_some(dt):
+    def refresh_some(dt, *rest):
         count[0] += 1
         if count[0] == 2:
             raise ValueError("drawing went wrong")
         if count[0] > 10:
             ed.quit_now()
-        return real(dt)
+        return real(dt, *rest)
     ed.canvas.refresh_some = refresh_some
     ed.run()
     assert count[0] > 10 and len(ed.errors) == 2 and "drawing went wrong" in ed.errors[1], ed.errors
@@ -1278,7 +1345,7 @@ def random_actions(ed, out, patch, seed, count):
         raise AssertionError(f"{replay}: {e}\nlast actions:\n" + "\n".join(log[-25:]) +
                              f"\nlast keys (key, ctrl, shift, a dialog open): {keys}") from e
     return {"seed": seed, "actions": len(log), "seconds": round(time.monotonic() - started, 1),
-            "nodes": len(ed.rt.graph.nodes)}
+            "nodes": len(ed.rt.doc.nodes)}
 
 
 def main(scenarios=SCENARIOS, size=(960, 680)):

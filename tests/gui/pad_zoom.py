@@ -95,7 +95,7 @@ def pad_stroke(ed, out):
     dot = pad.shown
     want = pad.to_pixel(node, pts[-1])
     assert abs(dot[0] - want[0]) < 1.5 and abs(dot[1] - want[1]) < 1.5, (dot, want)
-    assert ed.rt.graph.pos[xy] == (40.0, 40.0), "drawing on the pad does not move the node"
+    assert ed.rt.doc.pos[xy] == (40.0, 40.0), "drawing on the pad does not move the node"
     assert len(ed.rt.history.undo_stack) == steps, "playing the pad is not an undo step"
     assert ed.dirty == dirty
     assert abs(pts[-1][0] - 0.85) < 0.02 and abs(pts[-1][1] - 0.5) < 0.02, f"the stroke ends where it ended: {pts[-1]}"
@@ -178,7 +178,7 @@ def zoom_keys(ed, out):
     in the patch, makes an undo step or marks the patch changed."""
     assert ed.open_now(str(ROOT / "patches" / "gesture.json"))
     ed.run_for(0.5)
-    graph = ed.rt.graph
+    graph = ed.rt.doc
     saved = dict(graph.pos)
     steps = len(ed.rt.history.undo_stack)
     zoom0 = ed.canvas.zoom
@@ -237,7 +237,7 @@ def examples_fit(ed, out, pictures=None):
     for path in sorted((ROOT / "patches").glob("*.json")):
         assert ed.open_now(str(path)), ed.last_error
         ed.run_for(0.6)  # values, learners' words and plots have come: boxes at their size
-        assert len(on_screen_rects(ed)) == len(ed.rt.graph.nodes) + len(ed.rt.graph.comments)
+        assert len(on_screen_rects(ed)) == len(ed.rt.doc.nodes) + len(ed.rt.doc.comments)
         assert not cut_off(ed), f"{path.name} at zoom {ed.canvas.zoom}: cut off {cut_off(ed)}"
         report[path.name] = ed.canvas.zoom
         if pictures:  # a folder: a picture of each
