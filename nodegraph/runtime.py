@@ -239,15 +239,25 @@ class Runtime:
         self.scheduler.post(None, job)
 
     def send(self, node_id, inlet, value):
-        """Put a value into a node's inlet, as if a link brought it (any thread)."""
-        node = self.graph.node(node_id)
-        if inlet not in node.inlet_map:
-            from .errors import EditError
-            raise EditError(f"node '{node_id}' has no inlet '{inlet}' (its inlets: {', '.join(node.inlet_map)})")
-        if self.scheduler.on_thread():
-            self.scheduler.send(node, inlet, value)
-        else:
-            self.scheduler.post(node, self.scheduler.deliver, ([(node, inlet)], value))
+        """Put a value into a node's inlet, as if a link brought it (any thread). Checked
+        against the document when it has the node (the engine may not have caught up with an
+        edit yet); a node inside a box, which only the engine has, is checked there."""
+        from .errors import EditError
+        sched = self.scheduler
+        record = self.doc.nodes.get(node_id)
+        if sched.on_thread() or record is None or isinstance(record, boxes.Box):
+            record = self.graph.node(node_id)  # (the error naming it, for a box)
+        if inlet not in record.inlet_map:
+            raise EditError(f"node '{node_id}' has no inlet '{inlet}' (its inlets: {', '.join(record.inlet_map)})")
+        if sched.on_thread():
+            sched.send(record, inlet, value)
+            return
+
+        def job():  # the engine finds its own node on its own thread
+            node = self.graph.nodes.get(node_id)
+            if node is not None and inlet in node.inlet_map:
+                sched.deliver([(node, inlet)], value)
+        sched.post(None, job)
 
     # ---- running ---------------------------------------------------------------------
 
