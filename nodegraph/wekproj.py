@@ -206,7 +206,8 @@ def _read_path(path, output):
     """An output's algorithm, its settings, its inputs and its switches (defaults when the
     project was never saved with a model file for it)."""
     if not path.exists():
-        return {"builder": None, "settings": {}, "inputs": None, "record": True, "run": True, "file": str(path)}
+        return {"builder": None, "settings": {}, "inputs": None, "record": True, "run": True, "file": str(path),
+                "trained": False}
     root = _java_first_string(path)
     if root.tag != "Path":
         raise ProjectError(f"{path}: its settings start with <{root.tag}>, not <Path>")
@@ -215,6 +216,7 @@ def _read_path(path, output):
     settings = {} if mb is None else {c.tag: (c.text or "").strip() for c in mb if len(c) == 0}
     inputs = _strings(root, "inputNames") or None
     return {"builder": builder, "settings": settings, "inputs": inputs, "file": str(path),
+            "trained": _field(root, "modelState", path, str, "NOT_READY") in ("BUILT", "NEEDS_REBUILDING"),
             "record": _field(root, "recordEnabled", path, bool, True),
             "run": _field(root, "runEnabled", path, bool, True)}
 
@@ -543,11 +545,24 @@ def build_patch(proj) -> tuple[dict, list[str]]:
         y = ex["y"] if n_out > 1 or kind == "regress" else ex["y"][0]
         examples.append(dict(ex, y=y))
     learner["state"] = {"examples": examples, "take": max((ex["take"] for ex in examples), default=0)}
-    if n_in and examples:
-        notes.append(f"{len(examples)} examples imported; Wekinator's trained models are Java objects and are not read: "
-                     "send train (or press train) to fit them from the examples")
     _describe(doc, proj, kind)
+    if examples and all(path["trained"] for path in proj["paths"]):
+        # Wekinator opens a trained project running; its models are Java objects, never read,
+        # so the patch records a model of every example, refitted when it opens
+        node = _built(doc).node(learner_id)
+        learner["state"]["model"] = {"examples": len(examples), "spec": node.spec()}
+        notes.append(f"{len(examples)} examples imported; the trained models are refitted from them when the patch "
+                     "opens (Wekinator's own model files are Java objects and are not read)")
+    elif examples:
+        notes.append(f"{len(examples)} examples imported; the project had no trained models: send train to fit them")
     return doc, notes
+
+
+def _built(doc):
+    from . import patchfile
+
+    return patchfile.build(patchfile.check_doc(json.loads(json.dumps(doc)), "the imported patch"),
+                           source="the imported patch")
 
 
 def _short(settings):
@@ -560,6 +575,18 @@ def _describe(doc, proj, kind):
         f"Imported from the Wekinator project '{proj['name']}' ({proj['folder']}): {len(proj['outputs'])} {what} "
         f"output(s); inputs {', '.join(proj['inputs'])} on {proj['input_address']} port {proj['port']}; outputs "
         f"{', '.join(o['name'] for o in proj['outputs'])} to {proj['host']}:{proj['output_port']}.")
+    for c in doc["comments"][1:]:  # the template's words about its own sizes and names
+        if kind == "classify":
+            c["text"] = re.sub(r"`classes` \d+", f"`classes` {max(o['classes'] for o in proj['outputs'])}", c["text"])
+            c["text"] = c["text"].replace("as /outputs-1...", "as /" + ", /".join(o["name"] for o in proj["outputs"]))
+        if kind == "dtw":
+            g = proj["outputs"][0]["gestures"]
+            c["text"] = c["text"].replace("(1..5)", f"(1..{g})").replace("0, 6,", f"0, {g + 1},")
+            if c["text"].startswith("Dynamic time warping with Wekinator's defaults"):
+                p = doc["nodes"]["gestures"]["params"]
+                c["text"] = (f"Dynamic time warping with the project's settings: examples downsampled to "
+                             f"{p['max_length'] or 'all their'} frames, candidates of at least {p['min_length']}, "
+                             f"match width {p['match_width']}, a match below distance {p['threshold']:g}.")
 
 
 def _gesture_patch(proj, notes):
@@ -614,7 +641,6 @@ def import_project(path, output) -> list[str]:
     from . import patchfile
 
     doc, notes = build_patch(read_project(path))
-    # checked as `nodegraph check` would: a patch that cannot be opened is never written
-    patchfile.build(patchfile.check_doc(json.loads(json.dumps(doc)), str(output)), source=str(output))
+    _built(doc)  # checked as `nodegraph check` would: a patch that cannot be opened is never written
     patchfile.write(output, doc)
     return notes

@@ -48,7 +48,7 @@ def numeric(name, lo=0.0, hi=1.0):
 
 
 def make_project(folder, port, client_port, inputs, outputs_xml, builders=(), arff_outputs=(), rows=(),
-                 dtw_rows=None, dtw_settings=""):
+                 dtw_rows=None, dtw_settings="", model_state="BUILT"):
     """A project folder as WekiMini saves it."""
     folder = Path(folder)
     (folder / "current" / "models").mkdir(parents=True)
@@ -66,7 +66,7 @@ def make_project(folder, port, client_port, inputs, outputs_xml, builders=(), ar
     for i, (builder, settings, used) in enumerate(builders):
         path_xml = (f"<Path><modelBuilder class=\"wekimini.learning.{builder}\">{settings}</modelBuilder>"
                     f"{strings('inputNames', used)}<outputNeedsCorrection>false</outputNeedsCorrection>"
-                    f"<modelState>BUILT</modelState><recordEnabled>true</recordEnabled>"
+                    f"<modelState>{model_state}</modelState><recordEnabled>true</recordEnabled>"
                     f"<runEnabled>true</runEnabled><numExamples>{len(rows)}</numExamples></Path>")
         (folder / "current" / "models" / f"model{i}.xml").write_bytes(
             java_stream(path_xml, b"\x74\x00\x1cweka.classifiers.lazy.IBkModel" + JAVA_OBJECT))
@@ -103,9 +103,10 @@ def ports():
     client.close()
 
 
-def run_and_ask(rt, client, points, n_floats):
-    client.send(C + "train")
-    pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training"))
+def run_and_ask(rt, client, points, n_floats, train=True):
+    if train:
+        client.send(C + "train")
+        pump(rt, client, lambda: addresses(client, "/wekinator/status/done-training"))
     client.send(C + "startRunning")
     answers = []
     for p in points:
@@ -150,7 +151,7 @@ def test_two_output_classifier_project_answers_its_client_after_train(tmp_path, 
     finally:
         rt.close()
     out = capsys.readouterr().out
-    assert "are Java objects and are not read" in out and "outputs have 3, 2 classes" in out
+    assert "refitted from them when the patch opens" in out and "outputs have 3, 2 classes" in out
 
 
 def test_regression_project_maps_linear_regression_and_answers(tmp_path, ports, capsys):
@@ -166,10 +167,28 @@ def test_regression_project_maps_linear_regression_and_answers(tmp_path, ports, 
     try:
         node = rt.graph.node("regressor")
         assert node.params["algorithm"] == "linear" and node.params["outputs"] == 1
-        [[v]] = run_and_ask(rt, ports, [(0.5, 0.5)], 1)
+        # a trained project opens running, as in Wekinator: no train needed, no done-training sent
+        pump(rt, ports, lambda: node._predictor is not None)
+        [[v]] = run_and_ask(rt, ports, [(0.5, 0.5)], 1, train=False)
         assert v == pytest.approx(1.5, abs=1e-4)
+        assert not addresses(ports, "/wekinator/status/done-training")
+        [[v]] = run_and_ask(rt, ports, [(0.25, 0.5)], 1)
+        assert v == pytest.approx(1.0, abs=1e-4)
     finally:
         rt.close()
+
+
+def test_an_untrained_project_waits_for_train(tmp_path, capsys):
+    rows = [((0.1 * i, 0.0), [0.2 * i], 1) for i in range(6)]
+    project = make_project(tmp_path / "P", 6448, 12000, ["a", "b"], [numeric("outputs-1")],
+                           builders=[("NeuralNetModelBuilder", "<numHiddenLayers>1</numHiddenLayers>"
+                                      "<hiddenLayerType>NUM_FEATURES</hiddenLayerType>", ["a", "b"])],
+                           arff_outputs=["outputs-1 numeric"], rows=rows, model_state="READY_FOR_BUILDING")
+    assert cli.main(["import-wekinator", str(project), "-o", str(tmp_path / "p.json")]) == 0
+    node = patchfile.read(tmp_path / "p.json")["nodes"]["regressor"]
+    assert "model" not in node["state"] and len(node["state"]["examples"]) == 6
+    assert (node["params"]["algorithm"], node["params"]["hidden_layers"], node["params"]["hidden_units"]) == ("mlp", 1, 0)
+    assert "no trained models: send train" in capsys.readouterr().out
 
 
 def test_unmappable_settings_are_said(tmp_path, ports, capsys):
@@ -206,6 +225,7 @@ def test_dtw_project_becomes_the_gesture_patch_and_matches(tmp_path, ports):
         node = rt.graph.node("gestures")
         assert node.params["classes"] == "1 2 3" and len(node.state["examples"]) == 6
         assert "output_3" in rt.graph.nodes and "output_4" not in rt.graph.nodes
+        assert any("(1..3)" in c.text for c in rt.graph.comments.values())
         ports.send(C + "startRunning")
         for number in (1, 2, 3):
             seen = len(ports.received)
