@@ -215,7 +215,7 @@ def cmd_screenshot(args):
 def cmd_import_wekinator(args):
     from . import wekproj
 
-    for line in wekproj.import_project(args.project, args.output):
+    for line in wekproj.import_project(args.project, args.output, replace=args.force):
         say(f"note: {line}")
     say(f"{args.output}: written from the Wekinator project {args.project}")
     return EXIT_OK
@@ -272,6 +272,7 @@ def parser():
     wek = sub.add_parser("import-wekinator", help="turn a Wekinator project (.wekproj or its folder) into a patch")
     wek.add_argument("project")
     wek.add_argument("-o", "--output", required=True, help="the patch file to write")
+    wek.add_argument("--force", action="store_true", help="replace the patch file if it exists")
     wek.set_defaults(fn=cmd_import_wekinator)
     return p
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -115,6 +116,8 @@ def _strings(elem, name):
 def find_project(path):
     """(folder, .wekproj file) for a .wekproj file or a project folder."""
     p = Path(path)
+    if not p.exists():
+        raise ProjectError(f"{p}: no such file or folder")
     if p.is_dir():
         found = sorted(p.glob("*.wekproj"))
         if len(found) != 1:
@@ -636,11 +639,16 @@ def _gesture_patch(proj, notes):
     return doc
 
 
-def import_project(path, output) -> list[str]:
+def import_project(path, output, replace=False) -> list[str]:
     """Read the project at `path`, write the patch to `output`; the notes on what differs."""
     from . import patchfile
 
+    if os.path.lexists(output) and not replace:
+        raise ProjectError(f"{output}: already exists (--force replaces it)")
     doc, notes = build_patch(read_project(path))
     _built(doc)  # checked as `nodegraph check` would: a patch that cannot be opened is never written
-    patchfile.write(output, doc)
+    try:
+        patchfile.write(output, doc)
+    except OSError as e:
+        raise ProjectError(f"{output}: cannot be written ({e.strerror or e})") from None
     return notes

@@ -269,6 +269,44 @@ def test_a_malformed_project_gives_one_line_and_exit_2(tmp_path, capsys, spoil, 
     assert not out.exists()  # nothing half-written
 
 
-def test_not_a_project(tmp_path, capsys):
+def test_not_a_project_and_no_patch_overwritten(tmp_path, capsys):
     assert cli.main(["import-wekinator", str(tmp_path), "-o", str(tmp_path / "p.json")]) == 2
     assert "holds one .wekproj file, this one holds 0" in capsys.readouterr().err
+    assert cli.main(["import-wekinator", str(tmp_path / "gone.wekproj"), "-o", str(tmp_path / "p.json")]) == 2
+    assert "gone.wekproj: no such file or folder" in capsys.readouterr().err
+    project = make_project(tmp_path / "P", 6448, 12000, ["a"], [numeric("outputs-1")],
+                           arff_outputs=["outputs-1 numeric"], rows=[((0.5,), [1.0], 1)])
+    mine = tmp_path / "mine.json"
+    mine.write_text("my own patch")
+    assert cli.main(["import-wekinator", str(project), "-o", str(mine)]) == 2
+    assert "mine.json: already exists (--force replaces it)" in capsys.readouterr().err
+    assert mine.read_text() == "my own patch"
+    assert cli.main(["import-wekinator", str(project), "-o", str(tmp_path / "no" / "p.json")]) == 2
+    assert "p.json: cannot be written" in capsys.readouterr().err
+    assert cli.main(["import-wekinator", str(project), "-o", str(mine), "--force"]) == 0
+    node = patchfile.read(mine)["nodes"]["regressor"]  # no model files: Wekinator's defaults
+    assert node["params"]["algorithm"] == "mlp" and node["state"]["examples"][0]["y"] == [1.0]
+
+
+def test_dtw_settings_and_gesture_count_are_carried_over(tmp_path, capsys):
+    messages = [f"/gesture_{i}" for i in range(1, 8)]
+    project = make_project(
+        tmp_path / "Dtw", 6448, 12000, ["x"],
+        ["<wekimini.osc.OSCDtwOutput><name>outputs-1</name><numGestures>7</numGestures>"
+         + strings("gestureOscMessages", messages) + "</wekimini.osc.OSCDtwOutput>"],
+        dtw_rows=[(7, [[0.0], [0.5], [1.0]])],
+        dtw_settings="<minAllowedGestureLength>4</minAllowedGestureLength><hopSizeForContinuousSearch>2"
+                     "</hopSizeForContinuousSearch><matchWidth>3</matchWidth><runningType>LABEL_ONCE_PER_RECORD"
+                     "</runningType><downsamplePolicy>NO_DOWNSAMPLING</downsamplePolicy>")
+    assert cli.main(["import-wekinator", str(project), "-o", str(tmp_path / "g.json")]) == 0
+    doc = patchfile.read(tmp_path / "g.json")
+    g = doc["nodes"]["gestures"]
+    assert (g["params"]["max_length"], g["params"]["min_length"], g["params"]["match_width"]) == (0, 4, 3)
+    assert g["params"]["classes"] == "1 2 3 4 5 6 7"
+    assert g["state"]["examples"] == [{"x": [[0.0], [0.5], [1.0]], "y": 7, "t": 0.0, "take": 1}]
+    assert [doc["nodes"][f"output_{i}"]["params"]["address"] for i in range(1, 8)] == messages
+    assert "output_8" not in doc["nodes"] and ["which", "7", "output_7", "values"] in doc["links"]
+    assert doc["nodes"]["gesture_7"]["params"]["value"] == 7
+    assert "from 1 to 7" in doc["nodes"]["bad_gesture"]["params"]["prefix"]
+    out = capsys.readouterr().out
+    assert "hop size of 2 is not carried over" in out and "'label once per record' is not carried over" in out
