@@ -308,7 +308,8 @@ def _read_arff(path, proj):
             try:
                 when = datetime.strptime(values[1], TIME_FORMAT)
             except ValueError:
-                raise ProjectError(f"{path}: line {n}: the time {values[1][:30]!r} is not yyyy/MM/dd HH:mm:ss:SSS") from None
+                raise ProjectError(f"{path}: line {n}: the time {values[1][:30]!r} is not "
+                                   "yyyy/MM/dd HH:mm:ss:SSS") from None
             first_time = first_time or when
         try:
             take = max(1, int(float(values[2]))) if values[2] != "?" else 1
@@ -476,6 +477,14 @@ def _fan_out(doc, template, n, rename):
             doc["links"].append([a, ao, b, bi])
 
 
+def _template(name):
+    path = PATCHES / name
+    if not path.is_file():  # the patches folder ships with the source, not inside the package
+        raise ProjectError(f"{path}: missing; the importer builds on the Wekinator patches of a source checkout "
+                           "(pip install -e .)")
+    return json.loads(path.read_text())
+
+
 def build_patch(proj) -> tuple[dict, list[str]]:
     """(the patch document, lines saying what could not be carried over)."""
     notes = []
@@ -485,7 +494,7 @@ def build_patch(proj) -> tuple[dict, list[str]]:
         return _gesture_patch(proj, notes), notes
     name = "wekinator-classifier-3.json" if kind == "classify" and n_out > 1 else \
         "wekinator-classifier.json" if kind == "classify" else "wekinator-regression.json"
-    doc = json.loads((PATCHES / name).read_text())
+    doc = _template(name)
     _set_ports(doc, proj)
     learner_id = "classifier" if kind == "classify" else "regressor"
     learner = doc["nodes"][learner_id]
@@ -510,7 +519,8 @@ def build_patch(proj) -> tuple[dict, list[str]]:
                          f"number for all, so each accepts classes 1 to {max(counts)}")
         p["send_probabilities"] = any(o["probabilities"] for o in outs)
         if p["send_probabilities"] and not all(o["probabilities"] for o in outs):
-            notes.append("class probabilities are sent for every output (Wekinator sends them only for the ticked ones)")
+            notes.append("class probabilities are sent for every output "
+                         "(Wekinator sends them only for the ticked ones)")
         doc["nodes"]["first_classes"]["params"]["value"] = [1] * n_out if n_out > 1 else 1
 
         def address(params, i):
@@ -521,11 +531,11 @@ def build_patch(proj) -> tuple[dict, list[str]]:
             doc["nodes"]["which_output"]["params"]["keys"] = " ".join(str(i + 1) for i in range(n_out))
     else:
         for i, o in enumerate(outs, 1):
-            if o["type"] == "INTEGER" or o["limit"] == "HARD":
-                notes.append(f"output {i} ('{o['name']}'): Wekinator's {'whole-number ' if o['type'] == 'INTEGER' else ''}"
-                             f"{'hard limits ' if o['limit'] == 'HARD' else ''}are not applied; "
+            lost = [w for w, on in (("whole numbers", o["type"] == "INTEGER"),
+                                    (f"hard limits {o['min']:g} to {o['max']:g}", o["limit"] == "HARD")) if on]
+            if lost:
+                notes.append(f"output {i} ('{o['name']}'): Wekinator's {' and '.join(lost)} are not applied; "
                              "the values go out as the model gives them")
-    n_in = len(proj["inputs"])
     selections = []
     for i, path in enumerate(proj["paths"]):
         names = path["inputs"]
@@ -593,7 +603,7 @@ def _describe(doc, proj, kind):
 
 
 def _gesture_patch(proj, notes):
-    doc = json.loads((PATCHES / "wekinator-gesture.json").read_text())
+    doc = _template("wekinator-gesture.json")
     _set_ports(doc, proj)
     out = proj["outputs"][0]
     g = out["gestures"]
@@ -630,7 +640,8 @@ def _gesture_patch(proj, notes):
     if s.get("runningType", "LABEL_CONTINUOUSLY") != "LABEL_CONTINUOUSLY":
         notes.append(f"{where}: 'label once per record' is not carried over; it labels continuously")
     if s.get("hopSizeForContinuousSearch", "1") not in ("1", ""):
-        notes.append(f"{where}: a hop size of {s['hopSizeForContinuousSearch']} is not carried over; every frame is compared")
+        notes.append(f"{where}: a hop size of {s['hopSizeForContinuousSearch']} is not carried over; "
+                     "every frame is compared")
     notes.append(f"{where}: Wekinator's match threshold is on its own scale; the patch's threshold stays "
                  f"{p['threshold']:g}: tune it on the gestures")
     examples = proj["examples"]

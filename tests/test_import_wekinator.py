@@ -2,7 +2,6 @@
 WekiMini saves (WekinatorSaver: NAME.wekproj, inputConfig.xml, outputConfig.xml as XStream XML,
 current/currentData.arff, current/models/model<i>.xml as a Java object stream whose first object
 is the Path's XML), turned into a patch that a Wekinator client drives over real UDP."""
-import json
 import struct
 from pathlib import Path
 
@@ -39,9 +38,9 @@ def classification(name, classes, probabilities=False):
             f"</wekimini.osc.OSCClassificationOutput>")
 
 
-def numeric(name, lo=0.0, hi=1.0):
+def numeric(name, lo=0.0, hi=1.0, kind="REAL", limit="SOFT"):
     return (f"<wekimini.osc.OSCNumericOutput><name>{name}</name><min>{lo}</min><max>{hi}</max>"
-            f"<outputType>REAL</outputType><limitType>SOFT</limitType>"
+            f"<outputType>{kind}</outputType><limitType>{limit}</limitType>"
             f"<trainingDataLimitRestriction>DONT_ENFORCE_LIMITS</trainingDataLimitRestriction>"
             f"<trainingDataIntegerRestriction>DONT_ENFORCE_INTEGER</trainingDataIntegerRestriction>"
             f"</wekimini.osc.OSCNumericOutput>")
@@ -180,15 +179,18 @@ def test_regression_project_maps_linear_regression_and_answers(tmp_path, ports, 
 
 def test_an_untrained_project_waits_for_train(tmp_path, capsys):
     rows = [((0.1 * i, 0.0), [0.2 * i], 1) for i in range(6)]
-    project = make_project(tmp_path / "P", 6448, 12000, ["a", "b"], [numeric("outputs-1")],
+    project = make_project(tmp_path / "P", 6448, 12000, ["a", "b"], [numeric("outputs-1", 0, 5, "INTEGER", "HARD")],
                            builders=[("NeuralNetModelBuilder", "<numHiddenLayers>1</numHiddenLayers>"
                                       "<hiddenLayerType>NUM_FEATURES</hiddenLayerType>", ["a", "b"])],
                            arff_outputs=["outputs-1 numeric"], rows=rows, model_state="READY_FOR_BUILDING")
     assert cli.main(["import-wekinator", str(project), "-o", str(tmp_path / "p.json")]) == 0
     node = patchfile.read(tmp_path / "p.json")["nodes"]["regressor"]
     assert "model" not in node["state"] and len(node["state"]["examples"]) == 6
-    assert (node["params"]["algorithm"], node["params"]["hidden_layers"], node["params"]["hidden_units"]) == ("mlp", 1, 0)
-    assert "no trained models: send train" in capsys.readouterr().out
+    p = node["params"]
+    assert (p["algorithm"], p["hidden_layers"], p["hidden_units"]) == ("mlp", 1, 0)
+    out = capsys.readouterr().out
+    assert "no trained models: send train" in out
+    assert "Wekinator's whole numbers and hard limits 0 to 5 are not applied" in out
 
 
 def test_unmappable_settings_are_said(tmp_path, ports, capsys):
