@@ -48,7 +48,7 @@ def numeric(name, lo=0.0, hi=1.0, kind="REAL", limit="SOFT"):
 
 def make_project(folder, port, client_port, inputs, outputs_xml, builders=(), arff_outputs=(), rows=(),
                  dtw_rows=None, dtw_settings="", model_state="BUILT"):
-    """A project folder as WekiMini saves it."""
+    """A project folder as WekiMini saves it (the XML as XStream writes it, as in saved projects)."""
     folder = Path(folder)
     (folder / "current" / "models").mkdir(parents=True)
     (folder / "saved").mkdir()
@@ -59,14 +59,20 @@ def make_project(folder, port, client_port, inputs, outputs_xml, builders=(), ar
         HEADER + f"<OSCInputGroup><oscMessage>/wek/inputs</oscMessage><numInputs>{len(inputs)}</numInputs>"
                  f"<groupName>Inputs</groupName>{strings('inputNames', inputs)}</OSCInputGroup>")
     (folder / "outputConfig.xml").write_text(
-        HEADER + f"<OSCOutputGroup><oscMessage>/wek/outputs</oscMessage><hostName>127.0.0.1</hostName>"
+        HEADER + f"<OSCOutputGroup><oscMessage>/wek/outputs</oscMessage><hostName>localhost</hostName>"
                  f"<outputPort>{client_port}</outputPort><outputs class=\"linked-list\">{''.join(outputs_xml)}"
                  f"</outputs></OSCOutputGroup>")
     for i, (builder, settings, used) in enumerate(builders):
-        path_xml = (f"<Path><modelBuilder class=\"wekimini.learning.{builder}\">{settings}</modelBuilder>"
-                    f"{strings('inputNames', used)}<outputNeedsCorrection>false</outputNeedsCorrection>"
+        tag, body = outputs_xml[i][1:].split(">", 1)
+        used_xml = strings("inputNames", used).replace("<inputNames>", '<inputNames class="linked-list">')
+        path_xml = (f"<Path>\n  <modelBuilder class=\"wekimini.learning.{builder}\">{settings}</modelBuilder>"
+                    f"<output class=\"{tag}\">{body.rsplit('<', 1)[0]}</output>{used_xml}"
+                    f"<outputNeedsCorrection>false</outputNeedsCorrection><outputCorrector><isRounding>false"
+                    f"</isRounding><hardLimits>false</hardLimits><min>0.0</min><max>0.0</max></outputCorrector>"
                     f"<modelState>{model_state}</modelState><recordEnabled>true</recordEnabled>"
-                    f"<runEnabled>true</runEnabled><numExamples>{len(rows)}</numExamples></Path>")
+                    f"<runEnabled>true</runEnabled><numExamples>{len(rows)}</numExamples>"
+                    f"<currentModelName>m</currentModelName><lastModelState>NOT_READY</lastModelState>"
+                    f"<trainingCompleted>true</trainingCompleted></Path>")
         (folder / "current" / "models" / f"model{i}.xml").write_bytes(
             java_stream(path_xml, b"\x74\x00\x1cweka.classifiers.lazy.IBkModel" + JAVA_OBJECT))
     if dtw_rows is not None:
