@@ -16,6 +16,7 @@ Nothing is executed: XML without DTDs or entities, ARFF and CSV read by hand, ev
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import os
 import re
@@ -31,7 +32,7 @@ MAX_XML = 8 * paths.MiB
 MAX_DATA = 256 * paths.MiB
 MAX_EXAMPLES = 1_000_000
 PATCHES = Path(__file__).resolve().parent.parent / "patches"
-TIME_FORMAT = "%Y/%m/%d %H:%M:%S:%f"  # Wekinator's "yyyy/MM/dd HH:mm:ss:SSS"
+TIME = re.compile(r"(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d):(\d{3})")  # Wekinator's yyyy/MM/dd HH:mm:ss:SSS
 META = 3  # ID, Time, Training round come before the inputs in Wekinator's ARFF
 
 
@@ -224,33 +225,6 @@ def _read_path(path, output):
             "run": _field(root, "runEnabled", path, bool, True)}
 
 
-def _arff_split(line, path, n):
-    """A data row's values; quoted values keep their commas."""
-    out, cur, quote, i = [], "", None, 0
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if c == "\\" and i + 1 < len(line):
-                cur += line[i + 1]
-                i += 1
-            elif c == quote:
-                quote = None
-            else:
-                cur += c
-        elif c in "'\"":
-            quote = c
-        elif c == ",":
-            out.append(cur.strip())
-            cur = ""
-        else:
-            cur += c
-        i += 1
-    if quote:
-        raise ProjectError(f"{path}: line {n}: a quote is not closed")
-    out.append(cur.strip())
-    return out
-
-
 def _text_lines(path, limit):
     raw = _read(path, limit)
     try:
@@ -285,13 +259,21 @@ def _read_arff(path, proj):
         raise ProjectError(f"{path}: has {len(attributes)} attributes; this project's are ID, Time, Training round, "
                            f"{n_in} inputs and {len(outs)} outputs ({META + n_in + len(outs)})")
     rows, first_time = [], None
-    for n, line in enumerate(lines[data_at:], data_at + 1):
-        s = line.strip()
-        if not s or s.startswith("%"):
+    # Weka quotes a value (the time) with single quotes and escapes with a backslash
+    reader = csv.reader(lines[data_at:], quotechar="'", escapechar="\\", skipinitialspace=True, strict=True)
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise ProjectError(f"{path}: line {data_at + reader.line_num}: {e}") from None
+        n = data_at + reader.line_num
+        if not values or values[0].startswith("%"):
             continue
-        if s.startswith("{"):
+        if values[0].startswith("{"):
             raise ProjectError(f"{path}: line {n}: sparse ARFF rows are not read (Wekinator writes full rows)")
-        values = _arff_split(s, path, n)
+        values = [v.strip() for v in values]
         if len(values) != len(attributes):
             raise ProjectError(f"{path}: line {n}: {len(values)} values, expected {len(attributes)}")
         if len(rows) >= MAX_EXAMPLES:
@@ -305,9 +287,11 @@ def _read_arff(path, proj):
             continue  # no output recorded it: nothing to learn from
         when = None
         if values[1] not in ("?", ""):
+            found = TIME.fullmatch(values[1])
             try:
-                when = datetime.strptime(values[1], TIME_FORMAT)
-            except ValueError:
+                *fields, ms = map(int, found.groups())
+                when = datetime(*fields, ms * 1000)
+            except (AttributeError, ValueError):
                 raise ProjectError(f"{path}: line {n}: the time {values[1][:30]!r} is not "
                                    "yyyy/MM/dd HH:mm:ss:SSS") from None
             first_time = first_time or when
@@ -562,7 +546,8 @@ def build_patch(proj) -> tuple[dict, list[str]]:
     if examples and all(path["trained"] for path in proj["paths"]):
         # Wekinator opens a trained project running; its models are Java objects, never read,
         # so the patch records a model of every example, refitted when it opens
-        node = _built(doc).node(learner_id)
+        one = copy.deepcopy(dict(doc, nodes={learner_id: dict(learner, state={"examples": examples[:1]})}, links=[]))
+        node = _built(one).node(learner_id)  # the spec needs the node's params, not its examples
         learner["state"]["model"] = {"examples": len(examples), "spec": node.spec()}
         notes.append(f"{len(examples)} examples imported; the trained models are refitted from them when the patch "
                      "opens (Wekinator's own model files are Java objects and are not read)")

@@ -259,6 +259,9 @@ def test_dtw_project_becomes_the_gesture_patch_and_matches(tmp_path, ports):
      "currentData.arff: line 11: class 7 is outside 1..2"),
     (lambda p: (p / "current" / "currentData.arff").write_text("@relation x\n@attribute ID numeric\n@data\n1\n"),
      "currentData.arff: has 1 attributes"),
+    (lambda p: (p / "current" / "currentData.arff").write_text(
+        (p / "current" / "currentData.arff").read_text().replace(":000',", ":000,", 1)),
+     "currentData.arff: line"),  # a quote never closed
     (lambda p: (p / "current" / "models" / "model0.xml").write_bytes(JAVA_OBJECT),
      "model0.xml: not a model file Wekinator writes"),
     (lambda p: (p / "current" / "models" / "model0.xml").write_bytes(b"\xac\xed\x00\x05" + JAVA_OBJECT),
