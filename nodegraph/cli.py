@@ -270,7 +270,7 @@ def parser():
     shot.set_defaults(fn=cmd_screenshot)
 
     wek = sub.add_parser("import-wekinator", help="turn a Wekinator project (.wekproj or its folder) into a patch")
-    wek.add_argument("project")
+    wek.add_argument("project", help="the project's .wekproj file or its folder")
     wek.add_argument("-o", "--output", required=True, help="the patch file to write")
     wek.add_argument("--force", action="store_true", help="replace the patch file if it exists")
     wek.set_defaults(fn=cmd_import_wekinator)

@@ -11,7 +11,7 @@ The layout, from WekiMini's own saving code (WekinatorSaver and the classes it w
                                   the trained model after it is a serialized Java object: never read
     current/currentData.csv       a DTW project's examples: dims, gesture, the frames flattened
     current/models/model1.xml     a DTW project's DtwModel as XStream XML (its settings)
-Nothing is executed: XML without DTDs or entities, ARFF and CSV read by hand, every file capped.
+Nothing is executed: XML without DTDs or entities, ARFF and CSV read as plain text, every file capped.
 """
 from __future__ import annotations
 

@@ -253,6 +253,8 @@ def test_dtw_project_becomes_the_gesture_patch_and_matches(tmp_path, ports):
         "<WekinatorFileData><projectName>&e;</projectName></WekinatorFileData>"),
      "MyProject.wekproj: has a DTD or entity declaration"),
     (lambda p: (p / "inputConfig.xml").unlink(), "inputConfig.xml: missing"),
+    (lambda p: (p / "outputConfig.xml").write_text((p / "outputConfig.xml").read_text().replace(
+        "</outputs>", numeric("outputs-2") + "</outputs>")), "outputConfig.xml: mixes classifier and continuous"),
     (lambda p: (p / "outputConfig.xml").write_text("<OSCOutputGroup><outputs>"), "outputConfig.xml: not valid XML"),
     (lambda p: (p / "current" / "currentData.arff").write_text(
         (p / "current" / "currentData.arff").read_text().replace(",1\n", ",7\n", 1)),
