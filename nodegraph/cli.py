@@ -212,6 +212,15 @@ def cmd_screenshot(args):
     return app.screenshot(args.patch, args.output, width=args.width, height=args.height)
 
 
+def cmd_import_wekinator(args):
+    from . import wekproj
+
+    for line in wekproj.import_project(args.project, args.output, replace=args.force):
+        say(f"note: {line}")
+    say(f"{args.output}: written from the Wekinator project {args.project}")
+    return EXIT_OK
+
+
 def parser():
     p = argparse.ArgumentParser(prog="nodegraph", description="A visual patcher for interactive machine learning.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -259,6 +268,12 @@ def parser():
     shot.add_argument("--width", type=int, default=None, help="window width (default: fit the patch)")
     shot.add_argument("--height", type=int, default=None, help="window height (default: fit the patch)")
     shot.set_defaults(fn=cmd_screenshot)
+
+    wek = sub.add_parser("import-wekinator", help="turn a Wekinator project (.wekproj or its folder) into a patch")
+    wek.add_argument("project", help="the project's .wekproj file or its folder")
+    wek.add_argument("-o", "--output", required=True, help="the patch file to write")
+    wek.add_argument("--force", action="store_true", help="replace the patch file if it exists")
+    wek.set_defaults(fn=cmd_import_wekinator)
     return p
 
 
