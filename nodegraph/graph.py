@@ -126,6 +126,8 @@ class Graph:
     def set_param(self, node_id, name, value):
         """Validate and set; returns the old value. A bad value leaves the old one."""
         node = self.node(node_id)
+        if self.document and node_id in self.states:
+            node.state = self.states[node_id]  # a record checks a param against the data the document has
         value = node.check_param(name, value)
         old = node.params.get(name)  # (a box may gain an argument it had none of)
         if value == old and type(value) is type(old):

@@ -108,3 +108,20 @@ def test_playing_changes_no_saved_param_and_no_state():
         rt.send("c", "bang", 1)
         rt.send("z", "in", np.array([1.0, float(_)]))
     assert rt.to_doc() == before and rt.history.revision == revision
+
+
+def test_a_param_refused_for_the_data_is_refused_by_the_document_before_the_engine_hears_of_it():
+    """ml.classify refuses a new number of outputs while it has examples: the document judges by
+    its own examples, so a refusal leaves both halves as they were."""
+    import pytest
+    from nodegraph.errors import ParamError
+    rt = Runtime.manual()
+    build(rt, {"c": ("ml.classify", {"folds": 0})})
+    rt.send("c", "label", "a")
+    rt.send("c", "record", True)
+    rt.send("c", "features", np.array([0.0, 1.0]))
+    rt.send("c", "record", False)
+    rt.drain()
+    with pytest.raises(ParamError, match="clear them"):
+        rt.do(SetParam("c", "outputs", 2))
+    assert rt.doc.node("c").params["outputs"] == 1 == rt.graph.node("c").params["outputs"]

@@ -168,15 +168,6 @@ class Classify(Project, Learner):
                              "changing the number of outputs")
         return value
 
-    def param_changed(self, name, old):
-        if name in ("record_outputs", "run_outputs", "inputs_for"):
-            self.reset_switches()
-
-    def process(self, fired):
-        if self.project():
-            self.project_process(fired)
-        super().process(fired)
-
     def relevant_params(self):
         names = super().relevant_params()
         if self.params["kernel"] != "poly":  # only the polynomial kernel has a degree

@@ -108,6 +108,15 @@ class DeleteOutputExamples(ClearExamples):
 class Project:
     """Mixin for ml.classify and ml.regress: per-output switches, inputs and model files."""
 
+    def param_changed(self, name, old):
+        if name in ("record_outputs", "run_outputs", "inputs_for"):
+            self.reset_switches()
+
+    def process(self, fired):
+        if self.project():
+            self.project_process(fired)
+        super().process(fired)
+
     def n_outputs(self) -> int:
         raise NotImplementedError
 

@@ -105,15 +105,6 @@ class Regress(Project, Learner):
         check_project_param(name, value)
         return value
 
-    def param_changed(self, name, old):
-        if name in ("record_outputs", "run_outputs", "inputs_for"):
-            self.reset_switches()
-
-    def process(self, fired):
-        if self.project():
-            self.project_process(fired)
-        super().process(fired)
-
     def relevant_params(self):
         names = super().relevant_params()
         if not self.params["outputs"]:  # a Wekinator project's setting: on the box once set
