@@ -334,9 +334,9 @@ def test_regression_patch_obeys_a_wekinator_client(wek):
     np.testing.assert_allclose(args_b, [1.0, 0.0], atol=0.1)
 
 
-def test_gesture_patch_obeys_a_wekinator_client(wek):
-    rt, client = wek("wekinator-gesture.json")
-    node = rt.graph.node("gestures")
+def drive_gestures(rt, client, node):
+    """Teach two gestures twice each as a Wekinator client does, then perform each: the match
+    as it ends names it, in bare /output_N messages."""
     rng = np.random.default_rng(2)
     for n, name in ((1, "circle"), (2, "swipe"), (1, "circle"), (2, "swipe")):
         client.send(C + "startDtwRecording", n)  # an int, as Wekinator requires
@@ -356,6 +356,12 @@ def test_gesture_patch_obeys_a_wekinator_client(wek):
         # way, but the match as it ends names it
         assert matches and matches[-1][0] == f"/output_{number}"
         assert all(m[1] == [] for m in matches)  # bare messages, as Wekinator sends
+
+
+def test_gesture_patch_obeys_a_wekinator_client(wek):
+    rt, client = wek("wekinator-gesture.json")
+    node = rt.graph.node("gestures")
+    drive_gestures(rt, client, node)
     outs = addresses(client, "/wek/outputs")
     assert outs and all(o[2] == "fffff" for o in outs)  # one distance per gesture, gestures 1..5
     assert np.isinf(outs[0][1]).all()  # before min_length frames: no candidates

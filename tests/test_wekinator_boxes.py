@@ -2,15 +2,13 @@
 the original patch, node for node and link for link (so it runs as the original, which
 tests/test_wekinator.py drives); the classifier and gesture boxes also obey a Wekinator
 client over real UDP here."""
-import numpy as np
 import pytest
 
 from nodegraph import BANG, Runtime, patchfile
 from nodegraph.abstraction import expand, keep_state
 
 from .learners_util import wait_idle
-from .test_learners_gesture import perform
-from .test_wekinator import C, PATCHES, Client, drive_classifier, free_udp_port, pump, settle
+from .test_wekinator import C, PATCHES, Client, drive_classifier, drive_gestures, free_udp_port, settle
 
 KINDS = ("classifier", "regression", "gesture")
 
@@ -79,22 +77,7 @@ def test_a_class_beyond_the_boxs_argument_is_refused(boxed):
 
 def test_gesture_box_obeys_a_wekinator_client(boxed):
     _, rt, client = boxed("gesture")
-    node = rt.graph.node("wek/gestures")
-    rng = np.random.default_rng(2)
-    for n, name in ((1, "circle"), (2, "swipe"), (1, "circle"), (2, "swipe")):
-        client.send(C + "startDtwRecording", n)
-        for f in perform(name, rng, noise=0.005):
-            client.inputs(f)
-        client.send(C + "stopDtwRecording")
-    pump(rt, client, lambda: len(node.state["examples"]) == 4 and not node._recording)
-    client.send(C + "startRunning")
-    for number, name in ((1, "circle"), (2, "swipe")):
-        seen = len(client.received)
-        for f in perform(name, rng, stretch=1.2, noise=0.005):
-            client.inputs(f)
-        settle(rt, client, 0.3)
-        matches = [r for r in client.received[seen:] if r[0].startswith("/output_")]
-        assert matches and matches[-1][0] == f"/output_{number}"
+    drive_gestures(rt, client, rt.graph.node("wek/gestures"))
 
 
 def test_the_boxs_inlet_and_outlet_teach_it_from_the_patch_itself():
