@@ -22,9 +22,16 @@ _BOX_PARAM = Param("box", "json", None, shapes_ports=True)  # a box's arguments 
 
 
 class Box(Node):
-    """A patch inside a box (its help is the box's own; see nodegraph.abstraction)."""
+    """A box that holds a patch: a subpatch, or an abstraction (a patch file used as a box,
+    its arguments filling $1, $2… inside).
+
+    Its inlets and outlets are the inlet and outlet nodes inside it, left to right.
+    Double-click it to open the inside in a window of its own; Edit > De-encapsulate
+    takes the inside out into this patch, Edit > Encapsulate puts a selection in a new box.
+    """
 
     type_id = "box"
+    category = "patch"
 
     def __init__(self, node_id, type_id, params, base_dir=None, search_path=()):
         self._type, self._raw = type_id, copy.deepcopy(params)

@@ -30,6 +30,7 @@ import time
 import dearpygui.dearpygui as dpg
 
 from ..commands import Connect, Disconnect, EditComment, Group, Move
+from ..boxes import Box
 from ..node import Node, Placeholder
 from . import itemstate, plots, pointer, values, view, widgets
 
@@ -89,6 +90,10 @@ def title(node) -> str:
     """A node's title: its id, and its type when the id does not already say it."""
     if isinstance(node, Placeholder):
         return f"{node.id}  ({node.missing_type}, unknown type)"
+    if isinstance(node, Box):  # as Pd writes a box: what it is, then its arguments
+        args = node.saved_params().get("args") or []
+        what = " ".join([node.saved_type, *(str(a) for a in args)]) if isinstance(args, list) else node.saved_type
+        return f"{node.id}  [{what}]  (double-click: open)"
     if node.type_id.isidentifier() and re.fullmatch(re.escape(node.type_id) + r"\d*", node.id):
         return node.id  # metro1 says it is a metro
     return f"{node.id}  ({node.type_id})"

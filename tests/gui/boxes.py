@@ -91,7 +91,7 @@ def open_a_box(ed, out, shots=""):
 
     def window():
         frames(ed, 1)
-        got = subprocess.run(["xdotool", "search", "--name", "wek . inside wekinator-classifier-box.json"],
+        got = subprocess.run(["xdotool", "search", "--name", "wek .wekinator.classifier. . inside wekinator-classifier-box.json"],
                              capture_output=True, text=True).stdout.split()
         found[:] = got
         return bool(got)
