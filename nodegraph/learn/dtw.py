@@ -198,3 +198,60 @@ class Matcher:
         np.minimum.at(per_label, self.labels, best)
         match = int(per_label.argmin())
         return per_label, (match if per_label[match] < self.threshold else -1)
+
+
+class StreamMatcher:
+    """Continuous matching at full resolution (ml.gesture's "precise" mode).
+
+    One DTW table per template, open at the start: a match may begin at any frame
+    of the stream (subsequence DTW, as SPRING), so one new column per frame covers
+    every candidate at once, where Wekinator keeps a table per start. The warp may
+    not take two sideways or two upward steps in a row (a slope between 1/2 and 2),
+    which keeps a match from squeezing a whole example into a frame or two and
+    limits a candidate to between half and twice the example's length; it also
+    makes each column depend on the two before it only, so a frame costs a few
+    whole-array operations, no scan along the template. A template's distance is
+    its path cost divided by its length (the average distance per example frame),
+    so the threshold does not depend on how long the examples are.
+    """
+
+    def __init__(self, templates, labels, n_labels, threshold=5.0):
+        self.t = Templates(templates, 0)
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.n_labels = n_labels
+        self.threshold = float(threshold)
+        self.factor = 1
+        self.scale = 1.0 / np.maximum(self.t.lengths, 1)
+        self.reset()
+
+    def reset(self):
+        shape = (self.t.longest, self.t.count)
+        self.D1 = np.full(shape, INF)  # the column of the previous frame
+        self.D2 = np.full(shape, INF)  # and of the one before
+        self.c1 = np.full(shape, INF)  # the previous frame's costs
+        self.spare = np.empty(shape)
+        self.side = np.empty(shape)
+
+    def push(self, frame):
+        """Feed one input frame: (per-label distances, inf where no match can end yet; matched
+        label index or -1)."""
+        per_label = np.full(self.n_labels, INF)
+        if self.t.count == 0:
+            return per_label, -1
+        c = self.t.costs(frame)
+        D1, D2, c1, new, side = self.D1, self.D2, self.c1, self.spare, self.side
+        new[0] = 0.0  # a match starts here, at the example's first frame
+        new[1:] = D1[:-1]  # a diagonal step
+        side[0] = INF
+        if len(c) > 1:
+            side[1] = c[0]  # started here, then one step along the example
+            np.add(D1[:-2], c[1:-1], out=side[2:])  # a diagonal, then one step along the example
+            np.minimum(new, side, out=new)
+            np.add(D2[:-1], c1[1:], out=side[1:])  # a diagonal, then one step along the stream
+            np.minimum(new, side, out=new)
+        new += c
+        self.D1, self.D2, self.c1, self.spare = new, D1, c, D2
+        best = self.t.ends(new[:, None, :])[0] * self.scale
+        np.minimum.at(per_label, self.labels, best)
+        match = int(per_label.argmin())
+        return per_label, (match if per_label[match] < self.threshold else -1)

@@ -1,0 +1,56 @@
+"""UCR Trace through ml.gesture in both modes (issue 13: gestures better than Wekinator's).
+
+Trace (4 classes, 100 training and 100 test series of 275 frames) ships inside tslearn's
+wheel, so no download. Each training series is recorded as one example; each test series
+is performed from a fresh start (`run`) and named by its nearest gesture after its last
+frame. Wekinator's defaults (downsampled to about 10 frames, FastDTW radius 5) name 72 of
+100, where full-resolution 1-NN DTW names all of them; the precise mode must name >= 95.
+"""
+import numpy as np
+import pytest
+
+from nodegraph import AddNode
+
+from .conftest import tap
+
+datasets = pytest.importorskip("tslearn.datasets", reason="tslearn is not installed (pip install -e '.[test]')")
+
+
+@pytest.fixture(scope="module")
+def trace():
+    return datasets.CachedDatasets().load_dataset("Trace")
+
+
+def accuracy(rt, trace, params):
+    X_train, y_train, X_test, y_test = trace
+    rt.do(AddNode("ml.gesture", {"classes": "1 2 3 4", "threshold": 1e9, **params}, node_id="g"))
+    node = rt.graph.node("g")
+    for x, y in zip(X_train, y_train):
+        rt.send("g", "label", int(y))
+        rt.send("g", "record", True)
+        for frame in x:
+            rt.send("g", "features", frame)
+        rt.send("g", "record", False)
+    assert node.info()["counts"] == {str(c): int((y_train == c).sum()) for c in (1, 2, 3, 4)}
+    distances = tap(rt, "g", "distances")
+    right = 0
+    for x, y in zip(X_test, y_test):
+        rt.send("g", "run", True)  # a fresh start for each performance, as startRunning does
+        before = len(distances)
+        for frame in x:
+            rt.send("g", "features", frame)
+        assert len(distances) > before, node.error
+        right += int(np.argmin(distances[-1])) + 1 == y
+    return right / len(y_test)
+
+
+def test_wekinator_mode_lands_at_wekinators_known_accuracy(rt, trace):
+    acc = accuracy(rt, trace, {"mode": "wekinator", "max_length": 10, "match_width": 5, "min_length": 5})
+    assert rt.graph.node("g").info()["downsample"] == 27  # 275 frames -> every 27th: 11 points
+    assert 0.65 <= acc <= 0.80, acc
+
+
+def test_precise_mode_names_at_least_95_percent(rt, trace):
+    acc = accuracy(rt, trace, {"mode": "precise"})
+    assert rt.graph.node("g").info()["downsample"] == 1
+    assert acc >= 0.95, acc
