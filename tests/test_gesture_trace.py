@@ -6,12 +6,16 @@ is performed from a fresh start (`run`) and named by its nearest gesture after i
 frame. Wekinator's defaults (downsampled to about 10 frames, FastDTW radius 5) name 72 of
 100, where full-resolution 1-NN DTW names all of them; the precise mode must name >= 95.
 """
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from nodegraph import AddNode
+from nodegraph import AddNode, patchfile
 
 from .conftest import tap
+
+PATCHES = Path(__file__).resolve().parent.parent / "patches"
 
 datasets = pytest.importorskip("tslearn.datasets", reason="tslearn is not installed (pip install -e '.[test]')")
 
@@ -21,9 +25,18 @@ def trace():
     return datasets.CachedDatasets().load_dataset("Trace")
 
 
+def settings(patch):
+    """The ml.gesture params a shipped patch uses (its mode and its Wekinator settings)."""
+    doc = patchfile.read(PATCHES / patch)
+    [node] = [n for n in doc["nodes"].values() if n["type"] == "ml.gesture"]
+    return node["params"]
+
+
 def accuracy(rt, trace, params):
     X_train, y_train, X_test, y_test = trace
-    rt.do(AddNode("ml.gesture", {"classes": "1 2 3 4", "threshold": 1e9, **params}, node_id="g"))
+    # every gesture's distance is read after the last frame: no threshold, and Trace's classes
+    params = {**params, "classes": "1 2 3 4", "threshold": 1e9}
+    rt.do(AddNode("ml.gesture", params, node_id="g"))
     node = rt.graph.node("g")
     for x, y in zip(X_train, y_train):
         rt.send("g", "label", int(y))
@@ -45,12 +58,16 @@ def accuracy(rt, trace, params):
 
 
 def test_wekinator_mode_lands_at_wekinators_known_accuracy(rt, trace):
-    acc = accuracy(rt, trace, {"mode": "wekinator", "max_length": 10, "match_width": 5, "min_length": 5})
+    params = settings("wekinator-gesture.json")
+    assert params.get("mode", "wekinator") == "wekinator"
+    acc = accuracy(rt, trace, params)
     assert rt.graph.node("g").info()["downsample"] == 27  # 275 frames -> every 27th: 11 points
     assert 0.65 <= acc <= 0.80, acc
 
 
-def test_precise_mode_names_at_least_95_percent(rt, trace):
-    acc = accuracy(rt, trace, {"mode": "precise"})
+def test_the_gesture_patchs_precise_mode_names_at_least_95_percent(rt, trace):
+    params = settings("gesture.json")
+    assert params["mode"] == "precise"
+    acc = accuracy(rt, trace, params)
     assert rt.graph.node("g").info()["downsample"] == 1
     assert acc >= 0.95, acc
