@@ -39,7 +39,7 @@ class RemovedGesture(RemovedTake):
 
 @register("ml.gesture", category="learn")
 class Gesture(Learner):
-    """Recognises gestures (movements over time) from recorded examples (Wekinator's DTW).
+    """Recognises gestures (movements over time) from recorded examples (DTW, as Wekinator or finer).
 
     Teach: send a gesture name or number to `label`, switch `record` on, make
     the gesture, switch `record` off: that is one example. Record a few of each.
@@ -57,10 +57,12 @@ class Gesture(Learner):
     total along the match. "precise" compares every frame and ignores those
     three settings: a match may start at any frame and be half to twice as
     long as an example, and a distance is the average distance per example
-    frame (so its threshold is smaller: about 0.1-0.5 for a mouse in a unit
-    square). On the UCR Trace benchmark it names 99 of 100 gestures, where
-    "wekinator" names 72. No training is needed; `train` scores the examples (leave-one-out accuracy).
-    Recording pauses running. `undo_take` deletes the last example,
+    frame (so its threshold is smaller: 0.1 suits a mouse in a unit
+    square). On the UCR Trace benchmark "precise" names 99 of 100 gestures
+    where "wekinator" names 72.
+
+    No training is needed; `train` scores the examples (leave-one-out
+    accuracy). Recording pauses running. `undo_take` deletes the last example,
     `delete_gesture` every example of one gesture (Wekinator's
     deleteExamplesForOutput).
     """
