@@ -245,9 +245,10 @@ def test_train_scores_the_examples_leave_one_out(rt):
     assert node.info()["score"] == {"folds": 10, "accuracy": 1.0}
 
 
-def test_save_load_gives_identical_distances(rt, tmp_path):
+@pytest.mark.parametrize("params", [{"max_length": 0, "match_width": 0}, {"mode": "precise"}])
+def test_save_load_gives_identical_distances(rt, tmp_path, params):
     rng = np.random.default_rng(11)
-    rt.do(AddNode("ml.gesture", {"max_length": 0, "match_width": 0}, node_id="g"))
+    rt.do(AddNode("ml.gesture", params, node_id="g"))
     teach_gestures(rt, rng, per_label=1)
     stream = np.vstack([perform(n, rng) for n in NAMES])
     rt.send("g", "run", True)
