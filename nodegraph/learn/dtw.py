@@ -205,32 +205,32 @@ class StreamMatcher:
 
     One DTW table per template, open at the start: a match may begin at any frame
     of the stream (subsequence DTW, as SPRING), so one new column per frame covers
-    every candidate at once, where Wekinator keeps a table per start. The warp may
-    not take two sideways or two upward steps in a row (a slope between 1/2 and 2),
-    which keeps a match from squeezing a whole example into a frame or two and
-    limits a candidate to between half and twice the example's length; it also
-    makes each column depend on the two before it only, so a frame costs a few
-    whole-array operations, no scan along the template. A template's distance is
-    its path cost divided by its length (the average distance per example frame),
-    so the threshold does not depend on how long the examples are.
+    every candidate at once, where Wekinator keeps a table per start. Each step of
+    the warp is diagonal, then at most `stretch` - 1 sideways or upward steps (a
+    slope between 1/stretch and stretch): a match is from 1/stretch to `stretch`
+    times an example's length, so a whole example is never squeezed into a frame
+    or two. It also makes each column depend on the `stretch` before it only: a
+    frame costs a few whole-array operations, no scan along the template. A
+    template's distance is its path cost divided by its length (the average
+    distance per example frame), so the threshold does not depend on how long the
+    examples are.
     """
 
-    def __init__(self, templates, labels, n_labels, threshold=5.0):
+    def __init__(self, templates, labels, n_labels, threshold=5.0, stretch=3):
         self.t = Templates(templates, 0)
         self.labels = np.asarray(labels, dtype=np.int64)
         self.n_labels = n_labels
         self.threshold = float(threshold)
+        self.runs = max(1, int(stretch)) - 1  # the longest run of sideways or upward steps
         self.factor = 1
         self.scale = 1.0 / np.maximum(self.t.lengths, 1)
         self.reset()
 
     def reset(self):
         shape = (self.t.longest, self.t.count)
-        self.D1 = np.full(shape, INF)  # the column of the previous frame
-        self.D2 = np.full(shape, INF)  # and of the one before
-        self.c1 = np.full(shape, INF)  # the previous frame's costs
-        self.spare = np.empty(shape)
-        self.side = np.empty(shape)
+        self.D = [np.full(shape, INF) for _ in range(self.runs + 1)]  # the last frames' columns, newest first
+        self.C = [np.full(shape, INF) for _ in range(self.runs)]  # and their costs
+        self.spare, self.side, self.run = np.empty(shape), np.empty(shape), np.empty(shape)
 
     def push(self, frame):
         """Feed one input frame: (per-label distances, inf where no match can end yet; matched
@@ -239,18 +239,27 @@ class StreamMatcher:
         if self.t.count == 0:
             return per_label, -1
         c = self.t.costs(frame)
-        D1, D2, c1, new, side = self.D1, self.D2, self.c1, self.spare, self.side
+        M = len(c)
+        D, new, side, run = self.D, self.spare, self.side, self.run
         new[0] = 0.0  # a match starts here, at the example's first frame
-        new[1:] = D1[:-1]  # a diagonal step
-        side[0] = INF
-        if len(c) > 1:
-            side[1] = c[0]  # started here, then one step along the example
-            np.add(D1[:-2], c[1:-1], out=side[2:])  # a diagonal, then one step along the example
-            np.minimum(new, side, out=new)
-            np.add(D2[:-1], c1[1:], out=side[1:])  # a diagonal, then one step along the stream
-            np.minimum(new, side, out=new)
+        new[1:] = D[0][:-1]  # a diagonal step
+        run[:] = 0.0
+        for r in range(1, min(self.runs, M - 1) + 1):  # a diagonal step, then r along the example
+            run[r:] += c[:-r]
+            side[r] = run[r]  # started at this frame
+            np.add(D[0][:M - r - 1], run[r + 1:], out=side[r + 1:])
+            np.minimum(new[r:], side[r:], out=new[r:])
+        run[:] = 0.0
+        for r in range(1, self.runs + 1):  # a diagonal step, then r along the stream
+            run += self.C[r - 1]
+            np.add(D[r][:-1], run[1:], out=side[1:])
+            np.minimum(new[1:], side[1:], out=new[1:])
         new += c
-        self.D1, self.D2, self.c1, self.spare = new, D1, c, D2
+        self.spare = D.pop()
+        D.insert(0, new)
+        if self.runs:
+            self.C.pop()
+            self.C.insert(0, c)
         best = self.t.ends(new[:, None, :])[0] * self.scale
         np.minimum.at(per_label, self.labels, best)
         match = int(per_label.argmin())

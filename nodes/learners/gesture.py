@@ -55,11 +55,11 @@ class Gesture(Learner):
     candidates are at least `min_length` frames long, and `match_width`
     limits how far the warping may stray (0: no limit); a distance is the
     total along the match. "precise" compares every frame and ignores those
-    three settings: a match may start at any frame and be half to twice as
-    long as an example, and a distance is the average distance per example
-    frame (so its threshold is smaller: 0.1 suits a mouse in a unit
-    square). On the UCR Trace benchmark "precise" names 99 of 100 gestures
-    where "wekinator" names 72.
+    three settings: a match may start at any frame and be a third to three
+    times as long as an example, and a distance is the average distance
+    per example frame (so its threshold is smaller: 0.1 suits a mouse in a
+    unit square). On the UCR Trace benchmark "precise" names 99 of 100
+    gestures where "wekinator" names 72.
 
     No training is needed; `train` scores the examples (leave-one-out
     accuracy). Recording pauses running. `undo_take` deletes the last example,
