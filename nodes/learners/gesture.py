@@ -82,12 +82,13 @@ class Gesture(Learner):
     params = (Param("mode", "choice", "wekinator", choices=("wekinator", "precise"),
                     help="wekinator: as Wekinator (downsampled); precise: every frame, more accurate"),
               Param("threshold", "float", 5.0, min=0.0, max=1e9,
-                    help="a gesture matches when its distance is below this (Wekinator: 5)"),
-              Param("min_length", "int", 5, min=1, max=10_000, help="shortest candidate, in (downsampled) frames"),
+                    help="a gesture matches when its distance is below this (Wekinator: 5; precise: about 0.1)"),
+              Param("min_length", "int", 5, min=1, max=10_000,
+                    help="wekinator mode: shortest candidate, in (downsampled) frames"),
               Param("max_length", "int", 10, min=0, max=10_000,
-                    help="downsample examples to at most this many frames (0: no downsampling)"),
+                    help="wekinator mode: downsample examples to at most this many frames (0: none)"),
               Param("match_width", "int", 5, min=0, max=10_000,
-                    help="how far the warping may stray from the diagonal, in frames (0: no limit)"),
+                    help="wekinator mode: how far the warping may stray from the diagonal, in frames (0: no limit)"),
               Param("classes", "text", "", help="the order of `distances`, e.g. 1 2 3 (empty: the labels' order)"))
 
     def setup(self):
