@@ -86,6 +86,54 @@ def test_continuous_matching_equals_wekinators_candidate_search(width):
         assert match == (best if expected[best] < 4.0 else -1)
 
 
+def sloped_dtw(a, b, stretch=3):
+    """The precise mode's recurrence, written from its definition: the whole of b against the
+    whole of a, each step diagonal then at most stretch - 1 steps along one series, each
+    cell's Euclidean cost counted once; inf when no such path exists."""
+    c = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=2)
+    R = {(-1, -1): 0.0}
+
+    def at(i, j):
+        return R.get((i, j), np.inf)
+
+    for i in range(len(a)):
+        for j in range(len(b)):
+            best = at(i - 1, j - 1)
+            for r in range(1, stretch):
+                if j - r >= 0:
+                    best = min(best, at(i - 1, j - 1 - r) + c[i, j - r:j].sum())
+                if i - r >= 0:
+                    best = min(best, at(i - 1 - r, j - 1) + c[i - r:i, j].sum())
+            R[i, j] = c[i, j] + best
+    return at(len(a) - 1, len(b) - 1)
+
+
+def test_precise_matching_is_the_best_stretch_ending_now_per_example_frame():
+    """After every frame, each gesture's distance is the least over every stretch of the
+    stream ending at that frame, over its examples, of the sloped DTW cost / example length."""
+    rng = np.random.default_rng(4)
+    templates = [rng.normal(size=(int(rng.integers(1, 8)), 2)) for _ in range(6)]
+    labels = [0, 0, 1, 1, 2, 2]
+    stream = rng.normal(size=(25, 2))
+    for stretch in (1, 2, 3, 4):
+        matcher = dtw.StreamMatcher(templates, labels, 4, threshold=1.5, stretch=stretch)
+        matched = set()
+        for i, frame in enumerate(stream):
+            per_label, match = matcher.push(frame)
+            expected = np.full(4, np.inf)
+            for start in range(i + 1):
+                for t, label in zip(templates, labels):
+                    expected[label] = min(expected[label], sloped_dtw(stream[start:i + 1], t, stretch) / len(t))
+            np.testing.assert_allclose(per_label, expected, rtol=1e-12)
+            best = int(np.argmin(expected))
+            assert match == (best if expected[best] < 1.5 else -1)
+            matched.add(match)
+        assert len(matched) > 1  # both sides of the threshold were seen
+    # a 9-frame example is matched by no fewer than 3 frames: a gesture is not squeezed into one
+    short = dtw.StreamMatcher([np.zeros((9, 2))], [0], 1)
+    assert [np.isfinite(short.push(np.zeros(2))[0][0]) for _ in range(4)] == [False, False, True, True]
+
+
 def test_downsampling_keeps_every_fth_frame_as_wekinator():
     assert dtw.downsample_factor(50, 10) == 5 and dtw.downsample_factor(9, 10) == 1
     assert dtw.downsample_factor(59, 10) == 5 and dtw.downsample_factor(50, 0) == 1
@@ -130,6 +178,29 @@ def test_recognises_synthetic_gestures_with_noise_and_time_stretch(rt):
             right += seen[-1:] == [name]  # the last match of the performance names it
             rt.send("g", "run", True)  # restart the buffer between trials, as startRunning does
     assert right / total >= 0.9, f"{right} of {total}"
+
+
+def test_precise_mode_recognises_them_too_and_switching_mode_applies_at_once(rt):
+    rng = np.random.default_rng(7)
+    rt.do(AddNode("ml.gesture", {"threshold": 2.0}, node_id="g"))
+    teach_gestures(rt, rng)
+    node = rt.graph.node("g")
+    rt.do(SetParam("g", "mode", "precise"))
+    rt.do(SetParam("g", "threshold", 0.1))
+    assert node.info()["downsample"] == 1 and isinstance(node._matcher, dtw.StreamMatcher)
+    labels = tap(rt, "g", "label")
+    rt.send("g", "run", True)
+    right = total = 0
+    for stretch in [0.4, 1.0, 1.8, 2.8]:  # a match may be a third to three times an example's length
+        for name in NAMES:
+            before = len(labels)
+            for f in np.vstack([np.repeat(REST[None], 12, axis=0), perform(name, rng, stretch=stretch, noise=0.02)]):
+                rt.send("g", "features", f)
+            total += 1
+            right += labels[before:][-1:] == [name]
+    assert right == total, f"{right} of {total}"
+    rt.do(SetParam("g", "mode", "wekinator"))
+    assert node.info()["downsample"] == 5 and isinstance(node._matcher, dtw.Matcher)
 
 
 def test_distances_follow_the_classes_order_and_a_match_is_sent_once(rt):
@@ -181,9 +252,10 @@ def test_train_scores_the_examples_leave_one_out(rt):
     assert node.info()["score"] == {"folds": 10, "accuracy": 1.0}
 
 
-def test_save_load_gives_identical_distances(rt, tmp_path):
+@pytest.mark.parametrize("params", [{"max_length": 0, "match_width": 0}, {"mode": "precise"}])
+def test_save_load_gives_identical_distances(rt, tmp_path, params):
     rng = np.random.default_rng(11)
-    rt.do(AddNode("ml.gesture", {"max_length": 0, "match_width": 0}, node_id="g"))
+    rt.do(AddNode("ml.gesture", params, node_id="g"))
     teach_gestures(rt, rng, per_label=1)
     stream = np.vstack([perform(n, rng) for n in NAMES])
     rt.send("g", "run", True)

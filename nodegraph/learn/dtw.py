@@ -198,3 +198,92 @@ class Matcher:
         np.minimum.at(per_label, self.labels, best)
         match = int(per_label.argmin())
         return per_label, (match if per_label[match] < self.threshold else -1)
+
+
+class StreamMatcher:
+    """Continuous matching at full resolution (ml.gesture's "precise" mode).
+
+    One DTW table per template, open at the start: a match may begin at any frame
+    of the stream (subsequence DTW, as SPRING), so one new column per frame covers
+    every candidate at once, where Wekinator keeps a table per start. Each step of
+    the warp is diagonal, then at most `stretch` - 1 sideways or upward steps (a
+    slope between 1/stretch and stretch): a match is from 1/stretch to `stretch`
+    times an example's length, so a whole example is never squeezed into a frame
+    or two. It also makes each column depend on the `stretch` before it only: a
+    frame costs a few whole-array operations, no scan along the template. A
+    template's distance is its path cost divided by its length (the average
+    distance per example frame), so the threshold does not depend on how long the
+    examples are.
+    """
+
+    def __init__(self, templates, labels, n_labels, threshold=5.0, stretch=3):
+        self.t = Templates(templates, 0)
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.n_labels = n_labels
+        self.threshold = float(threshold)
+        self.runs = max(1, int(stretch)) - 1  # the longest run of sideways or upward steps
+        self.factor = 1
+        self.scale = 1.0 / np.maximum(self.t.lengths, 1)
+        shape = (self.t.longest, self.t.count)
+        # one contiguous (M, K) slab per feature: a frame's costs are a few whole-slab operations
+        self.points = np.ascontiguousarray(self.t.points.T.reshape(self.t.dim, *shape))
+        self.reset()
+
+    def reset(self):
+        shape = (self.t.longest, self.t.count)
+        self.D = [np.full(shape, INF) for _ in range(self.runs + 1)]  # the last frames' columns, newest first
+        self.C = [np.full(shape, INF) for _ in range(self.runs)]  # and their costs
+        self.spare, self.tmp = np.empty(shape), np.empty(shape)
+        self.sides = [np.empty(shape), np.empty(shape)]
+
+    def costs(self, frame):
+        """Euclidean distance from one frame to every template point: (M, K), a new array."""
+        c = np.subtract(self.points[0], frame[0])
+        if len(self.points) == 1:
+            return np.abs(c, out=c)
+        c *= c
+        tmp = self.tmp
+        for p, v in zip(self.points[1:], frame[1:]):
+            np.subtract(p, v, out=tmp)
+            tmp *= tmp
+            c += tmp
+        return np.sqrt(c, out=c)
+
+    def push(self, frame):
+        """Feed one input frame: (per-label distances, inf where no match can end yet; matched
+        label index or -1)."""
+        per_label = np.full(self.n_labels, INF)
+        if self.t.count == 0:
+            return per_label, -1
+        c = self.costs(np.asarray(frame, dtype=np.float64))
+        M = len(c)
+        D, new = self.D, self.spare
+        new[0] = 0.0  # a match starts here, at the example's first frame
+        new[1:] = D[0][:-1]  # a diagonal step
+        if self.runs and M > 1:
+            # a diagonal step then r along the example, built from r - 1: side[j] = side'[j-1] + c[j-1]
+            side, prev = self.sides
+            side[1] = c[0]  # started at this frame
+            np.add(D[0][:-2], c[1:-1], out=side[2:])
+            np.minimum(new[1:], side[1:], out=new[1:])
+            for r in range(2, min(self.runs, M - 1) + 1):
+                side, prev = prev, side
+                np.add(prev[r - 1:-1], c[r - 1:-1], out=side[r:])
+                np.minimum(new[r:], side[r:], out=new[r:])
+            # a diagonal step then r along the stream: the last r frames' costs at the same point
+            side, run = self.sides[0], self.C[0]
+            for r in range(1, self.runs + 1):
+                if r > 1:
+                    run = np.add(run, self.C[r - 1], out=self.tmp)
+                np.add(D[r][:-1], run[1:], out=side[1:])
+                np.minimum(new[1:], side[1:], out=new[1:])
+        new += c
+        self.spare = D.pop()
+        D.insert(0, new)
+        if self.runs:
+            self.C.pop()
+            self.C.insert(0, c)
+        best = self.t.ends(new[:, None, :])[0] * self.scale
+        np.minimum.at(per_label, self.labels, best)
+        match = int(per_label.argmin())
+        return per_label, (match if per_label[match] < self.threshold else -1)
