@@ -144,7 +144,12 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
         self.state_dirty = dirty
         self._autosaved = None
         self.gesture += 1
-        rt.start()
+        if os.environ.get("NODEGRAPH_TITLE"):
+            # a box's inside, opened from the patch that holds it: that box runs it, not this window
+            self.say("the inside of a box: the box in the patch that holds it runs it; this window "
+                     "shows and edits it without running it")
+        else:
+            rt.start()
         self._update_title()
 
     def _marker(self):

@@ -87,15 +87,18 @@ def open_a_box(ed, out, shots=""):
     x, y, w, h = _rect(ed.canvas.views["wek"].tag)
     _drive(ed, [("move", (x + w / 2, y + 8))])
     subprocess.run(["xdotool", "click", "--repeat", "2", "--delay", "80", "1"], check=True)
+    wait_until(ed, lambda: "opened the inside of 'wek'" in ed.status.message, what="the double-click to open it")
     found = []
 
     def window():
         frames(ed, 1)
-        got = subprocess.run(["xdotool", "search", "--name", "wek .wekinator.classifier. . inside wekinator-classifier-box.json"],
+        got = subprocess.run(["xdotool", "search", "--name", "inside wekinator-classifier-box"],
                              capture_output=True, text=True).stdout.split()
         found[:] = got
         return bool(got)
-    wait_until(ed, window, seconds=60, what="the box's window")
+    wait_until(ed, window, seconds=90, what="the box's window")
+    title = subprocess.run(["xdotool", "getwindowname", found[0]], capture_output=True, text=True).stdout
+    assert "wek [wekinator.classifier]" in title, title  # the way back up
     time.sleep(3)  # let it draw
     if shots:
         try:
@@ -107,7 +110,7 @@ def open_a_box(ed, out, shots=""):
     if pid:
         os.kill(int(pid), 15)
     assert not ed.errors, ed.errors
-    return {"window": found[0]}
+    return {"window": found[0], "title": title}
 
 
 if __name__ == "__main__":
