@@ -207,13 +207,19 @@ def find_pd():
 # ---- the kNN patch ----------------------------------------------------------------------
 
 def knn_patch(port_in, port_out, path):
-    """patches/wekinator-classifier.json on our ports, trained on 300 x 10 examples, example i
-    of class i+1 (so an answer names the message it answers). Returns the 300 inputs."""
+    """patches/wekinator-classifier.json on our ports, trained (trained_patch)."""
+    return trained_patch("wekinator-classifier.json", port_in, port_out, path)
+
+
+def trained_patch(name, port_in, port_out, path):
+    """patches/NAME on our ports, its `classifier` trained on 300 x 10 examples, example i of
+    class i+1 (so an answer names the message it answers; every output alike when it has
+    several). Returns the 300 inputs."""
     import numpy as np
 
     from nodegraph import Runtime, SetParam, SetState, patchfile
 
-    doc = patchfile.read(os.path.join(ROOT, "patches", "wekinator-classifier.json"))
+    doc = patchfile.read(os.path.join(ROOT, "patches", name))
     for node in doc["nodes"].values():
         if node["type"] == "osc.in":
             node["params"]["port"] = port_in
@@ -223,11 +229,12 @@ def knn_patch(port_in, port_out, path):
     rt = Runtime.manual()
     try:
         rt.load_doc(doc)
-        rt.do(SetParam("classifier", "folds", 0))  # no cross-validation: the model is all we time
-        rt.do(SetState("classifier", {"examples": [{"x": x.tolist(), "y": i + 1, "t": 0.0, "take": 1}
-                                                   for i, x in enumerate(X)], "take": 1}))
-        rt.send("classifier", "train", True)
         node = rt.graph.node("classifier")
+        n = node.params.get("outputs", 1)
+        rt.do(SetParam("classifier", "folds", 0))  # no cross-validation: the model is all we time
+        rows = [{"x": x.tolist(), "y": [i + 1] * n if n > 1 else i + 1, "t": 0.0, "take": 1} for i, x in enumerate(X)]
+        rt.do(SetState("classifier", {"examples": rows, "take": 1}))
+        rt.send("classifier", "train", True)
         end = time.monotonic() + 60
         while (node._job is not None or node._refit is not None) and time.monotonic() < end:
             rt.poll(0.02)
@@ -235,6 +242,7 @@ def knn_patch(port_in, port_out, path):
     finally:
         rt.close()
     return X
+
 
 
 # ---- the client ----------------------------------------------------------------------

@@ -20,39 +20,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from osc_latency import ROOT, Target, cpu_seconds, free_port, osc_floats, pct, run_rate  # noqa: E402
+from osc_latency import ROOT, Target, cpu_seconds, free_port, osc_floats, pct, run_rate, trained_patch  # noqa: E402
 
 PATCHES = {"1 output": "wekinator-classifier.json", "3 outputs": "wekinator-classifier-3.json"}
-
-
-def trained_patch(name, port_in, port_out, path):
-    import numpy as np
-
-    from nodegraph import Runtime, SetParam, SetState, patchfile
-
-    doc = patchfile.read(os.path.join(ROOT, "patches", name))
-    for node in doc["nodes"].values():
-        if node["type"] == "osc.in":
-            node["params"]["port"] = port_in
-        elif node["type"] == "osc.out":
-            node["params"]["port"] = port_out
-    X = np.random.default_rng(4).uniform(size=(300, 10))
-    rt = Runtime.manual()
-    try:
-        rt.load_doc(doc)
-        node = rt.graph.node("classifier")
-        n = node.params.get("outputs", 1)
-        rt.do(SetParam("classifier", "folds", 0))  # no cross-validation: the model is all we time
-        rows = [{"x": x.tolist(), "y": [i + 1] * n if n > 1 else i + 1, "t": 0.0, "take": 1} for i, x in enumerate(X)]
-        rt.do(SetState("classifier", {"examples": rows, "take": 1}))
-        rt.send("classifier", "train", True)
-        end = time.monotonic() + 60
-        while (node._job is not None or node._refit is not None) and time.monotonic() < end:
-            rt.poll(0.02)
-        patchfile.write(path, rt.to_doc())
-    finally:
-        rt.close()
-    return X
 
 
 def start(label, tmp):
