@@ -153,6 +153,14 @@ class Gesture(Learner):
             self._delete_gesture(self.inputs["delete_gesture"])
         super().process(fired)
 
+    WEKINATOR_ONLY = ("min_length", "max_length", "match_width")  # what precise mode does not use
+
+    def relevant_params(self):
+        names = super().relevant_params()
+        if self.params["mode"] == "precise":
+            return [n for n in names if n not in self.WEKINATOR_ONLY]
+        return names
+
     def gesture_rows(self, gesture):
         return [i for i, ex in enumerate(self.state["examples"]) if ex["y"] == gesture]
 
