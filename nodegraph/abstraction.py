@@ -59,6 +59,30 @@ def find(type_id, base_dir=None, search_path=()) -> Path | None:
     return None
 
 
+def own_args(doc) -> list | None:
+    """The arguments an abstraction opened on its own runs with: its declared defaults (None
+    when the patch declares no arguments, or one of them has no default)."""
+    declared = doc.get("meta", {}).get("args") if isinstance(doc.get("meta"), dict) else None
+    if not isinstance(declared, list) or not declared:
+        return None
+    if not all(isinstance(d, dict) and "default" in d for d in declared):
+        return None
+    return [copy.deepcopy(d["default"]) for d in declared]
+
+
+def with_own_args(doc) -> dict:
+    """An abstraction opened on its own, as it runs: $1, $2… in its top-level params filled with
+    its declared defaults ($0 with "self")."""
+    args = own_args(doc)
+    if args is None:
+        return doc
+    doc = copy.deepcopy(doc)
+    for node in doc.get("nodes", {}).values():
+        if "params" in node:
+            node["params"] = substitute(node["params"], args, "self")
+    return doc
+
+
 def library() -> list[str]:
     """The abstractions shipped with nodegraph, by the box type that uses each."""
     return sorted(p.name[:-5] for p in LIBRARY.glob("*.json"))

@@ -72,7 +72,10 @@ def make(node_id, type_id, params, base_dir=None, search_path=()):
 
 
 def has_boxes(graph) -> bool:
-    return any(isinstance(n, Box) for n in graph.nodes.values()) or any("/" in i for i in graph.states)
+    """The engine runs an expansion of this document: it has boxes, or it is an abstraction
+    opened on its own (its $1, $2… filled with their defaults)."""
+    return (graph.arguments is not None or any(isinstance(n, Box) for n in graph.nodes.values())
+            or any("/" in i for i in graph.states))
 
 
 def inner_states(graph) -> dict:
@@ -96,10 +99,11 @@ def load(graph, doc, source="patch"):
     the flat expansion when it has boxes (else None)."""
     from . import patchfile
     commands = []
+    graph.arguments = abstraction.own_args(doc)
     patchfile.build(doc, graph, source, commands)
-    if not has_boxes(graph):
+    if not has_boxes(graph) and graph.arguments is None:
         return commands, None
-    flat = abstraction.expand(doc, graph.base_dir, graph.search_path, source)
+    flat = abstraction.expand(abstraction.with_own_args(doc), graph.base_dir, graph.search_path, source)
     # what a box's own saved state changes from what its file holds (a learner's examples):
     # kept by the document, so an untouched box saves back as it was
     bare = copy.deepcopy(doc)
@@ -107,7 +111,7 @@ def load(graph, doc, source="patch"):
         if isinstance(graph.nodes.get(node.get("type")), Box) or node.get("type") == abstraction.SUBPATCH or \
                 abstraction.find(node["type"], graph.base_dir, graph.search_path) is not None:
             node.pop("state", None)
-    base = abstraction.expand(bare, graph.base_dir, graph.search_path, source)["nodes"]
+    base = abstraction.expand(abstraction.with_own_args(bare), graph.base_dir, graph.search_path, source)["nodes"]
     for node_id, node in flat["nodes"].items():
         if "/" in node_id and node.get("state") and node["state"] != base.get(node_id, {}).get("state"):
             graph.states[node_id] = node["state"]

@@ -31,7 +31,15 @@ def make_node(node_id, type_id, params=None, state=None, state_version=1, boxes_
         node.saved_state_version = state_version
         return node, copy.deepcopy(state or {})
     cls = registry.get(type_id)
-    node = cls(node_id, params)
+    args = getattr(boxes_from, "arguments", None)
+    if args is not None and any(isinstance(v, str) and "$" in v for v in params.values()):
+        # an abstraction opened on its own: the document keeps `$1`, the record is checked
+        # (and the engine runs) with the declared defaults
+        from .abstraction import substitute
+        node = cls(node_id, substitute(params, args, "self"))
+        node.arg_params = {k: v for k, v in params.items() if isinstance(v, str) and "$" in v}
+    else:
+        node = cls(node_id, params)
     if not state:
         return node, None
     state = copy.deepcopy(state)

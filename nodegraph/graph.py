@@ -41,6 +41,7 @@ class Graph:
     def __init__(self, document=False):
         self.document = document
         self.base_dir, self.search_path = None, ()  # where the document's abstractions are found
+        self.arguments = None  # an abstraction opened on its own: its declared defaults for $1, $2…
         self.states: dict[str, dict] = {}  # the document's saved state of each node that has one
         self.nodes: dict[str, Node] = {}
         self.pos: dict[str, tuple] = {}
@@ -128,8 +129,22 @@ class Graph:
         node = self.node(node_id)
         if self.document and node_id in self.states:
             node.state = self.states[node_id]  # a record checks a param against the data the document has
+        raw = None
+        if self.document and self.arguments is not None and isinstance(value, str) and "$" in value:
+            from .abstraction import substitute
+            raw, value = value, substitute(value, self.arguments, "self")
         value = node.check_param(name, value)
         old = node.params.get(name)  # (a box may gain an argument it had none of)
+        old_raw = node.arg_params.get(name)
+        if self.document and (raw is not None or old_raw is not None):
+            # `$1` in an abstraction opened on its own: kept as written, run as its default
+            node.arg_params = {k: v for k, v in node.arg_params.items() if k != name}
+            if raw is not None:
+                node.arg_params[name] = raw
+            if raw != old_raw and value == old and type(value) is type(old):
+                self.notify("param", node_id, name, value)
+                return old_raw if old_raw is not None else old
+        old = old_raw if old_raw is not None else old
         if value == old and type(value) is type(old):
             return old
         if node.param_spec(name).shapes_ports:

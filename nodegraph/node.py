@@ -133,9 +133,11 @@ class Node:
         The editor shows only these on the node; the inspector shows the others apart."""
         return [p.name for p in type(self).params]
 
+    arg_params = {}  # in an abstraction opened on its own: the params that are `$1`, `$2`… in its file
+
     def saved_params(self) -> dict:
-        """The params as saved (a button is never saved pressed)."""
-        return self.params
+        """The params as saved (a button is never saved pressed; `$1` stays `$1`)."""
+        return dict(self.params, **self.arg_params) if self.arg_params else self.params
 
     def get_state(self) -> dict:
         """What to save with the patch, as plain JSON."""

@@ -120,7 +120,7 @@ class Runtime:
 
     def flat(self) -> dict:
         """The flat patch the engine runs: the document with every box replaced by its inside."""
-        return abstraction.expand(self.to_doc(), self.doc.base_dir, self.doc.search_path)
+        return abstraction.expand(abstraction.with_own_args(self.to_doc()), self.doc.base_dir, self.doc.search_path)
 
     def save(self, path=None):
         path = path or self.path

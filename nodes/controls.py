@@ -176,7 +176,7 @@ class Button(Node):
         self.params["value"] = False
 
     def saved_params(self):
-        return dict(self.params, value=False)  # a button is never saved pressed
+        return dict(super().saved_params(), value=False)  # a button is never saved pressed
 
     def param_changed(self, name, old):
         if self.params["value"]:

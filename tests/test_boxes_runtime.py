@@ -152,3 +152,28 @@ def test_a_subpatchs_inside_edited_elsewhere_comes_back_as_one_undo_step(tmp_pat
     rt.undo()
     assert rt.graph.node(f"sub/{inner_math}").params["arg"] == 1
     rt.close()
+
+
+def test_an_abstraction_opens_on_its_own_keeps_its_arguments_and_runs_with_their_defaults(tmp_path):
+    """As Pd opens an abstraction: `$1` stays `$1` in what is edited and saved; it runs with
+    the file's declared defaults; `$2` typed into a param is kept as written, and undone."""
+    (tmp_path / "double.json").write_text(json.dumps({
+        "format": "nodegraph-patch", "version": 1, "meta": {"args": [{"name": "by", "default": 4}]},
+        "nodes": {"in": {"type": "inlet", "params": {"type": "float"}, "pos": [0, 0]},
+                  "m": {"type": "math", "params": {"op": "*", "arg": "$1"}, "pos": [0, 50]},
+                  "out": {"type": "outlet", "params": {"type": "float"}, "pos": [0, 100]}},
+        "links": [["in", "out", "m", "a"], ["m", "out", "out", "in"]]}))
+    rt = Runtime.open(tmp_path / "double.json")
+    try:
+        assert rt.to_doc()["nodes"]["m"]["params"]["arg"] == "$1"
+        got = tap(rt, "m", "out")
+        rt.send("in", "in", 3.0)
+        assert got == [12.0]  # run with the default, 4
+        rt.do(SetParam("m", "arg", 2.5))
+        assert rt.to_doc()["nodes"]["m"]["params"]["arg"] == 2.5
+        rt.undo()
+        assert rt.to_doc()["nodes"]["m"]["params"]["arg"] == "$1" and rt.graph.node("m").params["arg"] == 4
+        rt.save()
+        assert json.loads((tmp_path / "double.json").read_text())["nodes"]["m"]["params"]["arg"] == "$1"
+    finally:
+        rt.close()

@@ -3,8 +3,8 @@
 A box's inside opens in a window of its own (another editor, as Max opens an abstraction),
 titled with the path back up ("cls [subpatch] — inside mouse-classifier.json"). A subpatch
 opens a copy of its inside: saved there, it comes back into this patch as one undo step. An
-abstraction opens with this box's arguments filled in (its file holds $1, $2…, which only a
-box can fill); when its file is saved, by any editor, every box here that uses it follows.
+abstraction opens its own file ($1, $2… kept as written, shown with their defaults): saved
+there, or by any editor, every box here that uses it follows.
 """
 from __future__ import annotations
 
@@ -61,20 +61,24 @@ class BoxActions:
         if box is None:
             return None
         here = os.path.basename(self.path) if self.path else "this patch"
+        title = f"{box_id} [{box.saved_type}] — inside {here}"
+        if box.saved_type != abstraction.SUBPATCH:
+            path = abstraction.find(box.saved_type, self.rt.doc.base_dir, self.rt.doc.search_path)
+            if path is None:
+                self.fail(f"cannot find the file of '{box_id}' ({box.saved_type})")
+                return None
+            self._launch(str(path), title)
+            self.say(f"opened the inside of '{box_id}', its file {path.name}: saved there, every "
+                     f"{box.saved_type} box here follows")
+            return str(path)
         inside = abstraction.inside({"type": box.saved_type, "params": box.saved_params()}, box_id,
                                     self.rt.doc.base_dir, self.rt.doc.search_path)
         fd, path = tempfile.mkstemp(prefix=f"{box_id}-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(patchfile.dumps(inside))
-        if box.saved_type == abstraction.SUBPATCH:
-            self._open_insides[path] = (box_id, os.stat(path).st_mtime_ns)
-            self.say(f"opened the inside of '{box_id}': save it there (Ctrl+S) to bring it back here")
-        else:
-            source = abstraction.find(box.saved_type, self.rt.doc.base_dir, self.rt.doc.search_path)
-            # the file itself holds $1, $2…: what opens is this box's inside, its arguments filled in
-            self.say(f"opened the inside of '{box_id}' with its arguments; to change every "
-                     f"{box.saved_type} box, edit {source} (this patch follows when it is saved)")
-        self._launch(path, f"{box_id} [{box.saved_type}] — inside {here}")
+        self._open_insides[path] = (box_id, os.stat(path).st_mtime_ns)
+        self._launch(path, title)
+        self.say(f"opened the inside of '{box_id}': save it there (Ctrl+S) to bring it back here")
         return path
 
     def _launch(self, path, title):
