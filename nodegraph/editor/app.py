@@ -460,6 +460,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
         since = now - self._last_render
         if draw or (self._unshown and since >= LIVE) or since >= STILL:
             self._last_render, self._unshown = now, False
+            self.canvas.cull()
             dpg.render_dearpygui_frame()
             popup = self.popup_open()
             self._run_callbacks()

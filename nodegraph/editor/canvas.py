@@ -40,6 +40,7 @@ REFRESH_PERIOD = 0.1  # seconds between two readings of one node's live values (
 ENGINE_EVENTS = ("error", "state", "propose")  # what the engine says that the document does not
 COMMENT_WIDTH = 52  # characters per line of a comment
 PARAMS_ON_NODE = 5  # more settings than this live in the inspector, so a node stays readable
+CULL_MARGIN = 150  # px around the canvas where nodes are still drawn: a pan shows drawn nodes
 RATE_PERIOD = 1.0  # seconds of runs a message-rate reading counts (it changes at most this often)
 WIDGET_W = 110  # a param widget's width at zoom 1
 
@@ -50,7 +51,7 @@ class NodeView:
     __slots__ = ("id", "node", "tag", "sig", "inlets", "outlets", "out_text", "out_type", "shown", "params", "param_shown",
                  "controls", "control_shown", "info_attr", "info_text", "progress", "info_shown",
                  "error_attr", "error_text", "error_shown", "has_info", "theme", "plot", "pad",
-                 "title", "rate_t", "rate_runs", "rate_shown")
+                 "title", "rate_t", "rate_runs", "rate_shown", "size")
 
     def __init__(self, node, tag, sig, runs=None):
         self.id, self.node, self.tag, self.sig = node.id, node, tag, sig
@@ -65,6 +66,7 @@ class NodeView:
         self.plot = self.pad = None
         self.title = title(node)
         self.rate_t, self.rate_runs, self.rate_shown = time.monotonic(), runs, ""
+        self.size = None  # (w, h) on the screen as last drawn: kept while the node is not drawn
 
 
 def signature(node):
@@ -155,6 +157,10 @@ class Canvas:
         self._merged = None  # the telemetry last merged into reports
         self._due = []  # views whose fresh reports were asked for last frame
         self._soon = set()  # ids of nodes to ask about next frame, out of turn (just edited, failed)
+        self.hidden = set()  # node items not drawn: nowhere near the visible canvas (cull)
+        self.hidden_links = set()  # link items not drawn (one of their nodes is not)
+        self._layout = 0  # counts changes to what is drawn where (cull looks again)
+        self._culled_for = None
 
     # ---- following a graph ------------------------------------------------------------
 
@@ -245,6 +251,7 @@ class Canvas:
                 comments.add(args[0])
         if not (nodes or links or comments or moved):
             return touched, state
+        self._layout += 1
         graph_links = set(self.graph.links)
         for node_id in nodes:
             self._sync_node(node_id, graph_links)
@@ -304,6 +311,7 @@ class Canvas:
                 dpg.delete_item(item)
             del self.links[link]
             self.link_items.pop(item, None)
+            self.hidden_links.discard(item)
 
     def _sync_comment(self, cid):
         comment = self.graph.comments.get(cid)
@@ -407,6 +415,7 @@ class Canvas:
             self.pointer.mice.add(node.id)
             self.pointer.feed(dpg.get_mouse_pos(local=False))  # it hears from the window at once
         self._order = None
+        self._layout += 1
         self._set_theme(view)
         self.refresh(view)
         return view
@@ -442,6 +451,7 @@ class Canvas:
         for link in [link for link in self.links if view.id in (link.src, link.dst)]:
             item = self.links.pop(link)
             self.link_items.pop(item, None)
+            self.hidden_links.discard(item)
             if dpg.does_item_exist(item):
                 dpg.delete_item(item)
         for attr in (*view.inlets.values(), *view.outlets.values()):
@@ -453,7 +463,9 @@ class Canvas:
             view.plot.delete()
         del self.views[view.id]
         self.pointer.drop(view.id)
+        self.hidden.discard(view.tag)
         self._order = None
+        self._layout += 1
 
     # ---- live values ------------------------------------------------------------------
 
@@ -472,8 +484,9 @@ class Canvas:
         self._merge()
         views = self.views
         due, self._due = self._due, []
+        hidden = self.hidden
         for view in due:
-            if views.get(view.id) is view:
+            if views.get(view.id) is view and view.tag not in hidden:
                 self.refresh(view)
         if self._order is None:
             self._order = list(views.values())
@@ -489,7 +502,8 @@ class Canvas:
             for _ in range(count):
                 if self._cursor >= n:
                     self._cursor = 0
-                batch.append(order[self._cursor])
+                if order[self._cursor].tag not in hidden:  # read again when it is drawn again
+                    batch.append(order[self._cursor])
                 self._cursor += 1
         self._due = batch
         ids = [v.id for v in batch]
@@ -664,7 +678,13 @@ class Canvas:
 
     def offset(self):
         """Screen position of the grid's origin (panning included), measured on a drawn node."""
-        for item in list(self.items)[:8]:
+        tried = 0
+        for item in self.items:
+            if item in self.hidden:
+                continue
+            tried += 1
+            if tried > 8:
+                break
             size = dpg.get_item_rect_size(item)
             if size[0] > 0:
                 rx, ry = dpg.get_item_rect_min(item)
@@ -728,7 +748,10 @@ class Canvas:
             return rects
         for item, key in self.items.items():
             pos = graph.pos.get(key[1]) if key[0] == "node" else getattr(graph.comments.get(key[1]), "pos", None)
-            w, h = dpg.get_item_rect_size(item)
+            if item in self.hidden:
+                w, h = self.views[key[1]].size
+            else:
+                w, h = dpg.get_item_rect_size(item)
             if pos is not None and w > 0:
                 rects[key] = (pos[0], pos[1], w / z, h / z)
         return rects
@@ -744,6 +767,71 @@ class Canvas:
         pad = self.node_pad()
         x = rx - pad[0] if side == "in" else rx - pad[0] + w
         return (round(x), round(cy))
+
+    def cull(self):
+        """Draw only the nodes near the visible canvas. imnodes lays out, and software
+        OpenGL draws, every node shown, on screen or not: on a big patch that is most of a
+        frame. A node is left undrawn when it, and every link it has, lie wholly outside
+        the canvas and a margin; a link is drawn when both its nodes are, so no link ever
+        ends in nothing. One node is always drawn, to measure the panning on (imnodes does
+        not say it). Sizes are those last drawn; a node is drawn until it has one."""
+        if not self.views:
+            return
+        x, y = dpg.get_item_pos(self.parent)  # a child window's pos is on the screen
+        w, h = dpg.get_item_rect_size(self.parent)
+        ox, oy = self.offset()
+        key = (round(ox), round(oy), x, y, w, h, self.zoom, self.origin, self._layout)
+        if key == self._culled_for:
+            return
+        left, top = x - ox - CULL_MARGIN, y - oy - CULL_MARGIN  # the kept area, in drawn units
+        right, bottom = x - ox + w + CULL_MARGIN, y - oy + h + CULL_MARGIN
+        rects, near = {}, {}
+        pos = self.graph.pos
+        for node_id, view in self.views.items():
+            if view.tag not in self.hidden:
+                size = dpg.get_item_rect_size(view.tag)
+                if size[0] > 0:
+                    view.size = (size[0], size[1])
+            dx, dy = self.drawn(pos.get(node_id, (0, 0)))
+            if view.size is None:
+                rects[node_id] = None  # not yet measured: drawn
+                continue
+            rw, rh = view.size[0] + 2 * NODE_PAD[0] * self.zoom, view.size[1] + 2 * NODE_PAD[1] * self.zoom
+            rects[node_id] = (dx, dy, dx + rw, dy + rh)
+            near[node_id] = abs(dx + rw / 2 - (left + right) / 2) + abs(dy + rh / 2 - (top + bottom) / 2)
+
+        # a node not drawn yet has no size: look again next frame
+        self._culled_for = None if None in rects.values() else key
+
+        def seen(r):
+            return r is None or (r[0] < right and r[2] > left and r[1] < bottom and r[3] > top)
+
+        keep = {node_id for node_id, r in rects.items() if seen(r)}
+        for link in self.links:
+            a, b = rects.get(link.src, False), rects.get(link.dst, False)
+            if a is False or b is False:
+                continue
+            if a is None or b is None or seen((min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))):
+                keep.update((link.src, link.dst))
+        if not keep and near:
+            keep.add(min(near, key=near.get))
+        for node_id, view in self.views.items():
+            show = node_id in keep
+            if show == (view.tag in self.hidden):
+                if show:
+                    self.hidden.discard(view.tag)
+                    # imnodes forgot where an undrawn node was: it is told again
+                    dpg.set_item_pos(view.tag, self.drawn(pos.get(node_id, (0, 0))))
+                    self._soon.add(node_id)
+                else:
+                    self.hidden.add(view.tag)
+                dpg.configure_item(view.tag, show=show)
+        hidden, views = self.hidden, self.views
+        for link, item in self.links.items():
+            show = views[link.src].tag not in hidden and views[link.dst].tag not in hidden
+            if show == (item in self.hidden_links):
+                (self.hidden_links.discard if show else self.hidden_links.add)(item)
+                dpg.configure_item(item, show=show)
 
     def visible_center(self):
         """The grid point at the middle of the visible canvas (for nodes added from a menu)."""

@@ -338,5 +338,73 @@ def side_panel(ed, out):
     return {"widths": [cw0, cw1, cw2]}
 
 
+
+@scenario
+def far_nodes(ed, out, path):
+    """Nodes far outside the canvas are not drawn (drawing them is most of a frame); a node
+    linked to one in view is; panned to with the middle button, the far ones are drawn at
+    their places with their links, showing live values; Show all draws them all."""
+    assert ed.open_now(path), ed.last_error
+    ed.run_for(0.5)
+    canvas = ed.canvas
+    tag = {node_id: view.tag for node_id, view in canvas.views.items()}
+    drawn = [n for n in tag if tag[n] not in canvas.hidden]
+    assert tag["m4"] in canvas.hidden and tag["d3"] in canvas.hidden, drawn
+    assert tag["m0"] not in canvas.hidden and tag["far"] not in canvas.hidden, "linked to a node in view"
+    assert not canvas.hidden_links.intersection(canvas.links[link] for link in canvas.links
+                                                if "far" in (link.src, link.dst))
+    first = len(drawn)
+    cx, cy = dpg.get_item_pos(ed.canvas_parent)
+    cw, ch = dpg.get_item_rect_size(ed.canvas_parent)
+
+    def pan_up(times, by):
+        def go():
+            for _ in range(times):
+                x, y = round(cx + cw * 0.8), round(cy + ch - 30)
+                xdo("mousemove", x, y)
+                time.sleep(0.05)
+                xdo("mousedown", 2)
+                for k in range(1, 11):
+                    xdo("mousemove", x, y - by * k // 10)
+                    time.sleep(0.02)
+                xdo("mouseup", 2)
+                time.sleep(0.1)
+        return go
+    before = canvas.offset()
+    row3 = canvas.to_screen(ed.rt.doc.pos["m3"])[1]
+    play(ed, pan_up(3, round((row3 - cy - 100) / 3)))  # row 3 to near the top of the canvas
+    frames(ed, 6)
+    after = canvas.offset()
+    assert after[1] < before[1] - 500, (before, after)
+    pad = canvas.node_pad()
+    inside = []
+    for node_id in ("m3", "c3", "d3"):
+        view = canvas.views[node_id]
+        assert view.tag not in canvas.hidden, f"{node_id} is in view and drawn"
+        want = canvas.to_screen(ed.rt.doc.pos[node_id])
+        x, y = dpg.get_item_rect_min(view.tag)
+        assert abs(x - pad[0] - want[0]) <= 1 and abs(y - pad[1] - want[1]) <= 1, (node_id, (x, y), want)
+        inside.append(cy <= want[1] <= cy + ch)
+    assert all(inside), "the pan brought row 3 into view"
+    for link in canvas.links:
+        if link.src == "c3":
+            assert canvas.links[link] not in canvas.hidden_links
+    assert tag["m0"] in canvas.hidden, "the first row, now far above, is not drawn"
+    seen = set()
+
+    def counting():
+        seen.add(canvas.views["c3"].shown.get("count"))
+        return len({text for text in seen if text and text.startswith("count: ")}) >= 3
+    wait_until(ed, counting, what="row 3's counter to show its count going on (20 a second)")
+    shown = canvas.views["c3"].shown["count"]
+    play(ed, keys("Home"))
+    wait_until(ed, lambda: ed._fit is None, what="Show all to settle")
+    frames(ed, 4)
+    assert not canvas.hidden and not canvas.hidden_links, "the whole patch in view: all drawn"
+    assert not cut_off(ed), (cut_off(ed), canvas.zoom, ed.status.message)
+    return {"drawn_first": first, "of": len(tag), "offset": [before, after], "shown": shown}
+
+
 if __name__ == "__main__":
     harness.main(SCENARIOS, size=(1280, 800))
+

@@ -65,3 +65,28 @@ def test_classes_taught_as_areas_drawn_on_the_pad(run):
 
 def test_the_inspector_resizes_with_its_bar_and_hides_with_ctrl_i(run):
     run("side_panel")
+
+
+def test_far_nodes_are_drawn_when_panned_to_and_show_all_draws_every_node(run):
+    from nodegraph import patchfile
+
+    path = run.tmp / "far.json"
+    patchfile.write(str(path), far_patch())
+    got = run("far_nodes", path)
+    assert got["of"] - got["drawn_first"] >= 3, got  # the last row, far below the canvas, is not drawn
+
+
+def far_patch(rows=5, gap=280):
+    """Rows of metro -> counter -> display, `gap` apart downwards, and one long link from
+    the first row's metro to the last row's display."""
+    nodes, links = {}, []
+    for r in range(rows):
+        y = 40 + r * gap
+        nodes[f"m{r}"] = {"type": "metro", "params": {"interval": 50, "autostart": True}, "pos": [40, y]}
+        nodes[f"c{r}"] = {"type": "counter", "params": {}, "pos": [300, y]}
+        nodes[f"d{r}"] = {"type": "display", "params": {}, "pos": [560, y]}
+        links += [[f"m{r}", "bang", f"c{r}", "bang"], [f"c{r}", "count", f"d{r}", "in"]]
+    nodes["far"] = {"type": "display", "params": {}, "pos": [820, 40 + (rows - 1) * gap]}
+    links.append(["c0", "count", "far", "in"])
+    return {"format": "nodegraph-patch", "version": 1, "nodes": nodes, "links": links}
+
