@@ -788,11 +788,13 @@ class Canvas:
         rects, near = {}, {}
         pos = self.graph.pos
         for node_id, view in self.views.items():
-            if view.tag not in self.hidden:
+            if view.tag in self.hidden:
+                dx, dy = self.drawn(pos.get(node_id, (0, 0)))
+            else:  # where it is drawn now: a node being dragged is not yet where the document says
                 size = dpg.get_item_rect_size(view.tag)
                 if size[0] > 0:
                     view.size = (size[0], size[1])
-            dx, dy = self.drawn(pos.get(node_id, (0, 0)))
+                dx, dy = dpg.get_item_pos(view.tag)
             if view.size is None:
                 rects[node_id] = None  # not yet measured: drawn
                 continue
@@ -807,6 +809,8 @@ class Canvas:
             return r is None or (r[0] < right and r[2] > left and r[1] < bottom and r[3] > top)
 
         keep = {node_id for node_id, r in rects.items() if seen(r)}
+        keep.update(key for kind, key in (self.items.get(item, (None, None))
+                                          for item in dpg.get_selected_nodes(self.tag)) if kind == "node")
         for link in self.links:
             a, b = rects.get(link.src, False), rects.get(link.dst, False)
             if a is False or b is False:

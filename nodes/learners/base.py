@@ -56,6 +56,14 @@ COMMON_PARAMS = (
 )
 
 
+def folds_text(score):
+    """"5 folds", or "on 5,000 held-out of 30,000 examples" when the score was measured once
+    on a held-out part (nodegraph.learn.jobs.SCORE_LIMIT)."""
+    if score.get("held_out"):
+        return f"on {score['held_out']:,} held-out of {score['of']:,} examples"
+    return f"{score['folds']} folds"
+
+
 def warm_trainer():
     """Start the training worker now, so the first training does not wait for it; from a
     thread of its own, because starting a process is not real-time work."""

@@ -8,7 +8,7 @@ from nodegraph.errors import ParamError
 from nodegraph.learn.fit import CLASSIFIERS
 from nodegraph.learn.snapshot import frozen
 
-from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner, label_key, show
+from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner, folds_text, label_key, show
 from .project import BUNDLE_OUTLET, PROJECT_INLETS, PROJECT_PARAMS, Project, check_project_param
 
 # What Wekinator's supervised learners can also be told (deleteAllExamples, cancelTrain)
@@ -340,7 +340,7 @@ class Classify(Project, Learner):
         return extra
 
     def describe_score(self, score):
-        text = f"cross-validated accuracy {score['accuracy']:.1%} ({score['folds']} folds)"
+        text = f"cross-validated accuracy {score['accuracy']:.1%} ({folds_text(score)})"
         confusion = score.get("confusion")
         if confusion:
             # the baseline a person can picture: always answering the most common class

@@ -11,7 +11,7 @@ from nodegraph.learn.fit import REGRESSORS
 
 from nodegraph.learn.snapshot import frozen
 
-from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner, _number
+from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner, _number, folds_text
 from .classify import KEEP_MODEL_INLETS, MLP_PARAMS
 from .project import BUNDLE_OUTLET, PROJECT_INLETS, PROJECT_PARAMS, Project, check_project_param
 
@@ -197,7 +197,7 @@ class Regress(Project, Learner):
 
     def describe_score(self, score):
         r2 = score.get("r2")
-        error = f"cross-validated error (RMSE) {score['rmse']:.4g} ({score['folds']} folds)"
+        error = f"cross-validated error (RMSE) {score['rmse']:.4g} ({folds_text(score)})"
         if r2 is None:
             return error
         if r2 < 0:
