@@ -69,6 +69,7 @@ class Node:
     # True for nodes whose output is always later than their input (delay):
     # a cycle through one is feedback, not an infinite loop.
     breaks_cycles = False
+    imports: tuple = ()  # heavy modules the process needs, imported off the real-time thread (registry.prepare)
 
     def __init__(self, node_id: str = "", params: dict | None = None):
         self.id = node_id

@@ -50,6 +50,17 @@ def get(type_id: str) -> type:
     return _types[resolved]
 
 
+def prepare(type_ids):
+    """Import the heavy modules the types' processes need (a node class's `imports`), here.
+    A runtime calls it on the thread that edits its document, as a node enters it, so the
+    engine building the same node on the real-time thread finds them loaded; a command
+    that only reads a patch (`nodegraph check`) never loads them."""
+    for type_id in type_ids:
+        resolved = resolve(type_id)
+        for name in getattr(_types.get(resolved), "imports", ()):
+            importlib.import_module(name)
+
+
 def all_types() -> dict[str, type]:
     _load_library()
     return dict(sorted(_types.items()))

@@ -15,7 +15,7 @@ import collections
 import os
 import threading
 
-from . import abstraction, boxes, patchfile, telemetry
+from . import abstraction, boxes, patchfile, registry, telemetry
 from .clock import ManualClock
 from .commands import AddNode, Connect, Group, History, Move, RemoveNode, Restructure, SetParam
 from .errors import NodegraphError
@@ -46,6 +46,19 @@ class Runtime:
         self.telemetry = {}  # node id -> its latest report (nodegraph.telemetry), swapped in whole
         self._publishing = False
         self.graph.subscribe(self._follow)
+        self.doc.subscribe(self._prepare)
+
+    def _prepare(self, event, *args):
+        """A node entered the document: what its process will import is imported here, on
+        the editing thread, before the engine builds it (registry.prepare)."""
+        if event == "node_added":
+            registry.prepare((self.doc.nodes[args[0]].type_id,))
+
+    @staticmethod
+    def _prepare_flat(flat):
+        if flat is not None:  # a box's inside runs in the engine, not in the document
+            registry.prepare({node["type"] for node in flat["nodes"].values()})
+        return flat
 
     @classmethod
     def open(cls, path, clock=None) -> "Runtime":
@@ -74,6 +87,7 @@ class Runtime:
         self.doc.base_dir = self.scheduler.base_dir
         # the engine runs the boxes' insides; what those learned is the document's, by flat id
         commands, flat = boxes.load(self.doc, doc, source)
+        self._prepare_flat(flat)
         self._boxed = flat is not None
         if self._boxed:
             self.call(patchfile.build, flat, self.graph, source)
@@ -113,6 +127,7 @@ class Runtime:
         _, flat = boxes.load(self.doc, doc)
         if flat is None:
             flat = abstraction.expand(doc, self.doc.base_dir, self.doc.search_path)
+        self._prepare_flat(flat)
         if self.wait:
             self.call(boxes.sync, self.graph, flat)
         else:
@@ -168,7 +183,7 @@ class Runtime:
         sched = self.scheduler
         if not self._boxed and boxes.has_boxes(self.doc):
             self._boxed = True  # from now on the engine runs an expansion
-        flat = self.flat() if self._boxed and isinstance(cmd, STRUCTURAL) else None
+        flat = self._prepare_flat(self.flat()) if self._boxed and isinstance(cmd, STRUCTURAL) else None
 
         def job():
             sched.quiet = quiet

@@ -10,12 +10,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import lfilter
 
-try:  # lfilter's own core: the public wrapper costs ~4x the filtering itself on a 256-sample block
-    from scipy.signal._sigtools import _linear_filter
-except ImportError:  # another SciPy layout: the public function, same result
-    _linear_filter = None
+FILTER_MODULE = "scipy.signal"  # 0.7 s to import: a node type that filters lists it in its `imports`
+
+
+def _filters():
+    """(scipy's lfilter, its core or None). Imported on first use, which the document's
+    thread makes first (registry.prepare): never on the audio thread in a running patch."""
+    from scipy.signal import lfilter
+    try:  # lfilter's own core: the public wrapper costs ~4x the filtering itself on a 256-sample block
+        from scipy.signal._sigtools import _linear_filter
+    except ImportError:  # another SciPy layout: the public function, same result
+        _linear_filter = None
+    return lfilter, _linear_filter
 
 TWO_PI = 2.0 * math.pi
 _RAMP = np.arange(4096, dtype=np.float64)  # 0, 1, 2...: a steady phasor's steps, never rebuilt
@@ -112,6 +119,7 @@ class Lowpass:
         self.zi = np.zeros(2)
         self._key = None  # (cutoff, q, rate) the coefficients below are for
         self._b = self._a = None
+        self._lfilter, self._core = _filters()
 
     def block(self, x, cutoff, q, rate):
         key = (cutoff, q, rate)
@@ -123,10 +131,10 @@ class Lowpass:
             self._b = np.array([(1.0 - cw) / 2.0, 1.0 - cw, (1.0 - cw) / 2.0]) / a0
             self._a = np.array([1.0, -2.0 * cw / a0, (1.0 - alpha) / a0])
             self._key = key
-        if _linear_filter is not None and isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 1:
-            y, self.zi = _linear_filter(self._b, self._a, x, -1, self.zi)
+        if self._core is not None and isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 1:
+            y, self.zi = self._core(self._b, self._a, x, -1, self.zi)
         else:
-            y, self.zi = lfilter(self._b, self._a, x, zi=self.zi)
+            y, self.zi = self._lfilter(self._b, self._a, x, zi=self.zi)
         return y
 
 

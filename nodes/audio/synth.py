@@ -9,6 +9,7 @@ from nodegraph import Inlet, NodeError, Param, register
 from nodegraph.io import audio
 
 from .base import AudioNode, sound_out
+from . import dsp
 from .dsp import Envelope, Lowpass, Phasor, Smooth, last, midi_to_hz, saw
 
 # Every control is 0..1, so any learner's output can drive any of them.
@@ -123,6 +124,8 @@ class Synth(AudioNode):
     never clicks. `gate` on: it sounds (a drone, the default); off: it fades
     out over the release time. Link its sound outlet to audio.out to hear it.
     """
+
+    imports = (dsp.FILTER_MODULE,)
 
     inlets = (Inlet("vector", "vector", help="several controls at once, 0..1 each, in the order of `order`"),
               *(Inlet(name, "float", help=HELP[name]) for name in CONTROLS),

@@ -83,6 +83,8 @@ def show(label):
 class Learner(Node):
     """Shared shape of the learners (not registered itself)."""
 
+    imports = (predict.SPECIAL,)
+
     task = ""
     target = None  # name of the cold target inlet, if any
     counts_labels = False  # keep a count of examples per label
