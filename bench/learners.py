@@ -12,7 +12,7 @@ Every figure is measured in this run, beside its baseline:
   2. the running path's latency while a 10,000-example model trains: training in
      the worker process (what nodes do) vs on a thread of this process (the GIL);
   3. ml.gesture per frame: 5 labels x 5 templates of 50 frames;
-  4. a 10,000 x 10 example patch: save and load;
+  4. a 10,000 and a 100,000 x 10 example patch: save and load;
   5. patches/wekinator-classifier.json (kNN, 300 x 10 examples) and
      wekinator-regression.json (MLP) run by `nodegraph run`, driven over OSC at
      5,000 msg/s: p50/p99/loss, beside the same patch with no learner;
@@ -351,13 +351,18 @@ def bench_gesture(frames):
 # ---- 4. big patches -----------------------------------------------------------------------
 
 def bench_files():
-    print("\n4. A patch with 10,000 examples x 10 features")
+    for n in (10_000, 100_000):
+        bench_file(n)
+
+
+def bench_file(n):
+    print(f"\n4. A patch with {n:,} examples x 10 features")
     rng = np.random.default_rng(3)
-    X = rng.uniform(size=(10_000, 10))
+    X = rng.uniform(size=(n, 10))
     rt = Runtime.manual()
     rt.do(AddNode("ml.classify", {"folds": 0}, node_id="clf",
                   state={"examples": [{"x": x.tolist(), "y": int(c), "t": float(i), "take": 1}
-                                      for i, (x, c) in enumerate(zip(X, rng.integers(0, 5, 10_000)))], "take": 1}))
+                                      for i, (x, c) in enumerate(zip(X, rng.integers(0, 5, n)))], "take": 1}))
     rt.send("clf", "train", True)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "big.json")
@@ -371,7 +376,8 @@ def bench_files():
     json.loads(json.dumps(patchfile.to_doc(rt.graph)))
     json_only = time.perf_counter() - json_only
     print(f"   save {1000 * (t1 - t0):.0f} ms, load (with the kNN refitted) {1000 * (t2 - t1):.0f} ms, "
-          f"{size / 1e6:.1f} MB; plain json dumps+loads of the same doc {1000 * json_only:.0f} ms; target < 2,000 ms")
+          f"{size / 1e6:.1f} MB; plain json dumps+loads of the same doc {1000 * json_only:.0f} ms"
+          + ("; target < 2,000 ms" if n == 10_000 else ""))
     again.close()
     rt.close()
 

@@ -94,13 +94,13 @@ def doc_of(graph) -> dict:
     return doc
 
 
-def load(graph, doc, source="patch"):
+def load(graph, doc, source="patch", owned=False):
     """Fill an empty document graph from a checked patch; returns the commands applied, and
     the flat expansion when it has boxes (else None)."""
     from . import patchfile
     commands = []
     graph.arguments = abstraction.own_args(doc)
-    patchfile.build(doc, graph, source, commands)
+    patchfile.build(doc, graph, source, commands, owned)
     if not has_boxes(graph) and graph.arguments is None:
         return commands, None
     flat = abstraction.expand(abstraction.with_own_args(doc), graph.base_dir, graph.search_path, source)

@@ -14,12 +14,13 @@ from .graph import Link
 from .node import Placeholder
 
 
-def make_node(node_id, type_id, params=None, state=None, state_version=1, boxes_from=None):
+def make_node(node_id, type_id, params=None, state=None, state_version=1, boxes_from=None, owned=False):
     """A node of `type_id` with its saved state checked (and migrated from an older layout of
     its type, Node.migrate_state), or a placeholder that keeps everything if the type is
     unknown. Returns (node, state): the state as the document keeps it, not set on the node.
     `boxes_from`: a document graph, whose folder and search path find abstractions: a
-    subpatch or an abstraction becomes a box record (nodegraph.boxes)."""
+    subpatch or an abstraction becomes a box record (nodegraph.boxes). `owned`: the state is
+    handed over (just read from a file), so it is kept as it is, not copied."""
     params = {} if params is None else params
     if registry.resolve(type_id) is None and boxes_from is not None:
         from . import boxes  # (it reads patch files: patchfile imports this module)
@@ -42,7 +43,8 @@ def make_node(node_id, type_id, params=None, state=None, state_version=1, boxes_
         node = cls(node_id, params)
     if not state:
         return node, None
-    state = copy.deepcopy(state)
+    if not owned:
+        state = copy.deepcopy(state)
     if state_version > cls.state_version:
         raise EditError(f"its data was saved by a newer nodegraph (layout {state_version}; "
                         f"this one reads up to {cls.state_version})")
@@ -51,7 +53,7 @@ def make_node(node_id, type_id, params=None, state=None, state_version=1, boxes_
     return node, node.validate_state(state)
 
 
-def _add(graph, node_id, type_id, params, state, state_version, pos, checked=False):
+def _add(graph, node_id, type_id, params, state, state_version, pos, checked=False, owned=False):
     """Add a node: to the document, a record with its state kept apart as plain data; to the
     engine, a process with its own copy of that state. `checked`: the state came from the
     document, already checked and migrated, so it is not checked again. Returns the state."""
@@ -61,7 +63,7 @@ def _add(graph, node_id, type_id, params, state, state_version, pos, checked=Fal
         if isinstance(node, Placeholder):
             node.saved_state_version = state_version
     else:
-        node, state = make_node(node_id, type_id, params, state, state_version, boxes_from)
+        node, state = make_node(node_id, type_id, params, state, state_version, boxes_from, owned)
     if graph.document:
         graph.add_node(node, pos)
         if state:
@@ -124,16 +126,19 @@ class Command:
 class AddNode(Command):
     label = "add node"
 
-    def __init__(self, type_id, params=None, pos=(0, 0), node_id=None, state=None, state_version=1):
+    def __init__(self, type_id, params=None, pos=(0, 0), node_id=None, state=None, state_version=1, owned=False):
         self.type_id, self.params, self.pos = type_id, params, pos
         self.node_id, self.state, self.state_version = node_id, state, state_version
+        self.owned = owned  # the state is handed over (a file just read): the document keeps it, uncopied
         self.checked = None  # (state, its layout) once the document has checked them
 
     def do(self, graph):
         if self.node_id is None:
             self.node_id = graph.new_id(self.type_id)
         if self.checked is None:
-            state = _add(graph, self.node_id, self.type_id, self.params, self.state, self.state_version, self.pos)
+            state = _add(graph, self.node_id, self.type_id, self.params, self.state, self.state_version, self.pos,
+                         owned=self.owned)
+            self.owned = False  # once: a redo must not share it again
             if graph.document:
                 self.checked = (state, _version(graph, self.node_id))
         else:

@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import tempfile
+from itertools import repeat
 
 from . import detached, paths
 from .commands import AddComment, AddNode, Connect, apply_all, snapshot
@@ -183,13 +184,14 @@ def _field(path) -> str:
     return f"field '{path[0]}'" if path else "the document"
 
 
-def commands_for(doc) -> list:
-    """The edit commands that build this document's patch."""
+def commands_for(doc, owned=False) -> list:
+    """The edit commands that build this document's patch (`owned`: its states are handed
+    over to the graph built, not copied)."""
     cmds = []
     for node_id in sorted(doc.get("nodes", {})):
         n = doc["nodes"][node_id]
         cmds.append(AddNode(n["type"], n.get("params", {}), n.get("pos", [0, 0]), node_id, n.get("state"),
-                            n.get("state_version", 1)))
+                            n.get("state_version", 1), owned))
     for link in doc.get("links", []):
         cmds.append(Connect(*link))
     for c in doc.get("comments", []):
@@ -197,13 +199,13 @@ def commands_for(doc) -> list:
     return cmds
 
 
-def build(doc, graph=None, source="patch", applied=None) -> Graph:
+def build(doc, graph=None, source="patch", applied=None, owned=False) -> Graph:
     """Replay a checked document into `graph` (a new one by default); the commands applied
     are appended to `applied` when given (the engine replays the same ones)."""
     graph = Graph() if graph is None else graph
     try:
         with graph.loading():
-            for cmd in commands_for(doc):
+            for cmd in commands_for(doc, owned):
                 try:
                     apply_all(graph, [cmd])
                     if applied is not None:
@@ -248,8 +250,11 @@ def dumps(doc) -> str:
     return _format(doc, "") + "\n"
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+
+
 def _one(v):
-    return json.dumps(v, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+    return _ENCODER.encode(v)  # one encoder: json.dumps with options builds one per call
 
 
 def _flat(v):
@@ -258,8 +263,11 @@ def _flat(v):
     return _scalars(v)
 
 
+_NOT_SCALAR = (dict, list)
+
+
 def _scalars(v):
-    return all(not isinstance(x, (dict, list)) for x in v)
+    return not any(map(isinstance, v, repeat(_NOT_SCALAR, len(v))))  # at C speed: features are long lists
 
 
 def _keys(d):

@@ -77,16 +77,16 @@ class Runtime:
         """Load a patch file into this (empty) runtime; PatchError if anything is wrong."""
         doc = patchfile.read(path)
         self.scheduler.base_dir = os.path.dirname(os.path.abspath(path))
-        self.load_doc(doc, str(path))
+        self.load_doc(doc, str(path), owned=True)
         self.path = str(path)
 
-    def load_doc(self, doc, source="patch"):
+    def load_doc(self, doc, source="patch", owned=False):
         """Build the document from a checked patch (every node, link and state checked there,
         by the commands an edit uses), then the engine from the same commands."""
         doc = patchfile.check_doc(doc, source)
         self.doc.base_dir = self.scheduler.base_dir
         # the engine runs the boxes' insides; what those learned is the document's, by flat id
-        commands, flat = boxes.load(self.doc, doc, source)
+        commands, flat = boxes.load(self.doc, doc, source, owned)
         self._prepare_flat(flat)
         self._boxed = flat is not None
         if self._boxed:

@@ -24,6 +24,7 @@ import threading
 import numpy as np
 
 from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param, dataset
+from nodegraph.params import floats
 from nodegraph.commands import ClearExamples, DeleteExamples, RecordedTake, RemovedTake, TrainedModel
 from nodegraph.errors import EditError, ParamError
 from nodegraph.glossary import counted
@@ -152,7 +153,7 @@ class Learner(Node):
 
     def check_example(self, ex, where):
         x = ex.get("x")
-        if not isinstance(x, list) or not x or not all(_number(v) for v in x):
+        if not isinstance(x, list) or not x or not (floats(x) or all(_number(v) for v in x)):
             raise ParamError(f"{where}: 'x' must be a non-empty list of numbers")
 
     def set_state(self, state):
