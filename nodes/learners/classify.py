@@ -1,6 +1,8 @@
 """ml.classify: teach it classes by example, then it names what it sees."""
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 
 from nodegraph import Inlet, NodeError, Outlet, Param, register
@@ -10,6 +12,8 @@ from nodegraph.learn.snapshot import frozen
 
 from .base import COMMON_PARAMS, CONTROL_INLETS, MODEL_OUTLET, STATUS_OUTLETS, Learner, folds_text, label_key, show
 from .project import BUNDLE_OUTLET, PROJECT_INLETS, PROJECT_PARAMS, Project, check_project_param
+
+_LABEL = itemgetter("y")  # an example's label
 
 # What Wekinator's supervised learners can also be told (deleteAllExamples, cancelTrain)
 KEEP_MODEL_INLETS = (
@@ -241,10 +245,11 @@ class Classify(Project, Learner):
             return self._multi_training_data(examples)
         # one class is allowed: the model answers it to everything (fit says so), as Wekinator,
         # whose clients wait for done-training
-        labels = sorted({ex["y"] for ex in examples}, key=label_key)
+        ys = list(map(_LABEL, examples))  # at C speed: this runs on the scheduler's thread
+        labels = sorted(set(ys), key=label_key)
         index = {label: i for i, label in enumerate(labels)}
         X = self.training_features(examples)
-        y = np.fromiter((index[ex["y"]] for ex in examples), dtype=np.int64, count=len(examples))
+        y = np.fromiter(map(index.__getitem__, ys), dtype=np.int64, count=len(ys))
         return X, y, {"n_classes": len(labels), "classes": labels}
 
     def _multi_training_data(self, examples):
