@@ -57,6 +57,10 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
 
     def __init__(self, width=1280, height=800, title="nodegraph"):
         xdisplay.require_display()
+        # what any node may need, imported now, before a patch plays: the first synth or
+        # learner added to a playing patch would otherwise import it then (1.4 s here, and
+        # the patch held up to 37 ms meanwhile)
+        registry.prepare(registry.all_types())
         dpg.create_context()
         dpg.configure_app(manual_callback_management=True)
         self.themes = Themes()
