@@ -191,8 +191,8 @@ def bench_knn_kernels(n_calls, sizes, rng):
 
 
 def bench_knn_training():
-    """From `train` to a running model at 30,000 x 10 (the node: examples to array, to the
-    worker process and back, scaling, copy), and until its tree is built, beside
+    """From `train` to a running model at 30,000 x 10 (the node: examples to array, scaled
+    and copied on the trainer's thread), and until its tree is built, beside
     scikit-learn's fit of the same pipeline."""
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.pipeline import make_pipeline

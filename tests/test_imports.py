@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("scipy.signal", "scipy.special", "scipy.fft", "sklearn")
+HEAVY = ("scipy.signal", "scipy.special", "scipy.spatial", "scipy.fft", "sklearn")
 
 PROBE = r"""
 import json, sys, threading
@@ -44,6 +44,7 @@ def test_reading_every_node_type_imports_no_heavy_module_and_running_imports_the
     assert got["before"] == [], "the node types alone import no heavy module"
     assert got["seen"].get("scipy.signal") == "MainThread", got  # the synth's filter
     assert got["seen"].get("scipy.special") == "MainThread", got  # the learner's predictors
+    assert got["seen"].get("scipy.spatial") == "MainThread", got  # its k-d tree (a first train stalled 120 ms)
     assert "nodegraph-scheduler" not in got["seen"].values(), got
 
 
@@ -54,3 +55,40 @@ def test_nodegraph_check_loads_no_heavy_module():
             "print('LOADED', sorted(m for m in %r if m in sys.modules), code)" % (HEAVY,))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert "LOADED [] 0" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+KNN = r"""
+import json, sys, time
+from nodegraph import AddNode, Runtime
+from nodegraph.commands import SetState
+from nodegraph.learn.worker import trainer
+rt = Runtime.manual()
+rt.start(thread=False)
+rt.do(AddNode("ml.classify", {"algorithm": "knn", "folds": 0}, node_id="c"))
+rt.do(SetState("c", {"examples": [{"x": [0.0, 0.0], "y": 1, "t": 0.0, "take": 1},
+                                  {"x": [1.0, 0.0], "y": 2, "t": 0.1, "take": 1},
+                                  {"x": [0.0, 1.0], "y": 3, "t": 0.2, "take": 1}], "take": 1}))
+node = rt.graph.node("c")
+got = []
+node.watch("label", got.append)
+rt.send("c", "train", True)
+end = time.monotonic() + 20
+while node._job is not None and time.monotonic() < end:
+    rt.poll(0.01)
+rt.send("c", "run", True)
+for x in ([0.1, 0.0], [0.9, 0.1], [0.0, 0.8]):
+    rt.send("c", "features", x)
+    rt.poll(0.01)
+print("RESULT " + json.dumps({"labels": got, "sklearn": "sklearn" in sys.modules, "worker": trainer().pid}))
+rt.close()
+"""
+
+
+def test_a_knn_is_fitted_in_this_process_without_scikit_learn_or_the_worker():
+    """A kNN's fit is a scaled copy of the data: done here in numpy (min-max scaling to the
+    bit of scikit-learn's, which the learner tests compare), no pipes, no worker started."""
+    proc = subprocess.run([sys.executable, "-c", KNN], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert proc.returncode == 0 and line, proc.stderr[-3000:]
+    got = json.loads(line[-1][7:])
+    assert got == {"labels": [1, 2, 3], "sklearn": False, "worker": None}, got

@@ -24,6 +24,26 @@ CLUSTERERS = ("kmeans",)
 INSTANT = {("classify", "knn"), ("regress", "knn"), ("regress", "linear")}
 
 
+def in_process(spec) -> bool:
+    """Fitted here in numpy alone (no scikit-learn import, nothing held long): kNN, scaled by
+    min-max or not at all, one model. The worker's pipes would take longer than the fit."""
+    return (spec.get("algorithm") == "knn" and spec.get("task") in ("classify", "regress")
+            and spec.get("scaling", "none") in ("minmax", "none") and not is_multi(spec))
+
+
+def minmax(X):
+    """MinMaxScaler().fit_transform(X) and its exported scaler, in numpy, to the bit: the same
+    operations in the same order (a range under 10 eps counts as 1, as scikit-learn's)."""
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = hi - lo
+    span[span < 10 * np.finfo(span.dtype).eps] = 1.0
+    scale = 1.0 / span
+    low = 0.0 - lo * scale
+    out = X * scale
+    out += low
+    return out, {"kind": "minmax", "scale": scale, "min": low}
+
+
 def hidden_layers(options, n_features):
     """Wekinator's rule: `hidden_units` 0 means as many units as features; `min_units` (in
     newer specs) raises that floor, since two or three units cannot hold a handful of taught
@@ -128,10 +148,13 @@ def fit(spec, X, y=None):
         model = {"task": spec["task"], "algorithm": spec["algorithm"], "n_features": n_inputs}
         if cols is not None:
             model["inputs"] = np.asarray(cols, dtype=np.int64)
-        scale = scaler(spec)
-        if scale is not None:
-            X = scale.fit_transform(X)
-            model["scaler"] = _export_scaler(scale)
+        if spec.get("scaling", "none") == "minmax":
+            X, model["scaler"] = minmax(X)
+        else:
+            scale = scaler(spec)
+            if scale is not None:
+                X = scale.fit_transform(X)
+                model["scaler"] = _export_scaler(scale)
         task = spec["task"]
         if task == "classify" and spec.get("n_classes") == 1:
             # one class taught: a model that always answers it (Wekinator trains one too, and

@@ -10,7 +10,9 @@ real-time path keeps a core.
 
 The pipes carry `wire` messages: JSON headers and raw numpy arrays only. Jobs
 run one after another; a job can be cancelled (a newer training replaced it).
-If the worker cannot start, jobs run on a background thread instead.
+If the worker cannot start, jobs run on a background thread instead. A kNN's fit (a
+scaled copy of the data, numpy only: fit.in_process) is done on a thread of this process:
+the pipes would take longer than the fit; its score still goes to the worker.
 
 Run as a script, this module is the worker.
 """
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import threading
 
+from . import fit as fitting
 from . import jobs, wire
 
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
@@ -42,6 +45,7 @@ class Trainer:
         self._proc = None
         self._outbox = None
         self._inline_queue = None
+        self._here = None  # fits done in this process (fitting.in_process), one after another
         self._cancelled = set()
         self.restarts = 0
 
@@ -50,14 +54,45 @@ class Trainer:
     def submit(self, header, arrays, callback):
         job_id = next(self._ids)
         header = dict(header, id=job_id)
+        here = header.get("kind") == "train" and not header.get("skip_fit") and fitting.in_process(header["spec"])
         with self._lock:
             self._callbacks[job_id] = callback
-            self._ensure()
-            if self._proc is not None:
-                self._outbox.put((header, arrays))
+            if here:
+                if self._here is None:
+                    self._here = queue.Queue()
+                    threading.Thread(target=self._here_loop, name="nodegraph-fit", daemon=True).start()
+                self._here.put((header, arrays))
             else:
-                self._inline_queue.put((header, arrays))
+                self._send(header, arrays)
         return job_id
+
+    def _send(self, header, arrays):
+        """To the worker (or the thread standing in for it); under the lock."""
+        self._ensure()
+        if self._proc is not None:
+            self._outbox.put((header, arrays))
+        else:
+            self._inline_queue.put((header, arrays))
+
+    def _here_loop(self):
+        """A kNN's fit is a scaled copy of the data: done here, its model out at once; the
+        score (cross-validation, long) then goes to the worker as the rest of the same job."""
+        while True:
+            header, arrays = self._here.get()
+            job_id = header["id"]
+            if job_id not in self._callbacks:
+                continue  # cancelled meanwhile
+            try:
+                model, notes = fitting.fit(header["spec"], arrays["X"], arrays.get("y"))
+            except Exception as e:  # said on the node, as the worker's errors are
+                self._deliver({"event": "error", "id": job_id, "message": f"{type(e).__name__}: {e}"}, {})
+                continue
+            self._deliver({"event": "model", "id": job_id, "notes": notes}, {"model": model})
+            with self._lock:
+                if job_id in self._callbacks and int(header.get("folds", 5)) >= 2:
+                    self._send(dict(header, skip_fit=True), arrays)
+                    continue
+            self._deliver({"event": "done", "id": job_id}, {})
 
     def cancel(self, job_id):
         with self._lock:

@@ -84,7 +84,7 @@ def show(label):
 class Learner(Node):
     """Shared shape of the learners (not registered itself)."""
 
-    imports = (predict.SPECIAL,)
+    imports = predict.IMPORTS
 
     task = ""
     target = None  # name of the cold target inlet, if any
@@ -413,8 +413,8 @@ class Learner(Node):
         arrays = {"X": X} if y is None else {"X": X, "y": y}
         header = {"kind": "train", "spec": spec, "folds": folds}
         self._progress, self._stage = 0.0, "starting" if announce else "refitting the saved model"
-        # every fit, even a kNN's copy of the data, happens in the worker: the first one would
-        # import scikit-learn, and an import on this thread stops the whole patch for seconds
+        # every fit happens off this thread: a kNN's (a scaled copy, numpy only) on the trainer's
+        # own thread here, the others in the worker process, which imports scikit-learn
         if announce:
             self._say(f"training {spec.get('algorithm')} on {counted(n, 'example')}...")
         def on_model(job_id, h, a):
