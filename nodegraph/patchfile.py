@@ -11,7 +11,6 @@ import math
 import os
 import sys
 import tempfile
-from itertools import repeat
 
 from . import detached, paths
 from .commands import AddComment, AddNode, Connect, apply_all, snapshot
@@ -263,11 +262,8 @@ def _flat(v):
     return _scalars(v)
 
 
-_NOT_SCALAR = (dict, list)
-
-
 def _scalars(v):
-    return not any(map(isinstance, v, repeat(_NOT_SCALAR, len(v))))  # at C speed: features are long lists
+    return all(not isinstance(x, (dict, list)) for x in v)
 
 
 def _keys(d):

@@ -20,10 +20,6 @@ CLASSIFIERS = ("knn", "svm", "tree", "forest", "adaboost", "naive_bayes", "logis
 REGRESSORS = ("mlp", "linear", "polynomial", "knn")
 CLUSTERERS = ("kmeans",)
 
-# Fitting these is a copy of the data (plus a scaler): no need for the worker.
-INSTANT = {("classify", "knn"), ("regress", "knn"), ("regress", "linear")}
-
-
 def in_process(spec) -> bool:
     """Fitted here in numpy alone (no scikit-learn import, nothing held long): kNN, scaled by
     min-max or not at all, one model. The worker's pipes would take longer than the fit."""

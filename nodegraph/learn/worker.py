@@ -75,24 +75,22 @@ class Trainer:
             self._inline_queue.put((header, arrays))
 
     def _here_loop(self):
-        """A kNN's fit is a scaled copy of the data: done here, its model out at once; the
-        score (cross-validation, long) then goes to the worker as the rest of the same job."""
+        """A kNN's fit is a scaled copy of the data: the same job, its fit done here and its
+        model out at once; the score (cross-validation, long) then goes to the worker as the
+        rest of the job, which ends it."""
         while True:
             header, arrays = self._here.get()
             job_id = header["id"]
-            if job_id not in self._callbacks:
-                continue  # cancelled meanwhile
-            try:
-                model, notes = fitting.fit(header["spec"], arrays["X"], arrays.get("y"))
-            except Exception as e:  # said on the node, as the worker's errors are
-                self._deliver({"event": "error", "id": job_id, "message": f"{type(e).__name__}: {e}"}, {})
-                continue
-            self._deliver({"event": "model", "id": job_id, "notes": notes}, {"model": model})
+            scored = int(header.get("folds", 5)) >= 2
+
+            def emit(h, a, job_id=job_id, scored=scored):
+                if not (scored and h["event"] == "done"):
+                    self._deliver(dict(h, id=job_id), a)
+            if job_id in self._callbacks:  # (not cancelled meanwhile)
+                jobs.run(dict(header, folds=0), arrays, emit, lambda: job_id not in self._callbacks)
             with self._lock:
-                if job_id in self._callbacks and int(header.get("folds", 5)) >= 2:
+                if scored and job_id in self._callbacks:  # an error ended it: nothing to score
                     self._send(dict(header, skip_fit=True), arrays)
-                    continue
-            self._deliver({"event": "done", "id": job_id}, {})
 
     def cancel(self, job_id):
         with self._lock:
