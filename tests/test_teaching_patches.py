@@ -175,6 +175,25 @@ def test_xy_to_synth_blends_five_values_across_the_pad():
         rt.close()
 
 
+def test_xy_to_synth_records_the_sounds_its_sliders_show_without_touching_them():
+    """A person who likes the sound the five sliders show ticks record at once: the take
+    holds those values (each slider sends what it shows when the patch starts)."""
+    rt = open_patch("xy-to-synth.json")
+    try:
+        sliders = ("cutoff", "resonance", "pitch", "brightness", "volume")  # the pack's order
+        shown_values = [rt.doc.nodes[s].params["value"] for s in sliders]
+        before = len(rt.graph.node("mapper").state["examples"])
+        rt.send("mapper", "record", True)
+        move(rt, "pad", [[0.3, 0.3], [0.32, 0.31]])
+        rt.send("mapper", "record", False)
+        rt.advance(50)
+        examples = rt.graph.node("mapper").state["examples"][before:]
+        assert examples and not rt.graph.node("mapper").error
+        assert all(ex["y"] == shown_values for ex in examples), (shown_values, examples[-1])
+    finally:
+        rt.close()
+
+
 def draw(name, frames=30):
     p = np.linspace(0, 1, frames)
     if name == "circle":
