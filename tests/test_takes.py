@@ -306,3 +306,26 @@ def test_counts_of_one_read_in_the_singular(rt):
     rt.send("r", "record", False)
     assert node._status.startswith("recorded 1 example in take 1; 1 example")
     assert "1 example in 1 take" in node.info()["text"]
+
+
+def test_a_plot_of_the_examples_follows_an_undone_take(rt):
+    """The undo itself sends nothing; the learner's picture of its examples (its `model`
+    outlet, a view of what it holds) follows just after, so a plot never shows a take that
+    is gone."""
+    from nodegraph import AddNode, Connect
+    node = _learner(rt)
+    rt.do(AddNode("plot.dataset", {}, node_id="plot"))
+    rt.do(Connect("clf", "model", "plot", "model"))
+    teach(rt, "clf", [[0.0], [0.1]], ["a", "a"])
+    rt.advance(100)
+    teach(rt, "clf", [[1.0], [1.1], [1.2]], ["b", "b", "b"])
+    rt.advance(100)
+    plot = rt.graph.node("plot")
+    assert plot.view()["examples"] == 5
+    sent = []
+    stop = node.watch("model", sent.append)
+    assert rt.undo()
+    assert sent == [], "nothing leaves an outlet while the undo is performed"
+    rt.advance(100)
+    stop()
+    assert len(sent) == 1 and plot.view()["examples"] == 2 == len(node.state["examples"])

@@ -540,7 +540,9 @@ class Learner(Node):
         Nothing is built when nothing listens: the recording path only pays a lookup."""
         if self.host is None or not (self._out.get("model") or "model" in self.probes):
             return
-        if delay:
+        if delay or self.host.quiet:
+            # (an undo sends nothing while it is performed; the picture of the examples, a
+            # view of what the learner holds, follows just after, or a plot shows a take undone)
             if self._publish_timer is None:
                 self._publish_timer = self.schedule(delay, self._send_snapshot)
             return
