@@ -1,14 +1,14 @@
 """The patch model: nodes, links and comments, every change validated.
 
 The graph is the document; networkx is only its index (order, cycles). It emits
-events (`subscribe`) so a view can follow without being asked.
+events (`subscribe`) so a view can follow without being asked. The index is made when
+first asked for: reading a patch (`nodegraph check`) never needs it, and networkx's
+import is half of that command's time.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
 from typing import NamedTuple
-
-import networkx as nx
 
 from .errors import EditError, LinkError, ParamError
 from .node import Node, Placeholder
@@ -50,7 +50,7 @@ class Graph:
         self._defer_cycles = False  # while a file loads: one loop search at the end, not one per link
         self.comments: dict[int, Comment] = {}
         self._next_comment = 0
-        self._index = nx.MultiDiGraph()  # edges that take part in one cascade
+        self._nx = None  # the index, once asked for
         self._ranks_dirty = True
         self._listeners = []
         self.host = None  # the scheduler, when one runs this graph
@@ -88,7 +88,8 @@ class Graph:
             raise EditError(f"there is already a node '{node.id}'")
         self.nodes[node.id] = node
         self.pos[node.id] = _check_pos(pos)
-        self._index.add_node(node.id)
+        if self._nx is not None:
+            self._nx.add_node(node.id)
         self._ranks_dirty = True
         if not self.document:
             node.host = self.host
@@ -102,7 +103,8 @@ class Graph:
         del self.nodes[node_id]
         del self.pos[node_id]
         self.states.pop(node_id, None)
-        self._index.remove_node(node_id)
+        if self._nx is not None:
+            self._nx.remove_node(node_id)
         self._ranks_dirty = True
         self.notify("node_removed", node_id, node)
         node.host = None
@@ -214,8 +216,8 @@ class Graph:
             if link.src == link.dst:
                 raise LinkError(f"link {link} would feed '{link.src}' into itself with no delay; "
                                 f"put a delay in the loop")
-            if not self._defer_cycles and nx.has_path(self._index, link.dst, link.src):
-                path = nx.shortest_path(self._index, link.dst, link.src)
+            if not self._defer_cycles and _nx().has_path(self.index(), link.dst, link.src):
+                path = _nx().shortest_path(self.index(), link.dst, link.src)
                 cycle = " → ".join([link.src, *path])
                 raise LinkError(f"link {link} would close a loop with no delay in it: {cycle}; "
                                 f"put a delay in the loop")
@@ -231,7 +233,8 @@ class Graph:
         targets.append((dst, link.inlet))
         self._order_fanout(targets)
         if not src.breaks_cycles:
-            self._index.add_edge(link.src, link.dst, key=link)
+            if self._nx is not None:
+                self._nx.add_edge(link.src, link.dst, key=link)
             self._ranks_dirty = True
         self.notify("linked", link)
 
@@ -243,8 +246,9 @@ class Graph:
         self._link_set.discard(link)
         src, dst = self.nodes[link.src], self.nodes[link.dst]
         src._out[link.outlet].remove((dst, link.inlet))
-        if self._index.has_edge(link.src, link.dst, key=link):
-            self._index.remove_edge(link.src, link.dst, key=link)
+        if not src.breaks_cycles:
+            if self._nx is not None:
+                self._nx.remove_edge(link.src, link.dst, key=link)
             self._ranks_dirty = True
         self.notify("unlinked", link)
 
@@ -257,11 +261,26 @@ class Graph:
             yield
         finally:
             self._defer_cycles = False
-        cycle = _find_cycle(self._index)
+        cycle = _find_cycle(self.nodes, self._cascade_links())
         if cycle is None:
             return
         names = " → ".join([cycle[0][0]] + [edge[1] for edge in cycle])
         raise LinkError(f"link {cycle[-1][2]} closes a loop with no delay in it: {names}; put a delay in the loop")
+
+    def _cascade_links(self):
+        """The links a cascade follows: all but those leaving a node that breaks cycles (delay)."""
+        nodes = self.nodes
+        return [link for link in self.links if not nodes[link.src].breaks_cycles]
+
+    def index(self):
+        """networkx's graph of the links a cascade follows, made on first use (on the thread
+        that asks: a runtime asks on its editing thread, never the scheduler's)."""
+        if self._nx is None:
+            index = _nx().MultiDiGraph()
+            index.add_nodes_from(self.nodes)
+            index.add_edges_from((link.src, link.dst, link) for link in self._cascade_links())
+            self._nx = index
+        return self._nx
 
     def _links_into(self, node_id):
         return [link for link in self.links if link.dst == node_id]
@@ -300,8 +319,8 @@ class Graph:
         (once per structural change). The scheduler runs shallower nodes first; ties go to
         the order values were sent in, so names never decide what a patch does."""
         if self._ranks_dirty:
-            index, nodes = self._index, self.nodes
-            for node_id in nx.topological_sort(index):
+            index, nodes = self.index(), self.nodes
+            for node_id in _nx().topological_sort(index):
                 depth = 0
                 for pred in index.predecessors(node_id):
                     depth = max(depth, nodes[pred]._rank + 1)
@@ -309,14 +328,18 @@ class Graph:
             self._ranks_dirty = False
 
 
-def _find_cycle(index):
-    """A loop in the index as [(src, dst, link)], or None: Kahn's peeling first (linear, and
+def _find_cycle(nodes, links):
+    """A loop among `links` as [(src, dst, link)], or None: Kahn's peeling first (linear, and
     the common answer is "none"), then a walk inside what could not be peeled."""
-    indegree = {n: d for n, d in index.in_degree()}
+    indegree = dict.fromkeys(nodes, 0)
+    out, into = {}, {}
+    for link in links:
+        indegree[link.dst] += 1
+        out.setdefault(link.src, []).append(link.dst)
+        into.setdefault(link.dst, []).append(link)
     ready = [n for n, d in indegree.items() if d == 0]
     while ready:
-        node = ready.pop()
-        for _, succ in index.out_edges(node):
+        for succ in out.get(ready.pop(), ()):
             indegree[succ] -= 1
             if indegree[succ] == 0:
                 ready.append(succ)
@@ -327,11 +350,17 @@ def _find_cycle(index):
     node, seen, path = next(iter(left)), {}, []
     while node not in seen:
         seen[node] = len(path)
-        src, _, link = next((s, d, k) for s, d, k in index.in_edges(node, keys=True) if s in left)
-        path.append((src, node, link))
-        node = src
+        link = next(k for k in into[node] if k.src in left)
+        path.append((link.src, node, link))
+        node = link.src
     loop = path[seen[node]:]
     return [(s, d, k) for s, d, k in reversed(loop)]
+
+
+def _nx():
+    import networkx
+
+    return networkx
 
 
 def _check_pos(pos):

@@ -59,6 +59,7 @@ class Scheduler:
         self.quiet = False  # while the engine performs an undo or redo: nothing is sent
         self.graph = graph
         graph.host = self
+        graph.index()  # made here, not by the first cascade: networkx's import would stall it
         for node in graph.nodes.values():
             node.host = self
         self.clock = clock or RealClock()
