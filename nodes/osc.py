@@ -129,6 +129,7 @@ class OscOut(Node):
         self._encoder = osc.Encoder(self.params["address"], self.params["types"])
         self._sock = None
         self._dest = None
+        self._send = None  # the socket's send, to _dest
         self._problem = None  # why nothing can be sent (an unknown host), shown as the node's error
         self._generation = 0  # answers from an earlier host lookup are ignored
         self._started = False
@@ -173,8 +174,17 @@ class OscOut(Node):
                 raise NodeError(self._problem)
             return  # not running yet, or still looking the host up
         data = self._encode(self.inputs["values"])
+        if not self.host.defer(self, self._deliver, data):
+            self._deliver(data)
+
+    def _deliver(self, data):
         try:
-            self._sock.sendto(data, self._dest)
+            try:
+                self._send(data)
+            except ConnectionRefusedError:
+                # connected, the socket is told now that a message before this one found no
+                # program listening (unconnected, nothing is said): this one goes out as ever
+                self._send(data)
         except BlockingIOError:
             self._dropped += 1
             held = self._throttle("full")
@@ -247,11 +257,15 @@ class OscOut(Node):
             self._problem = f'cannot find the host "{self.params["host"]}" to send to ({reason})'
             raise NodeError(self._problem)
         family, sockaddr = found
-        if self._sock is None or self._sock.family != family:
-            if self._sock is not None:
-                self._sock.close()
-            self._sock = socket.socket(family, socket.SOCK_DGRAM)
-            self._sock.setblocking(False)  # a full send buffer drops a message, never stalls the patch
+        if self._sock is not None:
+            self._sock.close()
+        sock = self._sock = socket.socket(family, socket.SOCK_DGRAM)
+        sock.setblocking(False)  # a full send buffer drops a message, never stalls the patch
+        try:
+            sock.connect(sockaddr)  # a datagram socket's connect only records where to (the kernel
+            self._send = sock.send  # finds the route once, not once per message)
+        except OSError:  # no route there now: each message tries again, and says why it fails
+            self._send = lambda data: sock.sendto(data, sockaddr)
         self._dest = sockaddr
         if self.error is not None:
             self.error = None

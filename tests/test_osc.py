@@ -344,6 +344,47 @@ def test_osc_out_delivers_every_kind_of_value_to_a_python_osc_server(rt, receive
     assert rt.graph.node("out").info()["sent"] == len(sent)
 
 
+def test_osc_out_sends_to_nobody_without_complaint_and_reaches_the_program_once_it_listens(rt):
+    """The synth is started after the patch: what went before found nobody (the kernel says so
+    to a connected socket, on the next send) and the patch neither errs nor loses the next."""
+    dest = free_port()
+    build(rt, {"out": ("osc.out", {"port": dest, "address": "/pitch"})})
+    rt.start(thread=False)
+    for x in range(5):
+        rt.send("out", "values", float(x))
+        time.sleep(0.01)  # the port-unreachable answer comes back between sends
+    out = rt.graph.node("out")
+    assert out.error is None and out.info()["sent"] == 5
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as synth:
+        synth.bind(("127.0.0.1", dest))
+        synth.settimeout(3)
+        rt.send("out", "values", 440.0)
+        assert OscMessage(synth.recv(2048)).params == [440.0]
+    assert out.error is None and out.info()["sent"] == 6
+
+
+def test_a_burst_is_answered_whole_and_in_order_and_a_failed_send_marks_its_node(rt, port, send):
+    """What a burst of datagrams makes osc.out send goes out at the burst's end, back to back:
+    every answer, in order; a send that fails there is the sending node's error, and the
+    other osc.out of the same burst still sends."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as synth:
+        synth.bind(("127.0.0.1", 0))
+        synth.settimeout(3)
+        build(rt, {"in": ("osc.in", {"port": port, "address": "/x"}),
+                   "good": ("osc.out", {"port": synth.getsockname()[1], "address": "/y"}),
+                   "bad": ("osc.out", {"host": "255.255.255.255", "port": 9, "address": "/y"})},
+              [("in", "values", "good", "values"), ("in", "values", "bad", "values")])
+        rt.start(thread=False)
+        for i in range(40):
+            send(message("/x", ("i", i)))
+        wait_for(rt, lambda: rt.graph.node("good").info()["sent"] == 40)
+        got = [OscMessage(synth.recv(2048)).params for _ in range(40)]
+    assert got == [[float(i)] for i in range(40)]
+    bad = rt.graph.node("bad")
+    assert bad.error is not None and "could not send to 255.255.255.255:9" in bad.error
+    assert bad.info()["dropped"] == 40 and rt.graph.node("good").error is None
+
+
 def test_osc_in_to_osc_out_through_a_patch(rt, port, send, receiver):
     build(rt, {"in": ("osc.in", {"port": port}), "u": ("unpack", {"size": 1}), "m": ("math", {"op": "*", "arg": 2}),
                "out": ("osc.out", {"port": receiver.port})},
