@@ -39,6 +39,21 @@ def test_scale_clip_and_curve(rt):
     assert out2 == [-2.5]
 
 
+@pytest.mark.parametrize("clip", [False, True])
+def test_scale_gives_a_few_numbers_the_same_bits_as_a_long_vector(rt, clip):
+    """A sensor's few numbers take a quicker way than a long vector: the result is the same
+    to the last bit (NaN, infinities and -0.0 included), whatever the vector's length."""
+    build(rt, {"s": ("scale", {"in_min": 0.3, "in_max": 7.1, "out_min": -2.2, "out_max": 9.7, "clip": clip})})
+    rng = np.random.default_rng(7)
+    x = np.concatenate([[np.nan, np.inf, -np.inf, -0.0, 0.3, 7.1], rng.normal(size=194) * 6])
+    whole = run(rt, "s", [x])[0]  # 200 numbers: numpy's way
+    cuts = np.cumsum([1, 3, 10, 16] * 6)  # pieces of 1, 3, 10 and 16 numbers, in a row
+    few = np.concatenate(run(rt, "s", np.split(x[:cuts[-1]], cuts[:-1])))
+    assert few.dtype == whole.dtype == np.float64
+    assert np.array_equal(few, whole[:len(few)], equal_nan=True)
+    assert np.array_equal(np.signbit(few), np.signbit(whole[:len(few)]))
+
+
 def test_scale_with_an_empty_input_range_gives_out_min(rt):
     build(rt, {"s": ("scale", {"in_min": 3, "in_max": 3, "out_min": 7})})
     assert run(rt, "s", [3, 100, np.array([1.0, 2.0])])[:2] == [7.0, 7.0]
