@@ -143,8 +143,13 @@ class Scheduler:
         self._outbox.append((node, fn, arg))
         return True
 
-    def _flush(self):
-        out, self._outbox = self._outbox, None
+    def flush(self, more=False):
+        """Send what the burst so far made the patch send; `more`: the burst goes on (a long
+        burst is sent in parts, so its first answers do not wait for its last datagram)."""
+        out = self._outbox
+        if out is None:
+            return  # not in a burst: everything went at once
+        self._outbox = [] if more else None
         for node, fn, arg in out:
             try:
                 fn(arg)
@@ -320,7 +325,7 @@ class Scheduler:
                 except Exception as e:
                     self.fail(node, e)
                 finally:
-                    self._flush()
+                    self.flush()
             else:  # the wake-up pipe
                 try:
                     while self._wake_r.recv(4096):

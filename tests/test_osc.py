@@ -375,14 +375,20 @@ def test_a_burst_is_answered_whole_and_in_order_and_a_failed_send_marks_its_node
                    "bad": ("osc.out", {"host": "255.255.255.255", "port": 9, "address": "/y"})},
               [("in", "values", "good", "values"), ("in", "values", "bad", "values")])
         rt.start(thread=False)
-        for i in range(40):
+        good = rt.graph.node("good")
+        sent_before = []  # what had gone out when each datagram arrived
+        rt.graph.node("in").watch("values", lambda v: sent_before.append(good.info()["sent"]))
+        for i in range(80):
             send(message("/x", ("i", i)))
-        wait_for(rt, lambda: rt.graph.node("good").info()["sent"] == 40)
-        got = [OscMessage(synth.recv(2048)).params for _ in range(40)]
-    assert got == [[float(i)] for i in range(40)]
+        time.sleep(0.05)  # all 80 waiting on the socket: one burst
+        wait_for(rt, lambda: good.info()["sent"] == 80)
+        got = [OscMessage(synth.recv(2048)).params for _ in range(80)]
+    assert got == [[float(i)] for i in range(80)]
+    # sent in parts of 32 as the burst goes on, not one by one, and not all at its end
+    assert sent_before == [i // osc.SEND_EVERY * osc.SEND_EVERY for i in range(80)]
     bad = rt.graph.node("bad")
     assert bad.error is not None and "could not send to 255.255.255.255:9" in bad.error
-    assert bad.info()["dropped"] == 40 and rt.graph.node("good").error is None
+    assert bad.info()["dropped"] == 80 and good.error is None
 
 
 def test_osc_in_to_osc_out_through_a_patch(rt, port, send, receiver):

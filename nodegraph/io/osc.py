@@ -27,6 +27,7 @@ from ..errors import NodeError
 
 MAX_DATAGRAM = 32768  # bytes; a longer datagram is dropped as oversized
 MAX_BURST = 256  # datagrams read per wake-up before timers and other sockets get a turn
+SEND_EVERY = 32  # within a burst, what the patch sends goes out after each 32 datagrams read
 RECV_BUFFER = 1 << 21  # ask the kernel for room to absorb bursts (it may cap this)
 _TRUNC = getattr(socket, "MSG_TRUNC", 0)  # Linux: recv reports a datagram's real length
 _BUNDLE = b"#bundle\0"
@@ -351,6 +352,8 @@ class Server:
                 except Exception as e:
                     fail(None, e)
             cascade()
+            if i % SEND_EVERY == SEND_EVERY - 1:
+                sched.flush(more=True)
         return MAX_BURST
 
     def _dispatch(self, data, sender):
