@@ -9,7 +9,6 @@ import math
 import os
 import re
 
-import mido
 import numpy as np
 
 from nodegraph import BANG, Inlet, Node, NodeError, Outlet, Param, paths, register
@@ -56,6 +55,8 @@ def value_of(msg):
 
 def parse(data):
     """mido message from raw bytes; ValueError for bytes that are not one MIDI message."""
+    import mido  # in the MIDI types' `imports`: loaded when such a node enters a patch, not to read one
+
     try:
         return mido.Message.from_bytes(data)
     except (ValueError, TypeError, IndexError, KeyError) as e:
@@ -75,6 +76,7 @@ class PortNode(Node):
 
     kind = midi.INPUT
     PORT_PARAMS = ("port", "virtual", "use_port")
+    imports = ("mido",)
 
     def setup(self):
         self._port = None
@@ -507,6 +509,7 @@ class MidiFilePlayer(Node):
               Inlet("tempo", "float", help="speed from now on: 1 as written, 2 twice as fast"))
     outlets = (Outlet("message", "midi", help="the file's messages, at their time"),
                Outlet("end", "bang", help="the file has ended (each time, when looping)"))
+    imports = ("mido",)
     params = (Param("path", "text", "", file=True, help="the .mid file, in the patch's folder"),
               Param("loop", "bool", False, help="start again at the end"),
               Param("tempo", "float", 1.0, min=0.01, max=100.0, help="speed: 1 as written, 2 twice as fast"),
@@ -564,6 +567,8 @@ class MidiFilePlayer(Node):
         except (OSError, ValueError) as e:
             raise NodeError(f"cannot read the MIDI file '{path}': {getattr(e, 'strerror', None) or e}") from None
         try:
+            import mido
+
             mid = mido.MidiFile(file=io.BytesIO(data))
             events, t = [], 0.0
             for msg in mid:  # the tracks merged, times in seconds with the file's tempo changes

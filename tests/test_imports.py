@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("scipy.signal", "scipy.special", "scipy.spatial", "scipy.fft", "sklearn", "networkx")
+HEAVY = ("scipy.signal", "scipy.special", "scipy.spatial", "scipy.fft", "sklearn", "networkx", "mido")
 
 PROBE = r"""
 import json, sys, threading
@@ -29,6 +29,7 @@ rt = Runtime()
 rt.start()
 rt.do(AddNode("synth", {}, node_id="s"))
 rt.do(AddNode("ml.regress", {}, node_id="r"))
+rt.do(AddNode("midi.file", {}, node_id="f"))
 rt.wait_idle() if hasattr(rt, "wait_idle") else None
 rt.close()
 print("RESULT " + json.dumps({"before": before, "seen": seen}))
@@ -45,7 +46,8 @@ def test_reading_every_node_type_imports_no_heavy_module_and_running_imports_the
     assert got["seen"].get("scipy.signal") == "MainThread", got  # the synth's filter
     assert got["seen"].get("scipy.special") == "MainThread", got  # the learner's predictors
     assert got["seen"].get("scipy.spatial") == "MainThread", got  # its k-d tree (a first train stalled 120 ms)
-    assert got["seen"].get("networkx") == "MainThread", got  # the engine's graph index, made with its scheduler
+    assert got["seen"].get("networkx") == "MainThread", got
+    assert got["seen"].get("mido") == "MainThread", got  # a MIDI node's messages  # the engine's graph index, made with its scheduler
     assert "nodegraph-scheduler" not in got["seen"].values(), got
 
 
