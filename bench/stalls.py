@@ -11,10 +11,13 @@ in the same run:
   take undo     record a 5-example take, then undo and redo it, 10 times
   save          save the patch (10,000 examples) to a file, 5 times
   clear         clear the learner and undo the clear, 10 times
+  collection    a full collection of Python's garbage collector, 5 times (it comes
+                unasked, from whichever thread allocates, and holds the interpreter)
 
 Aim: each worst ≤ 2× the idle worst and under 5 ms; an undo of a take ≤ 10 ms.
 Run: python bench/stalls.py   (a fresh process: the first-train phase needs one)
 """
+import gc
 import json
 import os
 import socket
@@ -203,6 +206,18 @@ def main():
             time.sleep(0.05)
         return f"clear + undo: median {statistics.median(ms):.2f} ms"
     phase("clear + undo", clears, rows)
+
+    def collections():
+        # what Python's collector does on its own, at a moment of its choosing, from whichever
+        # thread allocates (the editor's): a full collection, the interpreter lock held throughout
+        ms = []
+        for _ in range(5):
+            t = time.perf_counter()
+            gc.collect()
+            ms.append(1000 * (time.perf_counter() - t))
+            time.sleep(0.2)
+        return f"full collection: median {statistics.median(ms):.1f} ms, {len(gc.get_objects())} objects in its sight"
+    phase("full collection", collections, rows)
     phase("idle (end)", lambda: time.sleep(2.0), rows)
     stream.finish()
     rows = summary(stream, rows)

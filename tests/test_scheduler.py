@@ -302,3 +302,27 @@ def test_fan_out_goes_right_to_left_whatever_the_names_and_link_order(rt, names)
     rt.send("v", "in", BANG)
     heard = [t.split(":")[0] for t in rt.console.texts() if t.startswith(("LEFT", "RIGHT"))]
     assert heard == ["RIGHT", "LEFT", "LEFT", "RIGHT"]
+
+
+def test_a_playing_patch_is_out_of_the_garbage_collectors_sight_until_it_closes():
+    """Python's collector walks every object it sees, holding the interpreter (45-65 ms with
+    scikit-learn loaded: a stall a live stream hears). Once a patch plays on its thread, what
+    was there before is out of its sight; closing the patch gives it back."""
+    import gc
+
+    from nodegraph import Runtime
+
+    rt = Runtime()
+    build(rt, {"m": ("math", {"op": "+", "arg": 1}), "l": ("ml.classify", {})}, [])
+    learner = rt.graph.node("l")
+    rt.start()
+    try:
+        assert gc.get_freeze_count() > 0
+        assert not any(o is learner for o in gc.get_objects())
+        rt.send("m", "a", 1.0)  # the patch still plays
+        rt.call(lambda: None)  # the scheduler's thread has handled it
+        assert rt.graph.node("m").last["out"] == 2.0
+    finally:
+        rt.close()
+    assert gc.get_freeze_count() == 0
+    assert any(o is learner for o in gc.get_objects())
