@@ -162,6 +162,10 @@ def test_recording_needs_a_label_and_finite_numbers(rt):
     rt.send("clf", "record", True)
     rt.send("clf", "features", np.array([1.0, np.nan]))
     assert "not a number" in node.error and node.state["examples"] == []
+    rt.send("clf", "features", np.array([-np.inf, 0.0]))
+    assert "not a number" in node.error and node.state["examples"] == []
+    rt.send("clf", "features", np.array([1e200, -1e200]))  # huge, but numbers: their squares are not
+    assert node.error is None and len(node.state["examples"]) == 1
 
 
 def test_examples_carry_time_and_take_and_undo_take_deletes_the_last(rt):

@@ -81,6 +81,12 @@ def show(label):
     return f"'{label}'" if isinstance(label, str) else str(label)
 
 
+def finite(x) -> bool:
+    """Every number of the float vector x is finite. Its dot product with itself is finite
+    exactly when they are (unless a square passes 1e308: then each is asked), at a third of
+    np.isfinite(x).all()'s cost for a sensor's few numbers, once per message."""
+    return math.isfinite(x.dot(x)) or bool(np.isfinite(x).all())
+
 class Learner(Node):
     """Shared shape of the learners (not registered itself)."""
 
@@ -260,12 +266,12 @@ class Learner(Node):
             self._record(x)
         elif self._running:
             if self._predictor is not None:
-                if not np.isfinite(x).all():  # a model answers nan with a confident class
+                if not finite(x):  # a model answers nan with a confident class
                     raise NodeError("features contain a value that is not a number (nan or infinity): no output")
                 self.run_one(x)
 
     def _record(self, x):
-        if not np.isfinite(x).all():
+        if not finite(x):
             raise NodeError("features contain a value that is not a number (nan or infinity): not recorded")
         y = self.make_target()
         ex = {"x": x.tolist(), "t": round(float(self.now), 3), "take": self.state["take"]}
