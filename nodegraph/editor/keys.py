@@ -116,7 +116,7 @@ SHORTCUTS = {
 }
 
 KEYS_HELP = """N, Ctrl+1 or double-click the canvas: a new node by name (Enter or Tab makes the highlighted one)
-Escape closes a dialog, the name box or a menu
+Escape closes a dialog, the name box or the right-click menu (a menu of the bar: click outside it)
 C or Ctrl+5: a comment; double-click a comment to edit it
 Ctrl+E: put the selected nodes in a box (a subpatch); Ctrl+Shift+E: take a box apart;
 double-click a box to open its inside in a window of its own
