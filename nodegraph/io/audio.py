@@ -851,13 +851,14 @@ class Renderer:
 
 
 def settle(rt, timeout=120.0):
-    """Before an offline render: let every node finish its background work (a learner
-    refitting the model saved with the patch), waiting in real time, so the render starts
-    from the patch as it would be once ready, and gives the same sound every time.
+    """Before an offline render: let every learner make the model it will play with (a model
+    saved with the patch is refitted), waiting in real time, so the render starts from the
+    patch as it would be once ready, and gives the same sound every time. The score a refit
+    works out afterwards changes no sound and is not waited for (it took 4 of a render's 8 s).
 
-    Learners have no public "busy" flag yet: this reads the two attributes their shared
-    workflow keeps (`_refit`: a saved model waiting to be refitted; `_job`: a fit running
-    in the worker). A node without them is never waited for.
+    Learners have no public "busy" flag yet: this reads the attributes their shared workflow
+    keeps (`_refit`: a saved model waiting to be refitted; `_job`: a fit running in the
+    worker; `_predictor`: the model playing). A node without them is never waited for.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -865,7 +866,8 @@ def settle(rt, timeout=120.0):
         for node in list(rt.graph.nodes.values()):
             if getattr(node, "_refit", None) is not None and getattr(node, "_job", None) is None:
                 node._refit_now()
-            if getattr(node, "_job", None) is not None or getattr(node, "_refit", None) is not None:
+            if getattr(node, "_refit", None) is not None or (
+                    getattr(node, "_job", None) is not None and getattr(node, "_predictor", None) is None):
                 busy = True
         if not busy:
             return
