@@ -247,7 +247,7 @@ class Graph:
         src, dst = self.nodes[link.src], self.nodes[link.dst]
         src._out[link.outlet].remove((dst, link.inlet))
         if not src.breaks_cycles:
-            if self._nx is not None:
+            if self._nx is not None and self._nx.has_edge(link.src, link.dst, key=link):
                 self._nx.remove_edge(link.src, link.dst, key=link)
             self._ranks_dirty = True
         self.notify("unlinked", link)
@@ -278,7 +278,9 @@ class Graph:
         if self._nx is None:
             index = _nx().MultiDiGraph()
             index.add_nodes_from(self.nodes)
-            index.add_edges_from((link.src, link.dst, link) for link in self._cascade_links())
+            # (src, dst, key, attributes): a 3-tuple's third item is read as attributes when it
+            # can be (a Link of four two-letter names can), and the link would not be the key
+            index.add_edges_from((link.src, link.dst, link, {}) for link in self._cascade_links())
             self._nx = index
         return self._nx
 

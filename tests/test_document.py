@@ -125,3 +125,27 @@ def test_a_param_refused_for_the_data_is_refused_by_the_document_before_the_engi
     with pytest.raises(ParamError, match="clear them"):
         rt.do(SetParam("c", "outputs", 2))
     assert rt.doc.node("c").params["outputs"] == 1 == rt.graph.node("c").params["outputs"]
+
+
+def test_a_link_of_four_two_letter_names_is_unlinked_and_relinked_in_both_halves(tmp_path):
+    """xy.xy → print.in: the graph index once took such a link for a set of attributes, not
+    its key, and unlinking it failed halfway (the document without it, the engine with it)."""
+    from nodegraph import Disconnect
+
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"format": "nodegraph-patch", "version": 1,
+                                "nodes": {"pd": {"type": "xy", "pos": [0, 0]}, "pr": {"type": "print", "pos": [0, 100]},
+                                          "p2": {"type": "print", "pos": [200, 100]}},
+                                "links": [["pd", "xy", "pr", "in"]]}))
+    rt = Runtime.open(str(path))
+    try:
+        rt.do(Connect("pd", "x", "p2", "in"))  # the document's index is made here, from the file's links
+        rt.do(Disconnect("pd", "xy", "pr", "in"))
+        assert [tuple(l) for l in rt.doc.links] == [tuple(l) for l in rt.graph.links] == [("pd", "x", "p2", "in")]
+        rt.undo()
+        assert sorted(map(tuple, rt.doc.links)) == sorted(map(tuple, rt.graph.links)) == [
+            ("pd", "x", "p2", "in"), ("pd", "xy", "pr", "in")]
+        rt.do(Disconnect("pd", "xy", "pr", "in"))  # and again, now that the undo put it back
+        assert [tuple(l) for l in rt.doc.links] == [tuple(l) for l in rt.graph.links] == [("pd", "x", "p2", "in")]
+    finally:
+        rt.close()
