@@ -363,6 +363,22 @@ def test_osc_out_sends_to_nobody_without_complaint_and_reaches_the_program_once_
     assert out.error is None and out.info()["sent"] == 6
 
 
+def test_a_stream_of_one_message_bundles_is_read_whole_whatever_its_time_tag(rt, port, send):
+    """A plain message is remembered to read the next of its kind quickly; a bundle never is,
+    even one whose time tag happens to read like type tags (',f'): each value arrives."""
+    values, _ = listening(rt, port, address="/x")
+
+    def bundle(v):
+        m = message("/x", ("f", v))
+        return b"#bundle\0" + b",f\0\0\0\0\0\x01" + len(m).to_bytes(4, "big") + m
+
+    for data in (message("/x", ("f", 1.0)), bundle(2.0), bundle(3.0), bundle(4.0), message("/x", ("f", 5.0))):
+        send(data)
+        n = len(values)
+        wait_for(rt, lambda: len(values) > n)
+    assert [v.tolist() for v in values] == [[1.0], [2.0], [3.0], [4.0], [5.0]]
+
+
 def test_a_burst_is_answered_whole_and_in_order_and_a_failed_send_marks_its_node(rt, port, send):
     """What a burst of datagrams makes osc.out send goes out at the burst's end, back to back:
     every answer, in order; a send that fails there is the sending node's error, and the

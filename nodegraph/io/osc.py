@@ -357,9 +357,10 @@ class Server:
         return MAX_BURST
 
     def _dispatch(self, data, sender):
+        plain = data[:1] == b"/"
         try:
             # a plain message (what sensors and Wekinator send) skips parse()'s list
-            messages = (_message(data),) if data[:1] == b"/" else parse(data)
+            messages = (_message(data),) if plain else parse(data)
         except ParseError as e:
             self.counts[e.kind] += 1
             self._problem(e.kind, f"ignored a datagram from {_who(sender)}: {e}")
@@ -376,7 +377,7 @@ class Server:
             if not listeners:
                 counts["unmatched"] += 1
                 continue
-            if len(messages) == 1 and listeners:
+            if plain:  # (a bundle's header is no message's: never remembered)
                 self._remember(data, address, listeners)
             for listener in listeners:
                 listener.node.runs += 1  # the editor's rate meter counts what a socket brings too
