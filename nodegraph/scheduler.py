@@ -155,6 +155,8 @@ class Scheduler:
                 fn(arg)
             except Exception as e:
                 self.fail(node, e)
+            else:
+                self._clear_error(node)
 
     def log(self, node, text, level="info"):
         if self.console is not None:
@@ -245,9 +247,13 @@ class Scheduler:
         except Exception as e:
             self.fail(node, e)
         else:
-            if node.error is not None:
-                node.error = None
-                self.graph.notify("error", node.id, None)
+            if node.error is not None and not (self._outbox and self._outbox[-1][0] is node):
+                self._clear_error(node)  # (what it deferred says at the flush whether it worked)
+
+    def _clear_error(self, node):
+        if node.error is not None:
+            node.error = None
+            self.graph.notify("error", node.id, None)
 
     def fail(self, node, error):
         """Mark `node` errored; its branch of the cascade stops here, the rest goes on."""

@@ -394,6 +394,8 @@ def test_a_burst_is_answered_whole_and_in_order_and_a_failed_send_marks_its_node
         good = rt.graph.node("good")
         sent_before = []  # what had gone out when each datagram arrived
         rt.graph.node("in").watch("values", lambda v: sent_before.append(good.info()["sent"]))
+        shown = []  # the bad node's error as the editor is told it: once, not blinking per part
+        rt.graph.subscribe(lambda event, *a: shown.append(a[1]) if event == "error" and a[0] == "bad" else None)
         for i in range(80):
             send(message("/x", ("i", i)))
         time.sleep(0.05)  # all 80 waiting on the socket: one burst
@@ -404,6 +406,7 @@ def test_a_burst_is_answered_whole_and_in_order_and_a_failed_send_marks_its_node
     assert sent_before == [i // osc.SEND_EVERY * osc.SEND_EVERY for i in range(80)]
     bad = rt.graph.node("bad")
     assert bad.error is not None and "could not send to 255.255.255.255:9" in bad.error
+    assert shown == [bad.error]
     assert bad.info()["dropped"] == 80 and good.error is None
 
 
