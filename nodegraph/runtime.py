@@ -12,11 +12,10 @@ it at its next turn (`drain`) as an ordinary undo step.
 from __future__ import annotations
 
 import collections
-import gc
 import os
 import threading
 
-from . import abstraction, boxes, patchfile, registry, telemetry
+from . import abstraction, boxes, collector, patchfile, registry, telemetry
 from .clock import ManualClock
 from .commands import AddNode, Connect, Group, History, Move, RemoveNode, Restructure, SetParam
 from .errors import NodegraphError
@@ -39,7 +38,6 @@ class Runtime:
         self._history = History(self.doc, perform=self._perform)
         self.path = None
         self.running = False
-        self._frozen = False  # gc.freeze() while the patch plays on its thread
         self.start_errors = []  # (node id, type, message) of the nodes that failed to start
         self.wait = True  # edits wait until the engine performed them (the editor does not)
         self._proposals = collections.deque()  # commands the engine proposed, for the document
@@ -286,12 +284,7 @@ class Runtime:
         self.call(self._start_nodes)
         if thread:
             self.scheduler.start_thread()
-            # What the program holds once the patch plays (modules, the patch, its examples) is
-            # there for good: out of the collector's sight, a full collection no longer walks it.
-            # Python starts one on its own, from whichever thread allocates, and holds the
-            # interpreter throughout: with scikit-learn loaded, 45-65 ms without a message.
-            gc.freeze()
-            self._frozen = True
+            collector.hold(self)  # what the program holds once the patch plays is there for good
 
     def _start_nodes(self):
         # by place on the canvas, never by name (renaming must not change which of two
@@ -326,9 +319,7 @@ class Runtime:
     def close(self):
         self.stop()
         self.scheduler.close()
-        if self._frozen:
-            self._frozen = False
-            gc.unfreeze()  # what this patch held may be garbage now
+        collector.release(self)
 
     def advance(self, ms):
         """Manual clock: move logical time forward, running what falls due."""

@@ -322,6 +322,14 @@ def test_a_playing_patch_is_out_of_the_garbage_collectors_sight_until_it_closes(
         rt.send("m", "a", 1.0)  # the patch still plays
         rt.call(lambda: None)  # the scheduler's thread has handled it
         assert rt.graph.node("m").last["out"] == 2.0
+        # a sound stream that stops while the patch plays (its last synth deleted) leaves the
+        # patch's objects out of sight: the freeze is the whole process's, shared
+        from nodegraph import collector
+
+        stream = object()
+        collector.hold(stream)
+        collector.release(stream)
+        assert gc.get_freeze_count() > 0 and not any(o is learner for o in gc.get_objects())
     finally:
         rt.close()
     assert gc.get_freeze_count() == 0

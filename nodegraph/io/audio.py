@@ -32,7 +32,6 @@ from __future__ import annotations
 import collections
 import ctypes
 import ctypes.util
-import gc
 import logging
 import math
 import os
@@ -41,6 +40,8 @@ import time
 import weakref
 
 import numpy as np
+
+from .. import collector
 
 RATE = 48000  # the sample rate when the device does not impose one, and for offline renders
 BLOCK = 256  # frames per block (5.3 ms at 48 kHz)
@@ -516,7 +517,7 @@ class _DeviceThread:
                 self._wake.wait(0.25)
             self._wake.clear()
         self._close()
-        gc.unfreeze()  # what the patch held may be garbage now
+        collector.release(self)
 
     def _open(self, wanted):
         want_out, want_in, out_name, in_name, in_channels = wanted
@@ -563,7 +564,7 @@ class _DeviceThread:
             # What the patch holds now is there for good: out of the collector's sight, a full
             # collection no longer walks it (300 ms, GIL held, with a learner's 10,000 examples
             # on a busy machine; 0.01 ms frozen). No collection first: that would be the stall.
-            gc.freeze()
+            collector.hold(self)
             if feeder is not None:
                 feeder.start()  # polling before the first period, or the input ring fills before it looks
             try:
