@@ -183,7 +183,9 @@ class OscOut(Node):
                 self._send(data)
             except ConnectionRefusedError:
                 # connected, the socket is told now that a message before this one found no
-                # program listening (unconnected, nothing is said): this one goes out as ever
+                # program listening; unconnected, nothing is said: from now on it sends so,
+                # and this one goes out as ever
+                self._open_socket(self._sock.family, self._dest, connect=False)
                 self._send(data)
         except BlockingIOError:
             self._dropped += 1
@@ -257,19 +259,27 @@ class OscOut(Node):
             self._problem = f'cannot find the host "{self.params["host"]}" to send to ({reason})'
             raise NodeError(self._problem)
         family, sockaddr = found
+        self._open_socket(family, sockaddr)
+        self._dest = sockaddr
+        if self.error is not None:
+            self.error = None
+            self.host.notify("error", self.id, None)
+
+    def _open_socket(self, family, sockaddr, connect=True):
+        """A socket to send to `sockaddr`: connected (the kernel finds the route once, not once
+        per message) unless told otherwise or there is no route there now (then each message
+        tries again, and says why it fails)."""
         if self._sock is not None:
             self._sock.close()
         sock = self._sock = socket.socket(family, socket.SOCK_DGRAM)
         sock.setblocking(False)  # a full send buffer drops a message, never stalls the patch
         try:
-            sock.connect(sockaddr)  # a datagram socket's connect only records where to (the kernel
-            self._send = sock.send  # finds the route once, not once per message)
-        except OSError:  # no route there now: each message tries again, and says why it fails
+            if not connect:
+                raise OSError
+            sock.connect(sockaddr)  # a datagram socket's connect only records where to
+            self._send = sock.send
+        except OSError:
             self._send = lambda data: sock.sendto(data, sockaddr)
-        self._dest = sockaddr
-        if self.error is not None:
-            self.error = None
-            self.host.notify("error", self.id, None)
 
     def _where(self):
         return f"{self.params['host']}:{self.params['port']}"

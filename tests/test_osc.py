@@ -355,6 +355,7 @@ def test_osc_out_sends_to_nobody_without_complaint_and_reaches_the_program_once_
         time.sleep(0.01)  # the port-unreachable answer comes back between sends
     out = rt.graph.node("out")
     assert out.error is None and out.info()["sent"] == 5
+    assert getattr(out._send, "__self__", None) is not out._sock  # told once: sends unconnected now
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as synth:
         synth.bind(("127.0.0.1", dest))
         synth.settimeout(3)
