@@ -324,16 +324,24 @@ class _Rows:
     def state(self):
         return self.graph.states[self.node_id]
 
-    def remove_take(self, take):
-        return self.remove_where(lambda ex: ex.get("take") == take)
+    def remove_take(self, take, rows=None):
+        """Remove a take's rows; `rows`, the rows it recorded, are looked for at the end first
+        (where a take just recorded, or redone, is): then the cost is the take's size."""
+        state = self.state if self.graph.document else self.node.state
+        indices = dataset.at_end(state, rows) if rows else None
+        if indices is None:
+            return self.remove_where(lambda ex: ex.get("take") == take)
+        return self._remove(state, indices, take)
 
     def remove_where(self, chosen):
         """Remove the rows `chosen(row)` picks; returns the memo `restore` takes."""
         state = self.state if self.graph.document else self.node.state
-        indices = [i for i, ex in enumerate(state["examples"]) if chosen(ex)]
+        return self._remove(state, [i for i, ex in enumerate(state["examples"]) if chosen(ex)])
+
+    def _remove(self, state, indices, whole_take=None):
         if self.graph.document:
-            return dataset.remove_rows(state, indices)
-        return self.node.remove_rows(indices)
+            return dataset.remove_rows(state, indices, whole_take)
+        return self.node.remove_rows(indices, whole_take)
 
     def restore(self, memo):
         if self.graph.document:
@@ -379,7 +387,7 @@ class RecordedTake(Command):
             rows.restore(self.doc_memo)
 
     def undo(self, graph):
-        memo = _Rows(graph, self.node_id).remove_take(self.take)
+        memo = _Rows(graph, self.node_id).remove_take(self.take, self.rows)
         if graph.document:
             self.doc_memo = memo
         else:

@@ -36,14 +36,25 @@ def take_rows(state, take) -> list:
     return [i for i, ex in enumerate(state["examples"]) if ex.get("take") == take]
 
 
+def at_end(state, rows):
+    """Indices of `rows` (these very row objects) if they are the last rows, else None: a take
+    just recorded, or put back by a redo, is found by looking at as many rows as it has."""
+    examples, k = state["examples"], len(rows)
+    n = len(examples)
+    if not k or k > n or any(a is not b for a, b in zip(examples[n - k:], rows)):
+        return None
+    return list(range(n - k, n))
+
+
 def append_rows(state, rows, take):
     state["examples"].extend(rows)
     state["take"] = max(state.get("take", 0), take)
 
 
-def remove_rows(state, indices) -> dict:
+def remove_rows(state, indices, whole_take=None) -> dict:
     """Delete the rows at `indices` (ascending); returns the memo restore_rows takes. A model
-    record that knew some of them is trimmed (memo["trimmed"]): it was trained on fewer now."""
+    record that knew some of them is trimmed (memo["trimmed"]): it was trained on fewer now.
+    `whole_take`: these are every row of that take (no need to look for others)."""
     examples = state["examples"]
     memo = {"rows": [(i, examples[i]) for i in indices], "model": state.get("model"),
             "take": state.get("take", 0), "trimmed": None}
@@ -66,7 +77,7 @@ def remove_rows(state, indices) -> dict:
             else:
                 state.pop("model", None)
     last = memo["rows"][-1][1].get("take")
-    if last == state.get("take") and not take_rows(state, last):
+    if last == state.get("take") and (whole_take == last or not take_rows(state, last)):
         state["take"] = last - 1  # the next take reuses its number
     return memo
 

@@ -329,3 +329,35 @@ def test_a_plot_of_the_examples_follows_an_undone_take(rt):
     rt.advance(100)
     stop()
     assert len(sent) == 1 and plot.view()["examples"] == 2 == len(node.state["examples"])
+
+
+class _Watched(list):
+    """A dataset's rows that count how often something walks all of them."""
+
+    walks = 0
+
+    def __iter__(self):
+        _Watched.walks += 1
+        return super().__iter__()
+
+
+def test_undoing_and_redoing_a_take_costs_the_take_not_the_dataset(rt):
+    """Ctrl+Z after a take looks at as many rows as the take has, on both sides (the document's
+    thread and the engine's), however many examples came before it."""
+    node = _learner(rt)
+    teach(rt, "clf", [[float(i)] for i in range(2000)], ["a"] * 2000)
+    rt.drain()  # the document takes the take (the editor does so each frame)
+    for state in (node.state, rt.doc.states["clf"]):
+        state["examples"] = _Watched(state["examples"])
+    before = node.state["examples"][:]  # (a slice: not a walk)
+    teach(rt, "clf", [[5.0], [5.1], [5.2]], ["b", "b", "b"])
+    rt.drain()
+    _Watched.walks = 0
+    assert rt.undo()
+    assert _Watched.walks == 0
+    assert node.state["examples"][:] == before and node.state["take"] == 1
+    assert rt.doc.states["clf"]["examples"][:] == before
+    assert rt.redo() and rt.undo()
+    assert _Watched.walks == 0 and node.state["examples"][:] == before
+    teach(rt, "clf", [[6.0]], ["c"])  # the next take reuses the undone one's number
+    assert node.state["examples"][-1]["take"] == 2

@@ -600,12 +600,12 @@ class Learner(Node):
         """Indices (ascending) of the rows recorded in `take`."""
         return [i for i, ex in enumerate(self.state["examples"]) if ex.get("take") == take]
 
-    def remove_rows(self, indices):
+    def remove_rows(self, indices, whole_take=None):
         """Delete the rows at `indices` (ascending); returns the memo restore_rows takes.
         A running model that knew some of them is refitted without them in the background
         (it keeps answering meanwhile); its score was for the old examples."""
         n = len(self.state["examples"])
-        memo = dataset.remove_rows(self.state, indices)
+        memo = dataset.remove_rows(self.state, indices, whole_take)
         memo["predictor"] = self._predictor
         if not indices:
             return memo
@@ -670,9 +670,10 @@ class Learner(Node):
         if self._mixed or not examples:
             self._rebuild()
             return
-        keep = np.ones(n, dtype=bool)
-        keep[[i for i, _ in rows]] = False
-        self._xs[:n - len(rows)] = self._xs[:n][keep]
+        if rows[0][0] != n - len(rows):  # (taken from the end, what stays has not moved)
+            keep = np.ones(n, dtype=bool)
+            keep[[i for i, _ in rows]] = False
+            self._xs[:n - len(rows)] = self._xs[:n][keep]
         if self.counts_labels:
             counts = dict(self._counts)  # copy on write: the editor reads it from another thread
             for _, ex in rows:
