@@ -327,20 +327,21 @@ class _Rows:
     def remove_take(self, take, rows=None):
         """Remove a take's rows; `rows`, the rows it recorded, are looked for at the end first
         (where a take just recorded, or redone, is): then the cost is the take's size."""
-        state = self.state if self.graph.document else self.node.state
-        indices = dataset.at_end(state, rows) if rows else None
+        indices = dataset.at_end(self._side(), rows) if rows else None
         if indices is None:
             return self.remove_where(lambda ex: ex.get("take") == take)
-        return self._remove(state, indices, take)
+        return self._remove(indices, take)
 
     def remove_where(self, chosen):
         """Remove the rows `chosen(row)` picks; returns the memo `restore` takes."""
-        state = self.state if self.graph.document else self.node.state
-        return self._remove(state, [i for i, ex in enumerate(state["examples"]) if chosen(ex)])
+        return self._remove([i for i, ex in enumerate(self._side()["examples"]) if chosen(ex)])
 
-    def _remove(self, state, indices, whole_take=None):
+    def _side(self):
+        return self.state if self.graph.document else self.node.state
+
+    def _remove(self, indices, whole_take=None):
         if self.graph.document:
-            return dataset.remove_rows(state, indices, whole_take)
+            return dataset.remove_rows(self.state, indices, whole_take)
         return self.node.remove_rows(indices, whole_take)
 
     def restore(self, memo):

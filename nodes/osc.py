@@ -273,13 +273,14 @@ class OscOut(Node):
             self._sock.close()
         sock = self._sock = socket.socket(family, socket.SOCK_DGRAM)
         sock.setblocking(False)  # a full send buffer drops a message, never stalls the patch
-        try:
-            if not connect:
-                raise OSError
-            sock.connect(sockaddr)  # a datagram socket's connect only records where to
-            self._send = sock.send
-        except OSError:
-            self._send = lambda data: sock.sendto(data, sockaddr)
+        if connect:
+            try:
+                sock.connect(sockaddr)  # a datagram socket's connect only records where to
+                self._send = sock.send
+                return
+            except OSError:
+                pass
+        self._send = lambda data: sock.sendto(data, sockaddr)
 
     def _where(self):
         return f"{self.params['host']}:{self.params['port']}"

@@ -338,14 +338,8 @@ class Server:
                 # the same address and type tags as the message before (a sensor's stream):
                 # its numbers are read straight from the buffer, its listeners known
                 _, _, address, unpack, at, listeners = last
-                args = list(unpack(buf, at))
                 counts["messages"] += 1
-                for listener in listeners:
-                    listener.node.runs += 1
-                    try:
-                        listener.callback(address, args)
-                    except Exception as e:  # one node's failure stays with that node
-                        fail(listener.node, e)
+                self._hand(address, list(unpack(buf, at)), listeners)
             else:
                 try:
                     self._dispatch(bytes(view[:n]), sender)
@@ -365,7 +359,7 @@ class Server:
             self.counts[e.kind] += 1
             self._problem(e.kind, f"ignored a datagram from {_who(sender)}: {e}")
             return
-        routes, counts, fail = self._routes, self.counts, self.scheduler.fail
+        routes, counts = self._routes, self.counts
         for address, args in messages:
             counts["messages"] += 1
             listeners = routes.get(address)
@@ -379,12 +373,15 @@ class Server:
                 continue
             if plain:  # (a bundle's header is no message's: never remembered)
                 self._remember(data, address, listeners)
-            for listener in listeners:
-                listener.node.runs += 1  # the editor's rate meter counts what a socket brings too
-                try:
-                    listener.callback(address, args)
-                except Exception as e:  # one node's failure stays with that node
-                    fail(listener.node, e)
+            self._hand(address, args, listeners)
+
+    def _hand(self, address, args, listeners):
+        for listener in listeners:
+            listener.node.runs += 1  # the editor's rate meter counts what a socket brings too
+            try:
+                listener.callback(address, args)
+            except Exception as e:  # one node's failure stays with that node
+                self.scheduler.fail(listener.node, e)
 
     def _remember(self, data, address, listeners):
         """Keep a plain message's header (address and type tags, numbers only) for the fast

@@ -87,7 +87,6 @@ def mel_bank(rate, nfft, bands=N_MEL, fmin=20.0, fmax=None):
     return bank
 
 
-
 def dct_matrix(n):
     """The orthonormal DCT-II as an n x n matrix (scipy.fft.dct(eye, norm="ortho") by its
     formula: importing scipy.fft took 0.25 s of every start)."""
@@ -95,6 +94,7 @@ def dct_matrix(n):
     m = np.sqrt(2.0 / n) * np.cos(np.pi * (np.arange(n)[None, :] + 0.5) * k / n)
     m[0] /= np.sqrt(2.0)
     return m
+
 
 class Analyser:
     """Every descriptor of one window. Pure numpy; `prepare` once per rate and size."""
