@@ -1210,6 +1210,9 @@ def _random_plan(ed, rng):
     if r < 0.50:
         a = _node_spot(ed, rng, title=rng.random() < 0.5) if rng.random() < 0.6 else _empty_spot(ed, rng)
         b = (a[0] + rng.uniform(-150, 150), a[1] + rng.uniform(-100, 100))
+        # a mouse stays on its screen (xdotool refuses a negative place, and a refused drag
+        # left the button held down for every action after it)
+        b = (min(max(b[0], 0), dpg.get_viewport_width() - 1), min(max(b[1], 0), dpg.get_viewport_height() - 1))
         return [("drag", a, b)], f"drag {tuple(map(round, a))} -> {tuple(map(round, b))}"
     if r < 0.55:
         at = _empty_spot(ed, rng)
