@@ -466,6 +466,8 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
             self._last_render, self._unshown = now, False
             self.canvas.cull()
             dpg.render_dearpygui_frame()
+            if self.context.is_open:
+                self.context.after_frame()
             popup = self.popup_open()
             self._run_callbacks()
             if popup and not self.popup_open() and now - self._last_click < SHIELD_AFTER_CLICK:

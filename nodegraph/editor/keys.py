@@ -125,7 +125,7 @@ Click a link or node, or drag a box around several, then Delete
 Ctrl+Z undo, Ctrl+Shift+Z redo
 Ctrl+C copy, Ctrl+X cut, Ctrl+V paste (at the mouse), Ctrl+D duplicate
 Ctrl+N new, Ctrl+O open, Ctrl+S save, Ctrl+Shift+S save as
-Right-click the canvas: add nodes by category, paste, help
+Right-click the canvas: add a node (by category) or a comment there, paste there; on a node: its help, delete
 Middle-drag: move around the canvas; Home: show the whole patch
 Ctrl+= / Ctrl+- or Ctrl+wheel: zoom in / out; Ctrl+0: 100%; Ctrl+I: hide or show the inspector
 Press and move on an xy pad to draw: it sends every point of the stroke

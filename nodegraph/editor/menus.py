@@ -18,13 +18,17 @@ def by_category():
 
 
 def node_type_menus(callback):
-    """One submenu per category, one item per node type (its help line as a tooltip)."""
+    """One submenu per category, one item per node type (its help line as a tooltip);
+    returns the submenus."""
+    menus = []
     for category, types in by_category().items():
-        with dpg.menu(label=category):
+        with dpg.menu(label=category) as menu:
             for type_id, summary in types:
                 item = dpg.add_menu_item(label=type_id, callback=callback, user_data=type_id)
                 with dpg.tooltip(item):
                     dpg.add_text(summary)
+        menus.append(menu)
+    return menus
 
 
 class MenuBar:
@@ -98,20 +102,25 @@ class MenuBar:
 
 
 class ContextMenu:
-    """Right-click on the canvas: make a node or comment there, paste there, help."""
+    """Right-click on the canvas: make a node or comment there, paste there; on a node, its
+    help and delete."""
+
+    WIDTH = 260  # at most: an autosized window holding menus grows to the screen's edge once one opens
 
     def __init__(self, editor):
         self.editor = editor
         self.grid = (0, 0)
         self.target = None
+        self.size = (self.WIDTH, 420)  # until it has been drawn once
+        self._on_submenu = False
         with dpg.window(show=False, no_title_bar=True, autosize=True, no_move=True, no_saved_settings=True,
-                        min_size=(160, 20)) as self.window:
+                        min_size=(160, 20), max_size=(self.WIDTH, 10000)) as self.window:
             dpg.add_menu_item(label="New node here...   N", callback=self._box)
             dpg.add_menu_item(label="Comment here   C", callback=self._comment)
             dpg.add_menu_item(label="Paste here   Ctrl+V", callback=self._paste)
             self.node_items = dpg.add_group()
             dpg.add_separator()
-            node_type_menus(self._add)
+            self.categories = node_type_menus(self._add)
 
     @property
     def is_open(self):
@@ -137,16 +146,33 @@ class ContextMenu:
                               callback=lambda: self._then(lambda: self.editor.edit_comment(cid)))
             dpg.add_menu_item(label="Delete comment", parent=self.node_items,
                               callback=lambda: self._then(lambda: self.editor.delete_comments([cid])))
-        dpg.set_item_pos(self.window, clamp(screen, (200, 260)))
+        dpg.set_item_pos(self.window, clamp(screen, self.size))
         dpg.show_item(self.window)
+        self._on_submenu = False
+
+    def after_frame(self):
+        """Right after a frame is drawn: note whether the mouse is on an open submenu (an open
+        submenu reports its window hovered, read only until the next frame starts), and once
+        the menu's real size is known, move it in so every row shows."""
+        self._on_submenu = any(itemstate.hovered(menu) for menu in self.categories)
+        w, h = dpg.get_item_rect_size(self.window)
+        if not h:
+            return
+        self.size = (w, h)
+        pos = list(dpg.get_item_pos(self.window))
+        fit = clamp(pos, self.size)
+        if fit != pos:
+            dpg.set_item_pos(self.window, fit)
 
     def close(self):
         dpg.hide_item(self.window)
 
     def contains(self, screen):
+        """On the menu, or on the submenu open beside it (to the right, or to the left where
+        the screen ends: Dear ImGui chooses)."""
         x, y = dpg.get_item_pos(self.window)
         w, h = dpg.get_item_rect_size(self.window)
-        return x <= screen[0] <= x + w + 200 and y <= screen[1] <= y + h  # + a submenu's width
+        return (x <= screen[0] <= x + w and y <= screen[1] <= y + h) or self._on_submenu
 
     def _then(self, fn):
         self.close()
@@ -160,10 +186,6 @@ class ContextMenu:
 
     def _paste(self):
         self._then(lambda: self.editor.paste(self.grid))
-
-    def set_minimap(self, on):
-        dpg.set_value(self.minimap, bool(on))
-        dpg.configure_item(self.editor.canvas.tag, minimap=bool(on))
 
     def _add(self, sender, app_data, user_data):
         self._then(lambda: self.editor.add_node(user_data, {}, self.grid))

@@ -1191,11 +1191,58 @@ def _context_then(ed, rng):
     item = rng.choice(rows)
     spot = _menu_item_spot((wx, wy), item)
     if dpg.get_item_info(item)["type"].endswith("mvMenu"):
-        right = wx + dpg.get_item_rect_size(ctx.window)[0] + 30
         row = rng.randrange(max(1, len(_items(item))))
-        return [("move", spot), ("move", (right, spot[1])), ("click", (right, spot[1] + row * ROW))], \
+        side = _submenu_side(ed, item, spot)
+        return [("move", (side, spot[1])), ("click", (side, spot[1] + row * ROW))], \
             f"context: {dpg.get_item_label(item)} > row {row}"
     return [("click", spot)], f"context: {dpg.get_item_label(item)}"
+
+
+def _submenu_side(ed, category, spot):
+    """Hover a category of the right-click menu; the x inside its submenu, which Dear ImGui
+    opens to the right of the menu, or to the left where the screen ends."""
+    _play(ed, [("move", spot)])
+    ed.frame()
+    sub_w = dpg.get_item_state(category)["rect_size"][0] or 120  # the open submenu's window
+    wx = dpg.get_item_pos(ed.context.window)[0]
+    w = dpg.get_item_rect_size(ed.context.window)[0]
+    if wx + w + sub_w <= dpg.get_viewport_client_width():
+        return wx + w + 30
+    return wx - sub_w + 20
+
+
+@scenario
+def context_menu_fits_and_its_submenus_work(ed, out):
+    """Issue seen by a newcomer: near the right edge a category's submenu opens to the left
+    of the right-click menu, and a click on it only closed the menu; near the bottom the
+    menu's last categories were off the screen; after a submenu opened, the menu grew to
+    the screen's right edge. Real X events."""
+    ed.set_side(False)  # the canvas to the window's right edge
+    frames(ed, 4)
+    cx, cy, cw, ch = _canvas_rect(ed)
+    vw, vh = dpg.get_viewport_client_width(), dpg.get_viewport_client_height()
+    made = []
+    for at in ((cx + cw - 20, cy + 40), (cx + 40, cy + ch - 10), (cx + cw - 20, cy + ch - 10)):
+        _play(ed, [("rclick", at)])
+        frames(ed, 3)
+        ctx = ed.context
+        assert ctx.is_open, f"no menu after a right-click at {at}"
+        (wx, wy), (w, h) = dpg.get_item_pos(ctx.window), dpg.get_item_rect_size(ctx.window)
+        assert 0 <= wx and wx + w <= vw and 0 <= wy and wy + h <= vh, f"menu {(wx, wy, w, h)} off the screen {vw}x{vh}"
+        math = next(m for m in ctx.categories if dpg.get_item_label(m) == "math")
+        spot = _menu_item_spot((wx, wy), math)
+        side = _submenu_side(ed, math, spot)
+        assert dpg.get_item_rect_size(ctx.window)[0] <= ctx.WIDTH, "the menu grew when its submenu opened"
+        before = set(ed.rt.doc.nodes)
+        _play(ed, [("move", (side, spot[1])), ("click", (side, spot[1]))])
+        frames(ed, 4)
+        new = set(ed.rt.doc.nodes) - before
+        assert len(new) == 1, f"clicking the first row of math's submenu (at x {side:.0f}, menu at {wx}) made {new}"
+        made.append(("left" if side < wx else "right", ed.rt.doc.nodes[new.pop()].type_id))
+        for _ in range(10):  # the click that closed a menu is not a click on the canvas
+            ed.frame()
+            time.sleep(0.02)
+    return {"made": made}
 
 
 def _random_plan(ed, rng):

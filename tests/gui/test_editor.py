@@ -181,3 +181,9 @@ def test_object_box_takes_the_best_match_with_real_keys(editor_run):
 
 def test_a_failing_callback_or_frame_is_shown_and_the_editor_goes_on(editor_run):
     assert len(editor_run("failures_do_not_close_the_editor")["errors"]) == 2
+
+
+def test_the_right_click_menu_fits_the_screen_and_its_submenus_open_either_side(editor_run):
+    made = editor_run("context_menu_fits_and_its_submenus_work")["made"]
+    assert [side for side, _ in made] == ["left", "right", "left"], made
+    assert {kind for _, kind in made} == {"expr"}, made
