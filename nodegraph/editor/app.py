@@ -189,6 +189,8 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
             self.fail(f"the patch did not answer: {e}", near_mouse)
             return None
         self.last_error = None
+        if self.status.level == "error":
+            self.say("")  # a refusal shown before is not about this edit, which was done
         return cmd
 
     def fail(self, message, near_mouse=False):
@@ -280,16 +282,15 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
             self.say("nothing to undo")
             return
         redo = self.rt.history.redo_stack
-        cmd = redo[-1] if redo else None
-        if isinstance(cmd, RecordedTake):
-            gone = f"its {counted(cmd.count, 'example')} {'is' if cmd.count == 1 else 'are'} gone"
-            back = "it" if cmd.count == 1 else "them"
-            self.say(f"undid take {cmd.take} on {cmd.node_id}: {gone} (Ctrl+Shift+Z brings {back} back)")
+        self.say(_undone(redo[-1]) if redo else "undone")
 
     def redo(self):
         self.gesture += 1
         if not self.rt.redo():
             self.say("nothing to redo")
+            return
+        undo = self.rt.history.undo_stack
+        self.say(_redone(undo[-1]) if undo else "redone")
 
     def delete_selection(self):
         nodes, comments, links = self.canvas.selection()
@@ -614,3 +615,26 @@ def write_png(editor, output):
     if not os.path.exists(output):
         raise NodegraphError(f"the screenshot was not written to {output}")
     return output
+
+
+def _what(cmd):
+    node, name = getattr(cmd, "node_id", None), getattr(cmd, "name", None)
+    label = f"{cmd.label} {name}" if isinstance(name, str) else cmd.label
+    return f"{label} on {node}" if node else label
+
+
+def _undone(cmd):
+    """The status line after Ctrl+Z: what was undone (a take: what it took away)."""
+    if isinstance(cmd, RecordedTake):
+        gone = f"its {counted(cmd.count, 'example')} {'is' if cmd.count == 1 else 'are'} gone"
+        back = "it" if cmd.count == 1 else "them"
+        return f"undid take {cmd.take} on {cmd.node_id}: {gone} (Ctrl+Shift+Z brings {back} back)"
+    return f"undid {_what(cmd)} (Ctrl+Shift+Z redoes it)"
+
+
+def _redone(cmd):
+    if isinstance(cmd, RecordedTake):
+        back = f"its {counted(cmd.count, 'example')} {'is' if cmd.count == 1 else 'are'} back"
+        return f"redid take {cmd.take} on {cmd.node_id}: {back}"
+    return f"redid {_what(cmd)}"
+

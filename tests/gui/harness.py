@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dearpygui.dearpygui as dpg
 
-from nodegraph import Inlet, Node, Outlet, Param, register
+from nodegraph import Inlet, Node, Outlet, Param, SetParam, register
 from nodegraph.editor import app, layout, session
 from nodegraph.editor import clipboard as clipboard_module
 from nodegraph.editor import plots, widgets
@@ -974,6 +974,16 @@ def take_is_undone(ed, out):
     assert "undid take 2" in ed.status.message
     ed.redo()
     assert len(ed.rt.call(lambda: list(node.state["examples"]))) == 5
+    assert ed.status.message == f"redid take 2 on {clf}: its 3 examples are back", ed.status.message
+    # every undo and redo says what it did; a refusal shown before goes once an edit is done
+    ed.try_do(SetParam(clf, "k", 3))
+    ed.undo()
+    assert ed.status.message == f"undid set param k on {clf} (Ctrl+Shift+Z redoes it)", ed.status.message
+    ed.redo()
+    assert ed.status.message == f"redid set param k on {clf}", ed.status.message
+    assert ed.try_do(SetParam(clf, "k", -5)) is None and ed.status.level == "error"
+    ed.try_do(SetParam(clf, "k", 2))
+    assert ed.status.level != "error" and not ed.status.message, (ed.status.level, ed.status.message)
     return {"status": message}
 
 
