@@ -195,13 +195,21 @@ class HelpPanel:
             dpg.add_separator()
             self.body = dpg.add_group()
         self.type_id = None
+        self.names = list(self.types)  # what the list shows
         self.texts = WrappedTexts(editor)
 
     def _on_filter(self, sender, text):
         words = text.lower().split()
-        names = [t for t, cls in self.types.items()
-                 if all(w in t.lower() or w in cls.summary().lower() for w in words)]
-        dpg.configure_item(self.list, items=names)
+        self.names = [t for t, cls in self.types.items()
+                      if all(w in t.lower() or w in cls.summary().lower() for w in words)]
+        dpg.configure_item(self.list, items=self.names)
+        # the text below is always the help of the type highlighted in the list
+        if self.names and self.type_id not in self.names:
+            self.show(self.names[0])
+        elif not self.names:
+            self.type_id = None
+            dpg.delete_item(self.body, children_only=True)
+            dpg.add_text(f"no node type matches '{text}'", parent=self.body)
 
     def _on_pick(self, sender, type_id):
         self.show(type_id)
@@ -210,6 +218,11 @@ class HelpPanel:
         cls = self.types.get(registry.resolve(type_id) or "")
         if cls is None:
             return
+        type_id = cls.type_id
+        if type_id not in self.names:  # a type the filter hides: show the whole list again
+            dpg.set_value(self.filter, "")
+            self.names = list(self.types)
+            dpg.configure_item(self.list, items=self.names)
         self.type_id = type_id
         dpg.set_value(self.list, type_id)
         dpg.delete_item(self.body, children_only=True)

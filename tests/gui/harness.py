@@ -988,6 +988,32 @@ def take_is_undone(ed, out):
 
 
 @scenario
+def help_text_follows_the_list(ed, out):
+    """The Help tab's text is the help of the type highlighted in its list: after typing in
+    its filter, and after the right-click menu's "Help for" a node whose type the filter
+    hides (real X events)."""
+    m = ed.add_node("math", {}, (40, 40))
+    frames(ed, 3)
+    ed.show_help()
+    frames(ed, 3)
+    (x, y), (w, h) = dpg.get_item_rect_min(ed.help.filter), dpg.get_item_rect_size(ed.help.filter)
+    _play(ed, [("click", (x + w / 2, y + h / 2)), ("type", "classify")])
+    frames(ed, 3)
+    shown = ed.help.type_id
+    assert shown in ed.help.names and dpg.get_value(ed.help.list) == shown, (shown, ed.help.names)
+    assert all("classify" in t or "classify" in ed.help.types[t].summary().lower() for t in ed.help.names)
+    (nx, ny) = dpg.get_item_rect_min(ed.canvas.views[m].tag)
+    _play(ed, [("rclick", (nx + 10, ny + 2))])
+    frames(ed, 3)
+    item = next(i for i in _items(ed.context.node_items) if dpg.get_item_label(i).startswith("Help for"))
+    _play(ed, [("click", _menu_item_spot(dpg.get_item_pos(ed.context.window), item))])
+    frames(ed, 3)
+    assert ed.help.type_id == "math" and dpg.get_value(ed.help.list) == "math", (ed.help.type_id, dpg.get_value(ed.help.list))
+    assert "math" in ed.help.names and dpg.get_value(ed.help.filter) == ""
+    return {"filtered": shown}
+
+
+@scenario
 def dialogs_escape_and_clicks(ed, out):
     """Escape closes every dialog and popup (real keys); a click on a dialog's button does
     not reach the canvas under it (the selection stays, nothing is made)."""

@@ -187,3 +187,7 @@ def test_the_right_click_menu_fits_the_screen_and_its_submenus_open_either_side(
     made = editor_run("context_menu_fits_and_its_submenus_work")["made"]
     assert [side for side, _ in made] == ["left", "right", "left"], made
     assert {kind for _, kind in made} == {"expr"}, made
+
+
+def test_the_help_text_is_the_type_highlighted_in_the_list(editor_run):
+    assert editor_run("help_text_follows_the_list")["filtered"] == "ml.classify"
