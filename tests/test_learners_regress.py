@@ -135,3 +135,38 @@ def test_save_load_gives_identical_predictions(rt, tmp_path):
         assert np.array_equal(np.array(before), np.array(after))
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("algorithm", ["mlp", "linear", "polynomial", "knn"])
+def test_limit_keeps_every_output_inside_the_range_it_was_taught(rt, algorithm):
+    """A newcomer's xy-to-synth sent cutoff 2.71 after a take taught in 0..1. With `limit`
+    the answers stay within each output's taught range, exactly the free model's where it
+    already does; off (the default) they are the model's own."""
+    X = np.array([[0, 0], [1, 0], [0, 1], [1, 1], [0.5, 0.5]], dtype=float)
+    Y = np.array([[0.1, 0.9], [0.9, 0.2], [0.5, 0.5], [0.3, 0.4], [0.8, 0.7]])
+    rt.do(AddNode("ml.regress", {"algorithm": algorithm, "k": 1, "folds": 0}, node_id="reg"))
+    teach(rt, "reg", X, list(Y), target_inlet="target")
+    rt.send("reg", "train", True)
+    wait_idle(rt, "reg")
+    grid = np.array([[a, b] for a in np.linspace(-3, 4, 15) for b in np.linspace(-3, 4, 15)])
+    free = np.array(run_all(rt, "reg", grid, ["values"])["values"])
+    assert (free < Y.min(axis=0) - 0.05).any() or (free > Y.max(axis=0) + 0.05).any() or algorithm == "knn"
+    rt.do(SetParam("reg", "limit", True))
+    kept = np.array(run_all(rt, "reg", grid, ["values"])["values"])
+    assert (kept >= Y.min(axis=0)).all() and (kept <= Y.max(axis=0)).all()
+    np.testing.assert_array_equal(kept, np.clip(free, Y.min(axis=0), Y.max(axis=0)))
+    # the plots' picture of the model is the limited one too
+    snap = rt.graph.node("reg").snapshot()
+    np.testing.assert_allclose(snap.predict(grid), kept, rtol=1e-12, atol=1e-12)  # a batch: last bits differ
+    if algorithm == "knn":  # its answers are its examples' own rows, which the limit must not clip in place
+        np.testing.assert_array_equal(np.array(run_all(rt, "reg", X, ["values"])["values"]), Y)
+
+
+def test_limit_in_a_wekinator_project_holds_each_output_to_its_own_range(rt):
+    rt.do(AddNode("ml.regress", {"algorithm": "linear", "outputs": 2, "folds": 0, "limit": True}, node_id="reg"))
+    X = np.array([[0.0], [1.0], [2.0]])
+    teach(rt, "reg", X, [[0.0, 10.0], [0.5, 20.0], [1.0, 30.0]], target_inlet="target")
+    rt.send("reg", "train", True)
+    wait_idle(rt, "reg")
+    got = np.array(run_all(rt, "reg", np.array([[-5.0], [1.0], [9.0]]), ["values"])["values"])
+    np.testing.assert_allclose(got, [[0.0, 10.0], [0.5, 20.0], [1.0, 30.0]], atol=1e-9)

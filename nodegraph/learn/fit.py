@@ -172,6 +172,8 @@ def fit(spec, X, y=None):
             else:
                 model.update(_fit_regressor(spec, X, Y))
             model["n_outputs"] = int(Y.shape[1])
+            # the range each output was taught, for a learner that keeps its answers inside it
+            model["limits"] = {"low": Y.min(axis=0), "high": Y.max(axis=0)}
         elif task == "cluster":
             model.update(_fit_clusterer(spec, X))
         else:

@@ -79,6 +79,8 @@ class Predictor:
         self.scale = Scaler(model.get("scaler"))
         self.n_features = model["n_features"]
         self.cols = model.get("inputs")  # the inputs it learned from (None: all)
+        limits = model.get("limits")  # regress: the lowest and highest value taught, per output
+        self.limits = None if limits is None else (limits["low"], limits["high"])
 
     def one(self, x):
         return self._one(self.scale(x if self.cols is None else x[self.cols]))
@@ -830,6 +832,11 @@ class Multi:
             else:
                 cols = out.get("inputs")
                 self.parts.append((make(out["model"]), None if cols is None else np.asarray(cols)))
+        self.limits = None
+        if self.task == "regress":  # an output with no model has no limits
+            ends = [(-np.inf, np.inf) if p is None or p.limits is None else (p.limits[0][0], p.limits[1][0])
+                    for p, _ in self.parts]
+            self.limits = (np.array([lo for lo, _ in ends]), np.array([hi for _, hi in ends]))
         # kNN outputs taught on the same examples (the usual project: every output records every
         # example) have the same nearest examples: one search answers them all, each by its classes
         self.leader = [None] * len(self.parts)

@@ -38,6 +38,8 @@ class LearnerSnapshot:
     score: dict | None = None  # the cross-validation score (plain values, no matrix)
     confusion: np.ndarray | None = None  # classify: (k, k) counts, rows true, columns predicted
     recording: bool = False
+    limits: tuple | None = field(default=None, repr=False)  # regress: (low, high) its answers are kept in
+
 
     @property
     def n(self) -> int:
@@ -53,6 +55,8 @@ class LearnerSnapshot:
         indices (cluster), or an (n, outputs) array of values (regress)."""
         if self.predictor is None:
             raise ValueError("no model is running")
+        if self.limits is not None:
+            return np.clip(self.predictor.batch(X), *self.limits)
         return self.predictor.batch(X)
 
     def __str__(self):

@@ -46,7 +46,10 @@ class Regress(Project, Learner):
     own) or one joint model for all. Algorithms: mlp (a neural network;
     Wekinator's default), linear, polynomial (of `degree`), knn (the mean of
     the k nearest examples). With its defaults the network gives back what it
-    was taught from as few as two or three examples. After training, a
+    was taught from as few as two or three examples. A model may overshoot
+    between or beyond its examples (a network more than the others): tick
+    `limit` to keep each output between the lowest and highest value it was
+    taught (as Wekinator's hard limits keep outputs in their range). After training, a
     cross-validated error (RMSE) and R² are shown: R² says how much better than
     guessing the average the model does on examples it has not seen (1 is
     perfect, 0 no better, below 0 worse: add examples or try another
@@ -72,6 +75,7 @@ class Regress(Project, Learner):
                     help="one model per output value (Wekinator) or one for all"),
               Param("degree", "int", 2, min=1, max=6, help="polynomial: the highest power"),
               Param("k", "int", 1, min=1, max=100, help="knn: how many nearest examples are averaged"),
+              Param("limit", "bool", False, help="keep each output between the lowest and highest value taught"),
               Param("outputs", "int", 0, min=0, max=10_000, shapes_ports=True,
                     help="how many output values, as in a Wekinator project: before any target arrives, examples "
                          "get zeros, and Wekinator's delete_examples and cancel inlets appear "
@@ -177,12 +181,24 @@ class Regress(Project, Learner):
 
     def run_one(self, x):
         if not self.project():
-            self.emit("values", self._predictor.one(x))
+            self.emit("values", self._limited(self._predictor.one(x)))
         else:
             self.emit("values", self.bundle_row(x))
 
+    def param_changed(self, name, old):
+        super().param_changed(name, old)
+        if name == "limit":
+            self._shown_predictor = None  # the plots' picture of the model changes: drawn again
+            self._publish()
+
+    def _limited(self, values):
+        limits = self._predictor.limits
+        if self.params["limit"] and limits is not None:
+            return np.clip(values, *limits)  # a copy: a knn's answer may be its own examples' row
+        return values
+
     def bundle_row(self, x):
-        values = self._predictor.one(x)
+        values = self._limited(self._predictor.one(x))
         if len(self._last) != len(values):
             self._last = np.zeros(len(values))
         # an output not running (or with no model yet) sends its last value, as Wekinator
@@ -191,9 +207,11 @@ class Regress(Project, Learner):
         return self._last.copy()
 
     def snapshot_extra(self, ys, score):
+        limits = self._predictor.limits if self._predictor is not None and self.params["limit"] else None
+        extra = {"limits": limits}
         if not ys or len({len(y) for y in ys}) > 1 or any(v is None for y in ys for v in y):
-            return {}  # an output not recorded in some examples: no table of targets to draw
-        return {"targets": frozen(ys).reshape(len(ys), -1)}
+            return extra  # an output not recorded in some examples: no table of targets to draw
+        return dict(extra, targets=frozen(ys).reshape(len(ys), -1))
 
     def describe_score(self, score):
         r2 = score.get("r2")
