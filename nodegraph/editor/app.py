@@ -121,7 +121,7 @@ class Editor(FileActions, ClipboardActions, InputActions, ViewActions, BoxAction
             dpg.add_mouse_click_handler(callback=self.on_mouse_click)
             dpg.add_mouse_release_handler(callback=self.on_mouse_release)
             dpg.add_mouse_double_click_handler(button=dpg.mvMouseButton_Left, callback=self.on_double_click)
-        for window in (self.objectbox.window, self.context.window, self.dialogs.toast, self.dialogs.file_dialog):
+        for window in (self.objectbox.window, self.context.window, self.dialogs.toast):
             dpg.bind_item_theme(window, self.themes.popup)
         dpg.create_viewport(title=title, width=width, height=height, x_pos=0, y_pos=0, vsync=False,
                             disable_close=True, clear_color=BACKGROUND)

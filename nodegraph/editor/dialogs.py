@@ -46,10 +46,8 @@ class Dialogs:
             pass
         self.shield_until = 0.0
         self._file_done = None
-        with dpg.file_dialog(show=False, modal=True, width=620, height=420, callback=self._on_file,
-                             cancel_callback=self._on_file_cancel) as self.file_dialog:
-            dpg.add_file_extension(".json", color=(120, 210, 120, 255))
-            dpg.add_file_extension(".*")
+        self.pickers = {}  # title -> file picker
+        self.file_dialog = self._picker("Open patch")  # the picker last shown
 
     # ---- questions --------------------------------------------------------------------
 
@@ -122,11 +120,25 @@ class Dialogs:
 
     # ---- files ------------------------------------------------------------------------
 
+    def _picker(self, title):
+        """The file picker titled `title`, made once: Dear PyGui's picker shows nothing at all
+        once its title has been changed (Open, then Save As, showed no picker and took every key)."""
+        picker = self.pickers.get(title)
+        if picker is None:
+            with dpg.file_dialog(label=title, show=False, modal=True, width=620, height=420,
+                                 callback=self._on_file, cancel_callback=self._on_file_cancel) as picker:
+                dpg.add_file_extension(".json", color=(120, 210, 120, 255))
+                dpg.add_file_extension(".*")
+            dpg.bind_item_theme(picker, self.editor.themes.popup)
+            self.pickers[title] = picker
+        return picker
+
     def pick_file(self, title, done, save=False, start=None):
         """The file picker; done(path) with the chosen path (".json" added when saving)."""
         folder = os.path.dirname(os.path.abspath(start)) if start else os.getcwd()
         name = os.path.basename(start) if (start and save) else "."
-        dpg.configure_item(self.file_dialog, label=title, default_path=folder, default_filename=name)
+        self.file_dialog = self._picker(title)
+        dpg.configure_item(self.file_dialog, default_path=folder, default_filename=name)
         self._file_done = (done, save)
         dpg.show_item(self.file_dialog)
 
@@ -141,6 +153,31 @@ class Dialogs:
         if save and not os.path.splitext(path)[1]:
             path += ".json"
         done(path)
+
+    def accept_file(self, clicked=False):
+        """Enter in the file picker, or a double-click on a file in it: what its OK does, for
+        a file that can be opened (or, saving, a name typed or picked). True if taken."""
+        if not itemstate.shown(self.file_dialog) or self._file_done is None:
+            return False
+        save = self._file_done[1]
+        info = dpg.get_file_dialog_info(self.file_dialog)
+        path = info.get("file_path_name") or ""
+        if clicked:  # opening: the row the double-click chose (a folder's opens the folder)
+            chosen = info.get("selections") or {}
+            if save or len(chosen) != 1:
+                return False
+            (name, path), = chosen.items()
+            # a choice kept from a folder left since (the picker keeps it) is not this one
+            if name != info.get("file_name") or os.path.dirname(path) != info.get("current_path"):
+                return False
+        name = os.path.basename(path)
+        if not name or name.startswith(".") and not os.path.isfile(path) or os.path.isdir(path):
+            return False  # no name yet (the picker shows "." and its filter's extension)
+        if not save and not os.path.isfile(path):
+            return False
+        dpg.hide_item(self.file_dialog)
+        self._on_file(self.file_dialog, dict(info, file_path_name=path))
+        return True
 
     def _on_file_cancel(self, sender, app_data):
         self._file_done = None

@@ -47,6 +47,8 @@ class InputActions:
         if self.context.is_open and key == dpg.mvKey_Escape:
             self.context.close()
             return
+        if key in (dpg.mvKey_Return, dpg.mvKey_NumPadEnter) and self.dialogs.accept_file():
+            return
         if self.dialogs.is_open or self.typing():
             return
         action = SHORTCUTS.get((key, ctrl, shift))
@@ -78,7 +80,10 @@ class InputActions:
             self.select(chosen)
 
     def on_double_click(self, sender, button):
-        if self.dialogs.is_open or self.objectbox.is_open or not self.canvas.hovered():
+        if self.dialogs.is_open:
+            self.dialogs.accept_file(clicked=True)
+            return
+        if self.objectbox.is_open or not self.canvas.hovered():
             return
         pos = dpg.get_mouse_pos(local=False)
         target = self.canvas.item_at(pos)

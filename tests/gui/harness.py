@@ -1014,6 +1014,51 @@ def help_text_follows_the_list(ed, out):
 
 
 @scenario
+def file_picker_enter_and_double_click(ed, out):
+    """The file picker (real X events): Enter with no file chosen leaves it open; a file's row
+    clicked, then Enter, opens it; a double-click on a file opens it; saving, a name typed
+    in its File Name box, then Enter, saves there (.json added). The save picker shows
+    after the open one (Dear PyGui's picker showed nothing once its title changed)."""
+    folder = Path(os.path.abspath("picker"))
+    folder.mkdir()
+    (folder / "only.json").write_text("{}")
+    got = []
+    vw, vh = dpg.get_viewport_client_width(), dpg.get_viewport_client_height()
+    x, y = (vw - 620) / 2, (vh - 420) / 2  # the picker (620 x 420) opens in the middle
+
+    def file_row():
+        """Click the listed rows in turn until the file's is chosen; its place."""
+        for row in range(2):  # the file and "..", in either order
+            at = (x + 60, y + 105 + row * ROW)
+            _play(ed, [("click", at)])
+            if dpg.get_file_dialog_info(ed.dialogs.file_dialog)["selections"]:
+                return at
+        raise AssertionError("no row of the picker chose the file")
+
+    ed.dialogs.pick_file("Open patch", got.append, start=str(folder / "only.json"))
+    frames(ed, 6)
+    _play(ed, [("key", "Return")])
+    assert ed.dialogs.is_open and not got, "Enter with no file chosen must not close the picker"
+    file_row()
+    _play(ed, [("key", "Return")])
+    assert got == [str(folder / "only.json")] and not ed.dialogs.is_open, got
+    time.sleep(0.5)  # a click that closed a dialog keeps the canvas from the mouse a moment
+    frames(ed, 2)
+    ed.dialogs.pick_file("Open patch", got.append, start=str(folder / "only.json"))
+    frames(ed, 6)
+    at = file_row()
+    _play(ed, [("dclick", at)])
+    assert got[1:] == [str(folder / "only.json")] and not ed.dialogs.is_open, got
+    time.sleep(0.5)
+    frames(ed, 2)
+    ed.dialogs.pick_file("Save patch as", got.append, save=True, start=str(folder / "only.json"))
+    frames(ed, 6)
+    _play(ed, [("dclick", (x + 300, y + 375)), ("key", "ctrl+a"), ("type", "new"), ("key", "Return")])
+    assert got[2:] == [str(folder / "new.json")] and not ed.dialogs.is_open, got
+    return {"chosen": got}
+
+
+@scenario
 def dialogs_escape_and_clicks(ed, out):
     """Escape closes every dialog and popup (real keys); a click on a dialog's button does
     not reach the canvas under it (the selection stays, nothing is made)."""

@@ -191,3 +191,7 @@ def test_the_right_click_menu_fits_the_screen_and_its_submenus_open_either_side(
 
 def test_the_help_text_is_the_type_highlighted_in_the_list(editor_run):
     assert editor_run("help_text_follows_the_list")["filtered"] == "ml.classify"
+
+
+def test_the_file_picker_takes_enter_and_a_double_click(editor_run):
+    assert len(editor_run("file_picker_enter_and_double_click")["chosen"]) == 3
