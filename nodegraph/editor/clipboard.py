@@ -73,7 +73,12 @@ class ClipboardActions:
             self.say("select nodes or comments to duplicate")
             return None
         doc = fragment.copy_doc(self.rt.doc, nodes, comments)
-        return self._paste_doc(doc, None, "duplicate")
+        # beside the originals, the tops in line: a copy on top of them would hide their ports
+        chosen = [r for k, r in self.canvas.boxes().items() if k[1] in nodes or k[1] in comments]
+        at = None
+        if chosen:
+            at = (max(x + w for x, _, w, _ in chosen) + 30, min(y for _, y, _, _ in chosen))
+        return self._paste_doc(doc, at, "duplicate")
 
     def _paste_doc(self, doc, at, label):
         try:

@@ -793,7 +793,9 @@ def clipboard(ed, out):
     assert set(doc["nodes"]) == {a, b} and len(doc["links"]) == 1
     frames(ed, 2)
     assert len(ed.rt.doc.nodes) == 4 and len(ed.rt.doc.links) == 2
-    assert ed.rt.doc.pos[ids[a]] == (70.0, 70.0)
+    boxes = ed.canvas.boxes()
+    right = max(x + w for k, (x, _, w, _) in boxes.items() if k[1] in (a, b))
+    assert ed.rt.doc.pos[ids[a]] == (right + 30, 40.0), "a copy lands beside the originals, tops in line"
     text = dpg.get_clipboard_text()
     assert json.loads(text)["format"] == "nodegraph-patch"
     pasted = ed.paste(at=(600, 100))
