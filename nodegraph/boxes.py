@@ -118,6 +118,23 @@ def load(graph, doc, source="patch", owned=False):
     return commands, flat
 
 
+def reload(graph, doc):
+    """Replace the document's patch by `doc` (a rearrangement, abstraction files read again).
+    Its comments keep their ids, in order: commands in the history name comments by id (a
+    move, an edit, a delete), and must find them after the reload, and after its undo."""
+    cids = sorted(graph.comments)
+    clear(graph)
+    result = load(graph, doc)
+    fresh = sorted(graph.comments)
+    if len(fresh) != len(cids):  # (a rearrangement keeps the patch's comments, in order)
+        return result
+    pairs = [(new, old) for new, old in zip(fresh, cids) if new != old]
+    taken = [(old, graph.remove_comment(new)) for new, old in pairs]
+    for old, comment in taken:
+        graph.add_comment(comment.text, comment.pos, old)
+    return result
+
+
 def clear(graph):
     for link in list(graph.links):
         graph.disconnect(link)

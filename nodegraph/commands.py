@@ -509,8 +509,7 @@ class Restructure(Command):
     @staticmethod
     def _load(graph, doc):
         from . import boxes
-        boxes.clear(graph)
-        boxes.load(graph, doc)
+        boxes.reload(graph, doc)
 
 
 class Encapsulate(Restructure):

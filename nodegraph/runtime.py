@@ -123,8 +123,7 @@ class Runtime:
         one shows its new ports and runs its new inside. Not an edit of this patch."""
         self.drain()
         doc = boxes.doc_of(self.doc)
-        boxes.clear(self.doc)
-        _, flat = boxes.load(self.doc, doc)
+        _, flat = boxes.reload(self.doc, doc)
         if flat is None:
             flat = abstraction.expand(doc, self.doc.base_dir, self.doc.search_path)
         self._prepare_flat(flat)

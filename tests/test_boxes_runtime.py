@@ -177,3 +177,30 @@ def test_an_abstraction_opens_on_its_own_keeps_its_arguments_and_runs_with_their
         assert json.loads((tmp_path / "double.json").read_text())["nodes"]["m"]["params"]["arg"] == "$1"
     finally:
         rt.close()
+
+
+def test_comments_keep_their_ids_through_encapsulate_and_its_undo_so_earlier_edits_undo():
+    """The history names comments by id. Encapsulate and de-encapsulate reload the whole
+    document: its comments must keep their ids, or undoing a comment's move made before
+    them fails (KeyError: the signature of a CI failure of the GUI random-action test)."""
+    from nodegraph import AddComment, EditComment, RemoveComment
+    rt = Runtime.manual()
+    build(rt, {"n": ("number", {}), "a": ("math", {"op": "+", "arg": 1})}, [("n", "out", "a", "a")])
+    for text in ("one", "two", "three"):
+        rt.do(AddComment(text, (0, 0)))
+    rt.do(RemoveComment(0))
+    before = rt.to_doc()
+    cids = sorted(rt.doc.comments)
+    rt.do(EditComment(cids[0], pos=(10, 20)))  # a comment dragged
+    rt.do(Encapsulate(["a"], "sub"))
+    assert sorted(rt.doc.comments) == cids
+    rt.do(EditComment(cids[1], text="three!"))
+    rt.do(Deencapsulate("sub"))
+    assert sorted(rt.doc.comments) == cids
+    for _ in range(4):
+        assert rt.undo()
+    assert sorted(rt.doc.comments) == cids and rt.to_doc() == before
+    for _ in range(4):
+        assert rt.redo()
+    assert rt.doc.comments[cids[0]].pos == (10, 20) and rt.doc.comments[cids[1]].text == "three!"
+    rt.close()

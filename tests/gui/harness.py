@@ -668,6 +668,54 @@ def move_and_comments(ed, out):
     return {}
 
 
+@scenario
+def comment_moved_then_encapsulated(ed, out):
+    """A comment moved (a drag), then nodes put in a box (Edit > Encapsulate) and the box
+    taken apart again: undoing everything gives the patch back. A rearrangement reloads
+    the whole document; its comments must keep their ids, or the earlier move's undo
+    finds no comment (KeyError)."""
+    import shutil
+    path = os.path.abspath("xy-to-synth.json")
+    shutil.copy(ROOT / "patches" / "xy-to-synth.json", path)
+    assert ed.open_now(path), ed.last_error
+    frames(ed, 4)
+    before = _shape(ed.rt.to_doc())
+    cids = sorted(ed.rt.doc.comments)
+    cid = cids[1]
+    item = ed.canvas.comments[cid]
+    x, y = dpg.get_item_pos(item)
+    dpg.set_item_pos(item, [x + 40.0, y + 30.0])  # what imnodes does during a drag
+    frames(ed, 1)
+    cmd = _moves_of(ed, [item])
+    assert cmd is not None
+    ed.try_do(cmd)  # the release
+    frames(ed, 2)
+    node = sorted(ed.rt.doc.nodes)[0]
+    real = dpg.get_selected_nodes
+    dpg.get_selected_nodes = lambda editor: [ed.canvas.views[node].tag]
+    try:
+        box = ed.encapsulate()
+    finally:
+        dpg.get_selected_nodes = real
+    assert box is not None, ed.last_error
+    frames(ed, 2)
+    assert sorted(ed.rt.doc.comments) == cids, f"comments renumbered by Encapsulate: {sorted(ed.rt.doc.comments)}"
+    assert ed.deencapsulate(box), ed.last_error
+    frames(ed, 2)
+    while ed.rt.undo():
+        pass
+    frames(ed, 4)
+    assert _shape(ed.rt.to_doc()) == before, "undoing everything does not give the patch back"
+    assert sorted(ed.rt.doc.comments) == cids
+    assert view_count(ed) == graph_count(ed), f"drawn {view_count(ed)} != patch {graph_count(ed)}"
+    while ed.rt.redo():
+        pass
+    frames(ed, 2)
+    assert view_count(ed) == graph_count(ed), f"drawn {view_count(ed)} != patch {graph_count(ed)}"
+    assert not ed.errors, ed.errors
+    return {"comments": cids}
+
+
 def _moves_of(ed, items):
     """canvas.moves() for given items (the selection a real drag has)."""
     real = dpg.get_selected_nodes

@@ -195,3 +195,9 @@ def test_the_help_text_is_the_type_highlighted_in_the_list(editor_run):
 
 def test_the_file_picker_takes_enter_and_a_double_click(editor_run):
     assert len(editor_run("file_picker_enter_and_double_click")["chosen"]) == 3
+
+
+def test_a_comment_moved_then_nodes_encapsulated_undoes_to_the_patch(editor_run):
+    """Encapsulate reloads the document: its comments keep their ids, so the move before it
+    still undoes (CI: KeyError undoing an EditComment whose comment was renumbered)."""
+    editor_run("comment_moved_then_encapsulated")
