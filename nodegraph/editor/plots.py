@@ -362,7 +362,8 @@ class PlotView:
         except NodegraphError as e:
             self.editor.fail(str(e))
             return
-        what = ", ".join(f"{k} {_short(v)}" for k, v in example.items() if k not in ("features", "index"))
+        what = ", ".join(f"recorded at {v / 1000:.1f} s" if k == "time" else f"{k} {_short(v)}"
+                         for k, v in example.items() if k not in ("features", "index"))  # (time: logical ms)
         text = f"Example {example.get('index', point) + 1}: {what}\nfeatures {_short(example.get('features'))}"
 
         def answer(choice):

@@ -156,7 +156,9 @@ def info_lines(info: dict, width: int = 34, skip=(), max_lines: int = MAX_LINES,
             text_lines = []
             for line in str(value).splitlines():
                 text_lines.extend(wrap(line, width))
-            lines.extend(text_lines[:TEXT_LINES] if not everything else text_lines)
+            if len(text_lines) > TEXT_LINES and not everything:  # the rest is in the inspector: say so
+                text_lines = text_lines[:TEXT_LINES - 1] + [text_lines[TEXT_LINES - 1].rstrip() + " …"]
+            lines.extend(text_lines)
         elif key == "progress":
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 progress = min(1.0, max(0.0, float(value)))

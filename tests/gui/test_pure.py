@@ -148,6 +148,11 @@ def test_info_lines_read_naturally_and_skip_noise():
     assert lines[0] == "▶ running" and lines[-2].strip() == "(5 folds)" and lines[-1].startswith("1 example (")
     assert not any("takes" in line or "show" in line for line in lines)
     assert any("takes: 4" in line for line in values.info_lines(chosen, everything=True)[0])
+    # a text longer than a node shows says that the rest is in the inspector
+    long = {"text": "▶ running\n" + "word " * 60}
+    on_node, everything = values.info_lines(long)[0], values.info_lines(long, everything=True)[0]
+    assert len(on_node) == values.TEXT_LINES and on_node[-1].endswith(" …") and len(everything) > len(on_node)
+    assert values.info_lines({"text": "▶ running\nshort"})[0] == ["▶ running", "short"]
 
 
 def test_recent_files_and_recovery(tmp_path, monkeypatch):
