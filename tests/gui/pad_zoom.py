@@ -77,7 +77,7 @@ def pad_stroke(ed, out):
     steps, dirty = len(ed.rt.history.undo_stack), ed.dirty
     cx, cy = pad.centre()
     r = pad.size * 0.35
-    play(ed, stroke(circle(cx, cy, r)))
+    play(ed, stroke(circle(cx, cy, r), pause=0.025))  # the pad reads the pointer once a frame: slow enough for a busy machine
     wait_until(ed, lambda: len(got) >= 20, what="the stroke's points")
     pts = [p for _, p in got]
     # every point lies on the circle (in pad units: radius 0.35 around the middle)
