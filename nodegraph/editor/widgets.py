@@ -17,7 +17,6 @@ import dearpygui.dearpygui as dpg
 from ..errors import ParamError
 from . import itemstate
 
-SLIDER_SPAN = 1000  # a wider range (a 1 ms .. 1 h interval) is dragged, not slid
 
 
 def param_widget(spec, value, parent, callback, user_data, width=110, node=None):
@@ -29,23 +28,18 @@ def param_widget(spec, value, parent, callback, user_data, width=110, node=None)
         return custom[0](spec, value, parent, callback, user_data, width, node)
     value = to_widget(spec, value)
     common = dict(parent=parent, label=label, callback=callback, user_data=user_data)
-    bounded = spec.min is not None and spec.max is not None
+    # numbers are dragged (or double-clicked to type), as Pd's number boxes: a slider's click
+    # jumps to where it lands, and a click meant to type into `k` made it 49
     if kind == "float":
-        if bounded and spec.max - spec.min <= SLIDER_SPAN:
-            return dpg.add_slider_float(default_value=value, min_value=spec.min, max_value=spec.max,
-                                        width=width, format="%.4g", **common)
         lo = spec.min if spec.min is not None else -1e12
         hi = spec.max if spec.max is not None else 1e12
         return dpg.add_drag_float(default_value=value, min_value=lo, max_value=hi, speed=_speed(spec),
                                   clamped=True, width=width, format="%.5g", **common)
     if kind == "int":
-        if bounded and spec.max - spec.min <= SLIDER_SPAN:
-            return dpg.add_slider_int(default_value=value, min_value=int(spec.min), max_value=int(spec.max),
-                                      width=width, **common)
         lo = int(spec.min) if spec.min is not None else -2**31
         hi = int(spec.max) if spec.max is not None else 2**31 - 1
-        return dpg.add_drag_int(default_value=value, min_value=lo, max_value=hi, speed=0.2, clamped=True,
-                                width=width, **common)
+        return dpg.add_drag_int(default_value=value, min_value=lo, max_value=hi, speed=_speed(spec, 0.2),
+                                clamped=True, width=width, **common)
     if kind == "bool":
         return dpg.add_checkbox(default_value=value, **common)
     if kind == "choice":
@@ -67,10 +61,11 @@ def install_commit_handler(callback):
         dpg.add_item_deactivated_after_edit_handler(callback=callback)
 
 
-def _speed(spec):
-    if spec.min is not None and spec.max is not None:
-        return max(0.001, (spec.max - spec.min) / 2000)
-    return 0.01
+def _speed(spec, unbounded=0.01):
+    """Per pixel dragged: a bounded range is crossed in about 300 pixels."""
+    if spec.min is not None and spec.max is not None and spec.max - spec.min <= 1e6:
+        return max(0.001, (spec.max - spec.min) / 300)
+    return unbounded
 
 
 def to_widget(spec, value, node=None):

@@ -482,7 +482,7 @@ def params_and_undo(ed, out):
     frames(ed, 2)
     view = ed.canvas.views[n]
     slider = view.params["k"]
-    assert dpg.get_item_info(slider)["type"] == "mvAppItemType::mvSliderInt"
+    assert dpg.get_item_info(slider)["type"] == "mvAppItemType::mvDragInt"  # a click does not jump
     assert dpg.get_item_info(ed.canvas.views[m].params["op"])["type"] == "mvAppItemType::mvCombo"
     steps = len(ed.rt.history.undo_stack)
     ed.gesture += 1  # mouse down on the slider
@@ -515,6 +515,26 @@ def params_and_undo(ed, out):
     assert ed.rt.doc.nodes[p].params["prefix"] == "hello"
     assert len(ed.rt.history.undo_stack) == steps + 1
     return {}
+
+
+@scenario
+def number_fields_click_and_type(ed, out):
+    """A number setting on a node, with real X events: a click on it changes nothing (a
+    slider's click jumped to where it landed: k 1 became 49); a double-click lets one type
+    a value, Enter sets it, as one undo step."""
+    n = ed.add_node("test.learner", {}, (40, 40))
+    frames(ed, 4)
+    field = ed.canvas.views[n].params["k"]
+    (x, y), (w, h) = dpg.get_item_rect_min(field), dpg.get_item_rect_size(field)
+    steps = len(ed.rt.history.undo_stack)
+    _play(ed, [("click", (x + w * 0.8, y + h / 2))])
+    frames(ed, 2)
+    assert ed.rt.doc.nodes[n].params["k"] == 1 and len(ed.rt.history.undo_stack) == steps, "a click changed k"
+    _play(ed, [("dclick", (x + w / 2, y + h / 2)), ("key", "ctrl+a"), ("type", "7"), ("key", "Return")])
+    frames(ed, 2)
+    assert ed.rt.doc.nodes[n].params["k"] == 7, ed.rt.doc.nodes[n].params["k"]
+    assert len(ed.rt.history.undo_stack) == steps + 1
+    return {"k": 7}
 
 
 @scenario

@@ -201,3 +201,7 @@ def test_a_comment_moved_then_nodes_encapsulated_undoes_to_the_patch(editor_run)
     """Encapsulate reloads the document: its comments keep their ids, so the move before it
     still undoes (CI: KeyError undoing an EditComment whose comment was renumbered)."""
     editor_run("comment_moved_then_encapsulated")
+
+
+def test_a_click_on_a_number_setting_changes_nothing_and_a_double_click_types(editor_run):
+    assert editor_run("number_fields_click_and_type")["k"] == 7
