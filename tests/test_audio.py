@@ -340,3 +340,30 @@ def test_recording_into_a_folder_that_does_not_exist_is_one_line(tmp_path):
         assert rt.graph.nodes["s"].error is None
     finally:
         rt.close()
+
+
+def test_a_keyboard_plays_the_synth_by_note_and_velocity():
+    """midi.in's velocity then note (as Pd's notein) into the synth: the note number is the
+    pitch heard (60: 261.6 Hz), velocity 0 ends it, and letting go of a key pressed before
+    the one sounding does not stop the one sounding (a mono synth plays the last key)."""
+    rt, r = synth_patch(gate=False, release=0.0)
+    try:
+        r.run(0.2)
+        assert rms_db(r.run(0.2)) < -90, "silent before a key"
+
+        def key(note, velocity):
+            rt.send("s", "velocity", float(velocity))
+            rt.send("s", "note", float(note))
+        key(60, 100)
+        x = r.run(0.8)[RATE // 4:]
+        assert rms_db(x) > -30 and abs(cents(peak_hz(x), 261.6256)) < 3, peak_hz(x)
+        key(67, 90)  # a second key while the first is held: it plays
+        x = r.run(0.8)[RATE // 4:]
+        assert abs(cents(peak_hz(x), 391.9954)) < 3, peak_hz(x)
+        key(60, 0)  # the first key let go: the second still sounds
+        assert rms_db(r.run(0.5)[RATE // 4:]) > -30
+        key(67, 0)  # the sounding key let go: it fades out (release 0: at once)
+        r.run(0.5)
+        assert rms_db(r.run(0.3)) < -90
+    finally:
+        rt.close()

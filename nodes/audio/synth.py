@@ -123,13 +123,20 @@ class Synth(AudioNode):
     Every change glides over a few milliseconds, so a stream of predictions
     never clicks. `gate` on: it sounds (a drone, the default); off: it fades
     out over the release time. Link its sound outlet to audio.out to hear it.
+
+    From a keyboard: link midi.in's `note` and `velocity` to the inlets of the
+    same names. A note number (60 is middle C; 36 to 96 play) sets the pitch
+    and starts the note; velocity 0 (a key let go) ends it, unless another
+    key was pressed since.
     """
 
     imports = (dsp.FILTER_MODULE,)
 
     inlets = (Inlet("vector", "vector", help="several controls at once, 0..1 each, in the order of `order`"),
               *(Inlet(name, "float", help=HELP[name]) for name in CONTROLS),
-              Inlet("gate", "bool", help="on: it sounds; off: it fades out (release)"))
+              Inlet("gate", "bool", help="on: it sounds; off: it fades out (release)"),
+              Inlet("note", "float", help="a MIDI note number (60: middle C, 36 to 96): plays that note"),
+              Inlet("velocity", "float", hot=False, help="a MIDI velocity with the note: 0 ends the note"))
     outlets = (sound_out("the synth's sound: link it to audio.out"),)
     params = (Param("voice", "choice", "subtractive", choices=VOICES,
                     help="subtractive: sawtooth and filter; fm: frequency modulation"),
@@ -143,6 +150,7 @@ class Synth(AudioNode):
         self.values = {name: self.params[name] for name in CONTROLS}
         self.gate = self.params["gate"]
         self._order = self._parse_order(self.params["order"])
+        self._note = None  # the note a keyboard plays now
 
     @staticmethod
     def _parse_order(text):
@@ -179,8 +187,12 @@ class Synth(AudioNode):
             self.control(self.unit.set_gate, self.gate)
 
     def process(self, fired):
+        if "note" in fired or "velocity" in fired:
+            self._play_note(self.inputs["note"], self.inputs["velocity"], "note" in fired)
         for name in fired:
             value = self.inputs[name]
+            if name in ("note", "velocity"):
+                continue
             if name == "gate":
                 self._set_gate(value)
             elif name == "vector":
@@ -189,6 +201,24 @@ class Synth(AudioNode):
                 if not math.isfinite(value):
                     raise NodeError(f"{name}: {value} is not a number it can play")
                 self._set(name, value)
+
+    def _play_note(self, note, velocity, struck):
+        """A keyboard's note (midi.in sends velocity first, then the note, as Pd's notein)."""
+        if velocity is not None and not math.isfinite(velocity):
+            raise NodeError(f"velocity: {velocity} is not a number")
+        on = velocity is None or velocity > 0
+        if not struck:  # a velocity alone: the current note on or off
+            self._set_gate(on)
+            return
+        if note is None or not math.isfinite(note):
+            raise NodeError(f"note: {note} is not a note number")
+        if on:
+            self._note = note
+            self._set("pitch", (note - 36.0) / 60.0)
+            self._set_gate(True)
+        elif note == self._note:  # the key let go is the one sounding (not one pressed before it)
+            self._note = None
+            self._set_gate(False)
 
     def _set_vector(self, v):
         order = self._order
