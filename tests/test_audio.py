@@ -145,6 +145,23 @@ def test_a_wrong_vector_length_is_one_line_and_the_synth_plays_on():
         rt.close()
 
 
+def test_a_short_vector_plays_what_came_and_says_so_once_without_an_error():
+    """One learner output into `vector` sets the pitch (the first control): it works, so the
+    synth is not shown in error; the console says once what the numbers set."""
+    rt, r = synth_patch(pitch=0.5)
+    try:
+        r.run(0.1)
+        for p in (0.2, 0.21, 0.2):
+            rt.send("s", "vector", np.array([p]))
+        assert rt.graph.nodes["s"].error is None
+        said = [line for line in rt.console.texts() if "vector:" in line]
+        assert len(said) == 1 and "set the first 1 of pitch" in said[0], said
+        x = r.run(0.5)[RATE // 5:]
+        assert abs(cents(peak_hz(x), pitch_hz(0.2))) < 3
+    finally:
+        rt.close()
+
+
 # ---- descriptors ------------------------------------------------------------------------------
 
 def tone(f, seconds=0.5, amp=0.5, rate=RATE):

@@ -151,6 +151,7 @@ class Synth(AudioNode):
         self.gate = self.params["gate"]
         self._order = self._parse_order(self.params["order"])
         self._note = None  # the note a keyboard plays now
+        self._short_seen = None  # the length of a short vector already told about
 
     @staticmethod
     def _parse_order(text):
@@ -229,9 +230,12 @@ class Synth(AudioNode):
             raise NodeError("vector: holds a value that is not a number (nan or infinity); ignored")
         for name, x in zip(order, v):
             self._set(name, x)
-        if len(v) != len(order):
+        if len(v) > len(order):  # numbers lost: an error until the lengths agree
             raise NodeError(f"vector: got {len(v)} numbers for {len(order)} controls ({' '.join(order)}); "
-                            f"{'the first ' + str(len(v)) + ' were set' if len(v) < len(order) else 'the extra ones were ignored'}")
+                            "the extra ones were ignored")
+        if len(v) < len(order) and len(v) != self._short_seen:  # fewer: it plays what came, said once
+            self._short_seen = len(v)
+            self.log(f"vector: {len(v)} numbers set the first {len(v)} of {' '.join(order)}", "warning")
 
     def info(self):
         return {"voice": self.params["voice"], "pitch_hz": round(pitch_hz(self.values["pitch"]), 1),
