@@ -211,7 +211,7 @@ class Graph:
         if not fits(outlet.type, inlet.type):
             raise LinkError(f"cannot link {link.src}.{link.outlet} ({outlet.type}) to "
                             f"{link.dst}.{link.inlet} ({inlet.type}): a {outlet.type} does not fit "
-                            f"a {inlet.type} inlet")
+                            f"a {inlet.type} inlet" + _link_hint(outlet.type, inlet.type, link.dst, dst))
         if not src.breaks_cycles:
             if link.src == link.dst:
                 raise LinkError(f"link {link} would feed '{link.src}' into itself with no delay; "
@@ -370,3 +370,22 @@ def _check_pos(pos):
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)):
         raise EditError(f"a position must be two numbers [x, y], got {pos!r}")
     return (pos[0], pos[1])
+
+
+_BETWEEN = {("vector", "float"): "unpack or slice takes numbers out of a vector",
+            ("vector", "bool"): "unpack or slice takes numbers out of a vector",
+            ("vector", "label"): "a learner (ml.classify) names a vector",
+            ("text", "float"): "select or route picks out texts",
+            ("label", "float"): "select picks out labels, ml's number outlet gives a class's number",
+            ("midi", "float"): "midi.in's outlets give numbers (note, velocity, value)"}
+
+
+def _link_hint(kind, target, dst_id, dst) -> str:
+    """What would fit instead: the target's inlets that take this type, or a node between."""
+    hints = []
+    inlets = [i.name for i in dst.inlets if fits(kind, i.type)]
+    if inlets:
+        hints.append(f"{dst_id}'s {' or '.join(inlets[:3])} inlet takes it")
+    if (kind, target) in _BETWEEN:
+        hints.append(_BETWEEN[kind, target])
+    return "; " + "; ".join(hints) if hints else ""

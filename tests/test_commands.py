@@ -47,18 +47,22 @@ def test_removing_a_node_and_undo_restores_its_links_params_and_state(rt):
 
 
 def test_refused_edits_change_nothing(rt):
-    build(rt, {"a": ("math", {}), "p": ("pack", {})})
+    build(rt, {"a": ("math", {}), "p": ("pack", {}), "s": ("synth", {})})
     before = doc_of(rt)
     with pytest.raises(ParamError, match="param 'op'"):
         rt.do(SetParam("a", "op", "sqrt"))
     with pytest.raises(EditError, match="already a node 'a'"):
         rt.do(AddNode("math", node_id="a"))
-    with pytest.raises(LinkError, match=r"cannot link p\.vector \(vector\) to a\.a \(float\)"):
+    with pytest.raises(LinkError, match=r"cannot link p\.vector \(vector\) to a\.a \(float\).*"
+                                        r"unpack or slice takes numbers out of a vector"):
         rt.do(Connect("p", "vector", "a", "a"))
+    # a target with an inlet that fits: named
+    with pytest.raises(LinkError, match=r"s's vector inlet takes it"):
+        rt.do(Connect("p", "vector", "s", "pitch"))
     with pytest.raises(EditError, match="unknown|no node"):
         rt.do(Move("zz", (0, 0)))
     assert doc_of(rt) == before
-    assert len(rt.history.undo_stack) == 2
+    assert len(rt.history.undo_stack) == 3
 
 
 def test_a_slider_drag_is_one_undo_step(rt):
