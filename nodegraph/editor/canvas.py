@@ -170,7 +170,7 @@ class Canvas:
         already (the same patch drawn again)."""
         graph = rt.doc
         if graph is not self.graph:
-            self.zoom, self.origin = view.zoom_of(getattr(graph, "meta", None)), (0.0, 0.0)
+            self.zoom, self.origin = view.zoom_of(getattr(graph, "meta", None)), _start_origin(graph)
         self._font = self.themes.font_for(self.zoom) if self.zoom != 1.0 else None
         self.detach()
         self.rt, self.graph = rt, graph
@@ -848,3 +848,13 @@ class Canvas:
 
 def _same_pos(a, b):
     return math.isclose(a[0], b[0], abs_tol=0.5) and math.isclose(a[1], b[1], abs_tol=0.5)
+
+
+def _start_origin(graph):
+    """Where a patch just opened is first seen from: the grid's origin, or further up and left
+    when boxes were saved above or left of it (dragged there), so that none starts cut off."""
+    points = list(graph.pos.values()) + [c.pos for c in graph.comments.values()]
+    if not points:
+        return (0.0, 0.0)
+    return (min(0.0, min(p[0] for p in points) - 20.0), min(0.0, min(p[1] for p in points) - 20.0))
+

@@ -538,6 +538,21 @@ def number_fields_click_and_type(ed, out):
 
 
 @scenario
+def boxes_left_of_the_origin_open_in_view(ed, out):
+    """A patch whose boxes were dragged above and left of where the view starts opens with
+    all of them in view (they opened cut off at the canvas's left edge)."""
+    path = os.path.abspath("left.json")
+    Path(path).write_text(json.dumps({"format": "nodegraph-patch", "version": 1, "nodes": {
+        "a": {"type": "metro", "params": {}, "pos": [-115, -40]},
+        "b": {"type": "print", "params": {}, "pos": [200, 60]}}, "links": [],
+        "comments": [{"text": "a note", "pos": [-60, 200]}]}))
+    assert ed.open_now(path), ed.last_error
+    frames(ed, 6)
+    assert not ed.cut_off(), f"cut off as the patch opens: {ed.cut_off()}"
+    return {}
+
+
+@scenario
 def controls_follow_their_inlets(ed, out):
     """A value arriving on a control's inlet moves its widget (no edit, no undo step); the
     inspector keeps showing the set value, which is what the patch saves."""

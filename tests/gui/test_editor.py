@@ -205,3 +205,7 @@ def test_a_comment_moved_then_nodes_encapsulated_undoes_to_the_patch(editor_run)
 
 def test_a_click_on_a_number_setting_changes_nothing_and_a_double_click_types(editor_run):
     assert editor_run("number_fields_click_and_type")["k"] == 7
+
+
+def test_boxes_saved_left_of_the_origin_open_in_view(editor_run):
+    editor_run("boxes_left_of_the_origin_open_in_view")
