@@ -115,7 +115,7 @@ class Number(Control):
     """
 
     outlets = (Outlet("out", "float"),)
-    params = (Param("value", "float", 0.0, min=-BIG, max=BIG, help="the number"), INIT)
+    params = (Param("value", "float", 0.0, min=-BIG, max=BIG, help="where it starts (saved; moving it on the canvas plays it and is not saved: set it here to keep a place)"), INIT)
 
 
 @register("slider", category="control")
@@ -124,10 +124,12 @@ class Slider(Control):
 
     With `step` above 0 the slider moves in steps of that size from `min` (step 1
     makes whole numbers). Values from outside are kept inside the range.
+    Moving it is playing, not editing: the patch saves where it starts (`value`,
+    set in the inspector), as Pd's number box keeps its init value.
     """
 
     outlets = (Outlet("out", "float"),)
-    params = (Param("value", "float", 0.0, min=-BIG, max=BIG, help="where the slider is"),
+    params = (Param("value", "float", 0.0, min=-BIG, max=BIG, help="where it starts (saved; moving it on the canvas plays it and is not saved: set it here to keep a place)"),
               Param("min", "float", 0.0, min=-BIG, max=BIG, help="the value at the left/bottom end"),
               Param("max", "float", 1.0, min=-BIG, max=BIG, help="the value at the right/top end"),
               Param("step", "float", 0.0, min=0.0, max=BIG, help="0: smooth; otherwise the size of a step"),
@@ -148,7 +150,7 @@ class Toggle(Control):
     """
 
     outlets = (Outlet("out", "bool"),)
-    params = (Param("value", "bool", False, help="on or off"), INIT)
+    params = (Param("value", "bool", False, help="on or off as it starts (saved; moving it on the canvas plays it and is not saved: set it here to keep a place)"), INIT)
 
     def bang(self):
         self.live = not self.live
@@ -201,7 +203,7 @@ class XY(Control):
     """
 
     outlets = (Outlet("xy", "vector", help="[x, y]"), Outlet("x", "float"), Outlet("y", "float"))
-    params = (Param("value", "vector", [0.5, 0.5], help="the point [x, y]"),
+    params = (Param("value", "vector", [0.5, 0.5], help="the point [x, y] it starts at (saved; moving it on the canvas plays it and is not saved: set it here to keep a place)"),
               Param("xmin", "float", 0.0, min=-BIG, max=BIG), Param("xmax", "float", 1.0, min=-BIG, max=BIG),
               Param("ymin", "float", 0.0, min=-BIG, max=BIG), Param("ymax", "float", 1.0, min=-BIG, max=BIG),
               INIT)

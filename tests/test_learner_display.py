@@ -46,6 +46,16 @@ def test_the_info_text_says_what_the_learner_does_now(rt):
     assert any("accuracy 100.0%" in line for line in lines), lines
     assert info["progress"] is None and not info["training"], "no bar once the work is done"
     assert str(node.snapshot()) == "4 examples · 2 classes · knn"
+    said = rt.console.texts()
+    assert any("trained knn on 4 examples" in line for line in said), said
+    assert any("accuracy 100.0%" in line for line in said), "the console tells the training and its score"
+    # a saved model being restored, then (its model in) scored: never both "restoring" and the model
+    node._job, node._job_kind = 99, "refit"
+    assert "restoring the saved model (knn)…" in node.info()["text"].splitlines()
+    node._modelled = 99
+    lines = node.info()["text"].splitlines()
+    assert "scoring (cross-validation)…" in lines and not any("restoring" in line for line in lines), lines
+    node._job = None
 
 
 def test_a_problem_shows_in_the_text(rt):

@@ -31,7 +31,10 @@ class FileActions:
                          ["Save", "Don't save", "Cancel"], answer)
 
     def new(self):
-        self.guard(lambda: self._set_runtime(Runtime(), None), "starting a new patch")
+        def fresh():
+            self._set_runtime(Runtime(), None)
+            self.say("a new, empty patch: N or a double-click makes a node")
+        self.guard(fresh, "starting a new patch")
 
     def open(self, path=None):
         if path is None:

@@ -106,6 +106,7 @@ class Learner(Node):
         self._predictor = None
         self._job = None
         self._job_kind = None
+        self._modelled = None
         self._progress = None
         self._stage = ""
         self._status = "no examples yet"
@@ -461,6 +462,7 @@ class Learner(Node):
             return  # an older training, overtaken by a newer one
         before = (self.state.get("model"), self._predictor)
         self._predictor = predictor
+        self._modelled = job_id  # that job's model is in: what is left of it is the score
         self._refit = None
         model = {"examples": n, "spec": spec}
         old = self.state.get("model")
@@ -475,6 +477,7 @@ class Learner(Node):
         if announce:
             self.propose(TrainedModel(self.id, before, (model, predictor)))  # Ctrl+Z: the old model again
             self._say(f"trained {spec['algorithm']} on {counted(n, 'example')}{note}; running it")
+            self.log(self._status)  # the console keeps the story: takes, a training, its score
             self.emit("trained", BANG)
         else:
             self._say(f"model restored ({spec['algorithm']}, {counted(n, 'example')})")
@@ -496,6 +499,8 @@ class Learner(Node):
             model["score"] = score
         self.state_changed()
         self._say(self.describe_score(score) if "skipped" not in score else f"no score: {score['skipped']}")
+        if self._job_kind == "train":
+            self.log(self._status)
 
     def _job_error(self, job_id, message):
         if job_id == self._job:
@@ -797,7 +802,9 @@ class Learner(Node):
             lines.append("▶ running" if self._running else "■ stopped")
         model = info.get("model")
         algo = (model or {}).get("algorithm") or self.params.get("algorithm", "")
-        if self._job is not None and self._job_kind == "refit":
+        if self._job is not None and self._job == self._modelled:
+            lines.append("scoring (cross-validation)…")
+        elif self._job is not None and self._job_kind == "refit":
             lines.append(f"restoring the saved model ({algo})…")
         elif self._job is not None and self._predictor is None and self._job_kind == "train":
             lines.append(f"training {algo}" + (f": {self._stage}" if self._stage and self._stage != "starting" else "…"))
