@@ -40,6 +40,12 @@ class MenuBar:
                 dpg.add_menu_item(label="New", shortcut="Ctrl+N", callback=lambda: ed.new())
                 dpg.add_menu_item(label="Open...", shortcut="Ctrl+O", callback=lambda: ed.open())
                 self.recent = dpg.add_menu(label="Open Recent")
+                examples = _examples()
+                if examples:
+                    with dpg.menu(label="Examples"):
+                        for path in examples:
+                            dpg.add_menu_item(label=os.path.basename(path)[:-5], user_data=path,
+                                              callback=lambda s, a, u: self.editor.open(u))
                 dpg.add_separator()
                 dpg.add_menu_item(label="Save", shortcut="Ctrl+S", callback=lambda: ed.save())
                 dpg.add_menu_item(label="Save As...", shortcut="Ctrl+Shift+S", callback=lambda: ed.save_as())
@@ -194,3 +200,19 @@ class ContextMenu:
 def _short_path(path):
     home = os.path.expanduser("~")
     return "~" + path[len(home):] if path.startswith(home + os.sep) else path
+
+
+FIRST_EXAMPLES = ("hello", "mouse-classifier", "xy-to-synth", "gesture", "iris", "sound-classifier", "midi-mapping")
+
+
+def _examples():
+    """The example patches beside the program (a source checkout or an editable install): the
+    teaching ones first, in the order the README walks through them."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "patches")
+    try:
+        names = [n[:-5] for n in os.listdir(folder) if n.endswith(".json")]
+    except OSError:
+        return []
+    names.sort(key=lambda n: (FIRST_EXAMPLES.index(n) if n in FIRST_EXAMPLES else len(FIRST_EXAMPLES), n))
+    return [os.path.join(folder, n + ".json") for n in names]
+

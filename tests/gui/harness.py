@@ -553,6 +553,27 @@ def boxes_left_of_the_origin_open_in_view(ed, out):
 
 
 @scenario
+def examples_menu_opens_a_teaching_patch(ed, out):
+    """File > Examples lists the example patches, the teaching ones first; a click opens one."""
+    bar = next(c for c in dpg.get_item_children(ed.main, 1) if dpg.get_item_info(c)["type"].endswith("mvMenuBar"))
+    file_menu = dpg.get_item_children(bar, 1)[0]
+    examples = next(i for i in _items(file_menu) if dpg.get_item_label(i) == "Examples")
+    names = [dpg.get_item_label(i) for i in _items(examples)]
+    assert names[:3] == ["hello", "mouse-classifier", "xy-to-synth"], names
+    mx = dpg.get_item_state(file_menu)["pos"][0]
+    _play(ed, [("click", (mx + 12, MENUBAR_HEIGHT / 2))])
+    frames(ed, 3)  # the menu drawn: its rows have their places
+    spot = _menu_item_spot((mx - 5, MENUBAR_HEIGHT), examples)
+    _play(ed, [("move", spot), ("move", (spot[0] + 60, spot[1]))])
+    frames(ed, 3)
+    sub_w = dpg.get_item_state(examples)["rect_size"][0]  # its submenu, open beside the menu
+    right = mx - 5 + dpg.get_item_state(file_menu)["rect_size"][0] + min(30, sub_w / 2)
+    _play(ed, [("move", (right, spot[1])), ("click", (right, spot[1]))])
+    wait_until(ed, lambda: ed.path and ed.path.endswith("hello.json"), what="hello.json to open")
+    return {"examples": names}
+
+
+@scenario
 def controls_follow_their_inlets(ed, out):
     """A value arriving on a control's inlet moves its widget (no edit, no undo step); the
     inspector keeps showing the set value, which is what the patch saves."""
@@ -1269,7 +1290,7 @@ def failures_do_not_close_the_editor(ed, out):
 MENUBAR_HEIGHT = 19  # a menu's popup starts below the bar
 ROW = 19  # a menu item's height
 NAMES = ["metro 200", "print", "ml.cl", "slider", "mtro", "nosuchnode", "math * 2", "display", "xy"]
-NEVER = {"Quit", "New", "Open Recent"}  # would leave the patch (Open and Save As only open a picker)
+NEVER = {"Quit", "New", "Open Recent", "Examples"}  # would leave the patch (Open and Save As only open a picker)
 
 
 def _rect(item):

@@ -209,3 +209,7 @@ def test_a_click_on_a_number_setting_changes_nothing_and_a_double_click_types(ed
 
 def test_boxes_saved_left_of_the_origin_open_in_view(editor_run):
     editor_run("boxes_left_of_the_origin_open_in_view")
+
+
+def test_file_examples_opens_a_teaching_patch(editor_run):
+    assert "iris" in editor_run("examples_menu_opens_a_teaching_patch")["examples"]
