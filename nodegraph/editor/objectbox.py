@@ -51,7 +51,8 @@ class ObjectBox:
     def open(self, screen, grid):
         """Show the box at a screen point; the node will go to `grid` (canvas coordinates)."""
         self.at = grid
-        dpg.set_item_pos(self.window, clamp(screen, (560, 290)))
+        drawn = dpg.get_item_rect_size(self.window)  # its size once drawn (its list's help is wide)
+        dpg.set_item_pos(self.window, clamp(screen, drawn if drawn[0] else (660, 290)))
         dpg.set_value(self.input, "")
         dpg.configure_item(self.error, show=False)
         dpg.show_item(self.window)
