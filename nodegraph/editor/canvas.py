@@ -591,6 +591,8 @@ class Canvas:
             if name == "value" and widgets.played(node, name):
                 continue  # shows the live value, above
             value = params.get(name)
+            if name in shown and name in node.inlet_map:
+                value = shown[name]  # an inlet of its name plays it (a synth's pitch): what sounds now
             if value != view.param_shown.get(name, _UNSEEN) and not itemstate.active(item):
                 view.param_shown[name] = copy.copy(value)
                 shown_value = widgets.to_widget(node.param_spec(name), value, node)

@@ -237,6 +237,12 @@ class Synth(AudioNode):
             self._short_seen = len(v)
             self.log(f"vector: {len(v)} numbers set the first {len(v)} of {' '.join(order)}", "warning")
 
+    def shown(self, name):
+        """On the canvas a control shows what plays now (an inlet of its name may have set it)."""
+        if name in CONTROLS:
+            return self.values[name]
+        return self.gate if name == "gate" else super().shown(name)
+
     def info(self):
         return {"voice": self.params["voice"], "pitch_hz": round(pitch_hz(self.values["pitch"]), 1),
                 "gate": self.gate}

@@ -574,6 +574,22 @@ def examples_menu_opens_a_teaching_patch(ed, out):
 
 
 @scenario
+def synth_controls_show_what_plays(ed, out):
+    """A value arriving on a synth's pitch inlet (a knob through midi.in) moves its pitch
+    number on the canvas; the patch (what it saves) keeps its set pitch, and no undo step."""
+    s = ed.add_node("synth", {}, (40, 40))
+    frames(ed, 4)
+    steps = len(ed.rt.history.undo_stack)
+    ed.rt.send(s, "pitch", 0.9)
+    ed.rt.send(s, "gate", False)
+    item = ed.canvas.views[s].params["pitch"]
+    wait_until(ed, lambda: abs(dpg.get_value(item) - 0.9) < 1e-6, what="the pitch number to show 0.9")
+    wait_until(ed, lambda: dpg.get_value(ed.canvas.views[s].params["gate"]) is False, what="gate to show off")
+    assert ed.rt.doc.nodes[s].params["pitch"] == 0.5 and len(ed.rt.history.undo_stack) == steps
+    return {}
+
+
+@scenario
 def controls_follow_their_inlets(ed, out):
     """A value arriving on a control's inlet moves its widget (no edit, no undo step); the
     inspector keeps showing the set value, which is what the patch saves."""

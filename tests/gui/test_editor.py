@@ -213,3 +213,7 @@ def test_boxes_saved_left_of_the_origin_open_in_view(editor_run):
 
 def test_file_examples_opens_a_teaching_patch(editor_run):
     assert "iris" in editor_run("examples_menu_opens_a_teaching_patch")["examples"]
+
+
+def test_a_synths_numbers_show_what_its_inlets_play(editor_run):
+    editor_run("synth_controls_show_what_plays")
