@@ -42,13 +42,34 @@ def short(v, width: int = WIDTH) -> str:
     if isinstance(v, dict):
         return _cut("{" + ", ".join(f"{k}: {short(x, 8)}" for k, x in list(v.items())[:4]) + "}", width)
     if hasattr(v, "type") and hasattr(v, "bytes"):  # a mido message
-        return _cut(str(v), width)
+        return _cut(_midi(v), width)
     if type(v).__str__ is not object.__str__:  # a value that says what it is (a learner's snapshot)
         try:
             return _cut(str(v).replace("\n", " "), max(width, 32))
         except Exception:
             pass
     return _cut(type(v).__name__, width)
+
+
+_MIDI_SHORT = {"control_change": ("cc", "control", "value"), "note_on": ("note on", "note", "velocity"),
+               "note_off": ("note off", "note", "velocity"), "polytouch": ("touch", "note", "value"),
+               "pitchwheel": ("bend", "pitch", None), "aftertouch": ("touch", "value", None),
+               "program_change": ("program", "program", None)}
+
+
+def _midi(msg) -> str:
+    """A MIDI message as a musician reads it: "cc 21 = 64 ch 1", "note on 60 vel 100 ch 1"
+    (mido's own text, "control_change channel=0 control=21 value=64 time=0", widened
+    every node it was shown on)."""
+    short_form = _MIDI_SHORT.get(msg.type)
+    if short_form is None:
+        return str(msg).replace(" time=0", "")
+    name, a, b = short_form
+    text = f"{name} {getattr(msg, a)}"
+    if b is not None:
+        text += f" = {getattr(msg, b)}" if name == "cc" else f" vel {getattr(msg, b)}" if b == "velocity" \
+            else f" = {getattr(msg, b)}"
+    return text + f" ch {msg.channel + 1}"
 
 
 def same_reading(a, b) -> bool:

@@ -274,3 +274,11 @@ def test_help_wrap_keeps_dotted_names_items_and_indents_whole():
     assert values.reflow("a averyveryverylongword b", 6) == "a\naveryveryverylongword\nb"
     pixels = values.reflow("mmm iii mmm", 56, measure=lambda s: sum(12 if c == "m" else 4 for c in s))
     assert pixels == "mmm iii\nmmm"  # measured in pixels, as the panel does
+
+
+def test_a_midi_message_reads_as_a_musician_says_it():
+    import mido
+    assert values.short(mido.Message("control_change", control=21, value=64)) == "cc 21 = 64 ch 1"
+    assert values.short(mido.Message("note_on", note=60, velocity=100, channel=2)) == "note on 60 vel 100 ch 3"
+    assert values.short(mido.Message("pitchwheel", pitch=-200)) == "bend -200 ch 1"
+    assert len(values.short(mido.Message("sysex", data=list(range(40))))) <= values.WIDTH
