@@ -36,6 +36,7 @@ from . import itemstate, plots, pointer, values, view, widgets
 
 NODE_PAD = (8, 5)  # imnodes' NodePadding at zoom 1 (theme.py): a node's content starts this far inside its box
 _UNSEEN = object()
+READ_TOGETHER = 40  # nodes: a patch up to this size is read whole each period, not a share a frame
 REFRESH_PERIOD = 0.1  # seconds between two readings of one node's live values (10 Hz)
 ENGINE_EVENTS = ("error", "state", "propose")  # what the engine says that the document does not
 COMMENT_WIDTH = 52  # characters per line of a comment
@@ -497,6 +498,12 @@ class Canvas:
         if n:
             self._owed = min(float(n), self._owed + n * dt / REFRESH_PERIOD)
             count = int(self._owed)
+            if n <= READ_TOGETHER:
+                # a patch this small is read whole, all in one report: displays fed by one
+                # message show that message together (a share per frame showed the truth
+                # beside an answer to the row before)
+                count = n if count >= n else 0
+                self._cursor = 0 if count else self._cursor
             self._owed -= count
             order = self._order
             for _ in range(count):

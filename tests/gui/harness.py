@@ -590,6 +590,25 @@ def synth_controls_show_what_plays(ed, out):
 
 
 @scenario
+def a_small_patch_is_read_whole(ed, out):
+    """The live values of a small patch are read all in one report, so two displays fed by
+    one message show that message together (iris: the truth beside the answer to another row)."""
+    made = [ed.add_node("display", {}, (40, 40 + 60 * i)) for i in range(6)]
+    frames(ed, 4)
+    asked = []
+    real = ed.rt.publish
+    ed.rt.publish = lambda ids, plots: (asked.append(set(ids)), real(ids, plots))[1]
+    try:
+        for _ in range(40):
+            ed.frame()
+            time.sleep(0.01)
+    finally:
+        ed.rt.publish = real
+    assert asked and all(ids >= set(made) for ids in asked), [sorted(a) for a in asked]
+    return {"readings": len(asked)}
+
+
+@scenario
 def controls_follow_their_inlets(ed, out):
     """A value arriving on a control's inlet moves its widget (no edit, no undo step); the
     inspector keeps showing the set value, which is what the patch saves."""

@@ -217,3 +217,7 @@ def test_file_examples_opens_a_teaching_patch(editor_run):
 
 def test_a_synths_numbers_show_what_its_inlets_play(editor_run):
     editor_run("synth_controls_show_what_plays")
+
+
+def test_a_small_patch_is_read_whole_so_its_displays_agree(editor_run):
+    assert editor_run("a_small_patch_is_read_whole")["readings"] >= 2
