@@ -434,8 +434,17 @@ if __name__ == "__main__":
         unknown = set(names) - set(TEACHING) - {"teach"}
         if unknown:
             sys.exit(f"unknown: {', '.join(sorted(unknown))} (known: {', '.join(TEACHING)}, teach)")
-        if shutil.which("Xvfb"):  # a screen as large as the largest shot, and no window flashing by
-            with xdisplay.PrivateXvfb(2400, 1500):
+        jack = None
+        if shutil.which("jackd"):  # a sound device (silent) for the patches that play: no red "no sound" in a shot
+            sys.path.insert(0, os.path.join(ROOT, "tests"))
+            import jack_server
+            os.environ["JACK_DEFAULT_SERVER"] = f"shots{os.getpid()}"
+            jack = jack_server.start(os.environ["JACK_DEFAULT_SERVER"], "/tmp/nodegraph-screenshots-jack.log")
+        try:
+            if shutil.which("Xvfb"):  # a screen as large as the largest shot, and no window flashing by
+                with xdisplay.PrivateXvfb(2400, 1500):
+                    all_shots(names)
+            else:
                 all_shots(names)
-        else:
-            all_shots(names)
+        finally:
+            jack_server.stop(jack) if jack is not None else None
