@@ -1371,11 +1371,16 @@ def _items(container):
 
 
 def _menu_plan(ed, rng):
-    """Open a menu of the bar; click one of its items (or one of a submenu's), or leave."""
+    """Open a menu of the bar; click one of its items (or one of a submenu's), or leave.
+    The menu is opened, and drawn, before its items are measured: an item of a menu never
+    drawn has no place yet (pos [0, 0]), and the click meant for it hit the menu's first
+    row (File > Save, the first time File was opened, clicked New: the patch was left)."""
     bar = next(c for c in dpg.get_item_children(ed.main, 1) if dpg.get_item_info(c)["type"].endswith("mvMenuBar"))
     menu = rng.choice(dpg.get_item_children(bar, 1))
     mx = dpg.get_item_state(menu)["pos"][0]
-    plan = [("click", (mx + 12, MENUBAR_HEIGHT / 2))]
+    _play(ed, [("click", (mx + 12, MENUBAR_HEIGHT / 2))])
+    ed.frame()
+    plan = []
     items = [i for i in _items(menu) if dpg.get_item_label(i) not in NEVER]
     if rng.random() < 0.15 or not items:
         return plan + [("key", "Escape")] if rng.random() < 0.5 else plan + [("click", _empty_spot(ed, rng))], \
@@ -1394,6 +1399,56 @@ def _menu_plan(ed, rng):
     else:
         plan.append(("click", spot))
     return plan, f"menu {dpg.get_item_label(menu)} > {label}"
+
+
+class _Picks:
+    """A stand-in for random.Random that picks by label: the random run's menu plan, told
+    which menu, item and submenu row to choose."""
+    def __init__(self, *labels, row=0):
+        self.labels, self.row = list(labels), row
+
+    def choice(self, seq):
+        return next(i for i in seq if dpg.get_item_label(i) == self.labels[0] and self.labels.pop(0))
+
+    def random(self):
+        return 0.9  # not "then away"
+
+    def randrange(self, n):
+        return self.row
+
+
+@scenario
+def random_menu_clicks_hit_what_they_name(ed, out):
+    """The random run's menu plan clicks the item it logs, also the first time a menu of
+    the bar opens (an item of a menu never drawn has no place yet: "File > Save" clicked
+    New, the patch was left, and the run's last Ctrl+S opened the Save As picker: seeds
+    110, 123, 127). Real X events; each item's callback is replaced by a recorder."""
+    bar = next(c for c in dpg.get_item_children(ed.main, 1) if dpg.get_item_info(c)["type"].endswith("mvMenuBar"))
+    hit = []
+    picks = {"File": "Save", "Edit": "Delete", "Add": "Comment", "View": "Tidy up overlapping nodes",
+             "Help": "Keyboard and mouse"}
+    for menu in dpg.get_item_children(bar, 1):
+        for item in _items(menu):
+            if dpg.get_item_info(item)["type"].endswith("mvMenuItem"):
+                dpg.configure_item(item, callback=lambda s, a, u: hit.append(u), user_data=dpg.get_item_label(item))
+    frames(ed, 3)
+    wrong = []
+    for name, label in picks.items():
+        plan, what = _menu_plan(ed, _Picks(name, label))
+        _play(ed, [p for p in plan if p[0] != "then"])
+        frames(ed, 3)
+        if hit[-1:] != [label]:
+            wrong.append(f"{what}: clicked {hit[-1:]}")
+        _play(ed, [("key", "Escape"), ("click", _empty_spot(ed, _Picks())), ("key", "Escape")])
+    assert not wrong, wrong
+    # a category's submenu: Add > math > its second row (expr, math) makes a math node
+    before = set(ed.rt.doc.nodes)
+    plan, what = _menu_plan(ed, _Picks("Add", "math", row=1))
+    _play(ed, plan)
+    frames(ed, 4)
+    made = [ed.rt.doc.nodes[n].type_id for n in set(ed.rt.doc.nodes) - before]
+    assert made == ["math"], f"{what} made {made}"
+    return {"hit": hit, "made": made}
 
 
 def _context_plan(ed, rng):
@@ -1592,6 +1647,9 @@ def random_actions(ed, out, patch, seed, count):
                 _play(ed, [("key", "Escape")])
                 assert not ed.dialogs.is_open, f"Escape did not close the dialog {_open_dialogs(ed)}"
             assert not ed.errors, ed.errors
+            # no action may leave the patch (a New or Open clicked by mistake): Ctrl+S at the end
+            # would open the Save As picker, and the run fail far from its cause
+            assert ed.path == path, f"the patch was left: the editor now has {ed.path}"
         # leave everything closed, then save with Ctrl+S over an empty spot of the canvas
         _play(ed, [("key", "Escape"), ("click", _empty_spot(ed, rng)), ("key", "Escape")])
         assert not (ed.dialogs.is_open or ed.objectbox.is_open or ed.context.is_open), "something stayed open"
@@ -1614,8 +1672,19 @@ def random_actions(ed, out, patch, seed, count):
         assert not ed.errors, ed.errors
     except BaseException as e:
         app.write_png(ed, os.path.abspath("failed.png"))
+        try:  # what had the keyboard (the shortcuts are ignored while typing)
+            f = dpg.get_focused_item()
+            chain, it = [], f
+            while it and dpg.does_item_exist(it):
+                chain.append((it, dpg.get_item_info(it)["type"].split("::")[-1], dpg.get_item_label(it)))
+                it = dpg.get_item_parent(it)
+            focus = (f"focused {chain} state {dpg.get_item_state(f) if f and dpg.does_item_exist(f) else None} "
+                     f"typing {ed.typing()} dialogs {ed.dialogs.is_open} objectbox {ed.objectbox.is_open} "
+                     f"context {ed.context.is_open} path {ed.path} errors {ed.errors[-5:]}")
+        except Exception as x:
+            focus = f"(focus unknown: {x!r})"
         raise AssertionError(f"{replay}: {e}\nlast actions:\n" + "\n".join(log[-25:]) +
-                             f"\nlast keys (key, ctrl, shift, a dialog open): {keys}") from e
+                             f"\nlast keys (key, ctrl, shift, a dialog open): {keys}\n{focus}") from e
     return {"seed": seed, "actions": len(log), "seconds": round(time.monotonic() - started, 1),
             "nodes": len(ed.rt.doc.nodes)}
 
