@@ -582,4 +582,7 @@ def deencapsulate(doc, box_id, base_dir=None, search_path=()) -> dict:
         if lk not in unique:
             unique.append(lk)
     result["links"] = sorted(unique)
+    # the box's own comments come out with its nodes, where they were inside (after the
+    # patch's own, so those keep their places in the list, and their ids)
+    result["comments"] = result.get("comments", []) + copy.deepcopy(inner_doc.get("comments", []))
     return result

@@ -126,8 +126,8 @@ def reload(graph, doc):
     clear(graph)
     result = load(graph, doc)
     fresh = sorted(graph.comments)
-    if len(fresh) != len(cids):  # (a rearrangement keeps the patch's comments, in order)
-        return result
+    # a rearrangement keeps the patch's comments first, in order (taking a box apart adds its
+    # own after them; its undo takes those away again): the first ones are the same comments
     pairs = [(new, old) for new, old in zip(fresh, cids) if new != old]
     taken = [(old, graph.remove_comment(new)) for new, old in pairs]
     for old, comment in taken:

@@ -204,3 +204,29 @@ def test_comments_keep_their_ids_through_encapsulate_and_its_undo_so_earlier_edi
         assert rt.redo()
     assert rt.doc.comments[cids[0]].pos == (10, 20) and rt.doc.comments[cids[1]].text == "three!"
     rt.close()
+
+
+def test_taking_a_box_apart_keeps_its_comments_and_the_patchs_own_keep_their_ids():
+    """A subpatch's own comments come out with its nodes (they were lost), after the patch's
+    own, which keep their ids: a move of one made before still undoes, and so does it all."""
+    from nodegraph import AddComment, AddNode, EditComment
+    rt = Runtime.manual()
+    inner = {"nodes": {"in1": {"type": "inlet", "params": {"name": "x", "type": "float"}, "pos": [0, 0]},
+                       "m": {"type": "math", "params": {}, "pos": [40, 40]}},
+             "links": [["in1", "out", "m", "a"]],
+             "comments": [{"text": "inside: adds", "pos": [40, 0]}]}
+    rt.do(AddNode("subpatch", {"patch": inner}, (200, 200), node_id="box"))
+    rt.do(AddComment("outside", (0, 0)))
+    before = rt.to_doc()
+    cid = next(iter(rt.doc.comments))
+    rt.do(EditComment(cid, pos=(5, 5)))
+    rt.do(Deencapsulate("box"))
+    texts = {c.text: k for k, c in rt.doc.comments.items()}
+    assert set(texts) == {"outside", "inside: adds"} and texts["outside"] == cid
+    assert rt.doc.comments[cid].pos == (5, 5)
+    assert rt.undo() and rt.undo()  # the de-encapsulate, then the move
+    assert rt.to_doc() == before and sorted(rt.doc.comments) == [cid]
+    while rt.undo():  # and on to the empty patch, without a comment lost on the way
+        pass
+    assert not rt.doc.nodes and not rt.doc.comments
+    rt.close()
