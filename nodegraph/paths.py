@@ -19,6 +19,8 @@ import stat
 from .errors import NodeError, PatchError
 
 MiB = 1024 * 1024
+# the example patches: beside the package in a source checkout (an editable install), not inside it
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "patches")
 
 
 def data_dir() -> str:

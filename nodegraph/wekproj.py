@@ -31,7 +31,6 @@ from .errors import NodegraphError
 MAX_XML = 8 * paths.MiB
 MAX_DATA = 256 * paths.MiB
 MAX_EXAMPLES = 1_000_000
-PATCHES = Path(__file__).resolve().parent.parent / "patches"
 TIME = re.compile(r"(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d):(\d{3})")  # Wekinator's yyyy/MM/dd HH:mm:ss:SSS
 META = 3  # ID, Time, Training round come before the inputs in Wekinator's ARFF
 
@@ -462,7 +461,7 @@ def _fan_out(doc, template, n, rename):
 
 
 def _template(name):
-    path = PATCHES / name
+    path = Path(paths.EXAMPLES) / name
     if not path.is_file():  # the patches folder ships with the source, not inside the package
         raise ProjectError(f"{path}: missing; the importer builds on the Wekinator patches of a source checkout "
                            "(pip install -e .)")

@@ -626,15 +626,16 @@ def _what(cmd):
 def _undone(cmd):
     """The status line after Ctrl+Z: what was undone (a take: what it took away)."""
     if isinstance(cmd, RecordedTake):
-        gone = f"its {counted(cmd.count, 'example')} {'is' if cmd.count == 1 else 'are'} gone"
         back = "it" if cmd.count == 1 else "them"
-        return f"undid take {cmd.take} on {cmd.node_id}: {gone} (Ctrl+Shift+Z brings {back} back)"
+        return f"undid take {cmd.take} on {cmd.node_id}: {_take_examples(cmd)} gone (Ctrl+Shift+Z brings {back} back)"
     return f"undid {_what(cmd)} (Ctrl+Shift+Z redoes it)"
 
 
 def _redone(cmd):
     if isinstance(cmd, RecordedTake):
-        back = f"its {counted(cmd.count, 'example')} {'is' if cmd.count == 1 else 'are'} back"
-        return f"redid take {cmd.take} on {cmd.node_id}: {back}"
+        return f"redid take {cmd.take} on {cmd.node_id}: {_take_examples(cmd)} back"
     return f"redid {_what(cmd)}"
 
+
+def _take_examples(cmd):
+    return f"its {counted(cmd.count, 'example')} {'is' if cmd.count == 1 else 'are'}"

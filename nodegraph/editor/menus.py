@@ -5,7 +5,7 @@ import os
 
 import dearpygui.dearpygui as dpg
 
-from .. import registry
+from .. import paths, registry
 from . import itemstate
 from .objectbox import clamp
 
@@ -208,7 +208,7 @@ FIRST_EXAMPLES = ("hello", "mouse-classifier", "xy-to-synth", "gesture", "iris",
 def _examples():
     """The example patches beside the program (a source checkout or an editable install): the
     teaching ones first, in the order the README walks through them."""
-    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "patches")
+    folder = paths.EXAMPLES
     try:
         names = [n[:-5] for n in os.listdir(folder) if n.endswith(".json")]
     except OSError:

@@ -67,8 +67,7 @@ def _midi(msg) -> str:
     name, a, b = short_form
     text = f"{name} {getattr(msg, a)}"
     if b is not None:
-        text += f" = {getattr(msg, b)}" if name == "cc" else f" vel {getattr(msg, b)}" if b == "velocity" \
-            else f" = {getattr(msg, b)}"
+        text += f" vel {msg.velocity}" if b == "velocity" else f" = {getattr(msg, b)}"
     return text + f" ch {msg.channel + 1}"
 
 

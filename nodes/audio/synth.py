@@ -32,9 +32,12 @@ VOICES = ("subtractive", "fm")
 SMOOTH_MS = 25.0  # every control glides over ~25 ms: a prediction stream at 200 Hz never clicks
 
 
+LOWEST_NOTE, NOTES = 36.0, 60.0  # pitch 0 is C2 (MIDI note 36), 1 is five octaves up (C7)
+
+
 def pitch_hz(p):
     """The frequency the synth plays for a pitch control p (0..1)."""
-    return midi_to_hz(36.0 + 60.0 * p)
+    return midi_to_hz(LOWEST_NOTE + NOTES * p)
 
 
 class SynthUnit(audio.Unit):
@@ -215,7 +218,7 @@ class Synth(AudioNode):
             raise NodeError(f"note: {note} is not a note number")
         if on:
             self._note = note
-            self._set("pitch", (note - 36.0) / 60.0)
+            self._set("pitch", (note - LOWEST_NOTE) / NOTES)
             self._set_gate(True)
         elif note == self._note:  # the key let go is the one sounding (not one pressed before it)
             self._note = None
