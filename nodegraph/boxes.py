@@ -121,17 +121,16 @@ def load(graph, doc, source="patch", owned=False):
 def reload(graph, doc):
     """Replace the document's patch by `doc` (a rearrangement, abstraction files read again).
     Its comments keep their ids, in order: commands in the history name comments by id (a
-    move, an edit, a delete), and must find them after the reload, and after its undo."""
+    move, an edit, a delete), and must find them after the reload, its undo and its redo.
+    A rearrangement keeps the patch's comments first, in order; those a box brings out come
+    after them and are numbered from the ids before it, so a redo gives them the same ids."""
     cids = sorted(graph.comments)
     clear(graph)
     result = load(graph, doc)
-    fresh = sorted(graph.comments)
-    # a rearrangement keeps the patch's comments first, in order (taking a box apart adds its
-    # own after them; its undo takes those away again): the first ones are the same comments
-    pairs = [(new, old) for new, old in zip(fresh, cids) if new != old]
-    taken = [(old, graph.remove_comment(new)) for new, old in pairs]
-    for old, comment in taken:
-        graph.add_comment(comment.text, comment.pos, old)
+    loaded = [graph.remove_comment(cid) for cid in sorted(graph.comments)]
+    top = max(cids, default=-1) + 1
+    for cid, comment in zip(cids + list(range(top, top + len(loaded))), loaded):
+        graph.add_comment(comment.text, comment.pos, cid)
     return result
 
 
@@ -145,9 +144,16 @@ def clear(graph):
     graph.states.clear()
 
 
-def sync(engine, flat):
+def sync(engine, flat, comments):
     """Bring the engine's graph to the flat patch `flat` by the difference: links that went
-    first, then nodes that went or changed type, then new nodes, params, places, new links."""
+    first, then nodes that went or changed type, then new nodes, params, places, new links;
+    and its comments to the document's `comments` (a copy: ids and all, so the comment
+    commands that follow find theirs)."""
+    for cid in [c for c in engine.comments if c not in comments]:
+        engine.remove_comment(cid)
+    for cid, comment in comments.items():
+        if engine.comments.get(cid) != comment:
+            engine.add_comment(comment.text, comment.pos, cid)
     want = flat.get("nodes", {})
     links = {Link(*link) for link in flat.get("links", [])}
     for link in list(engine.links):

@@ -127,10 +127,11 @@ class Runtime:
         if flat is None:
             flat = abstraction.expand(doc, self.doc.base_dir, self.doc.search_path)
         self._prepare_flat(flat)
+        comments = dict(self.doc.comments)
         if self.wait:
-            self.call(boxes.sync, self.graph, flat)
+            self.call(boxes.sync, self.graph, flat, comments)
         else:
-            self.scheduler.post(None, boxes.sync, (self.graph, flat))
+            self.scheduler.post(None, boxes.sync, (self.graph, flat, comments))
 
     def flat(self) -> dict:
         """The flat patch the engine runs: the document with every box replaced by its inside."""
@@ -183,12 +184,13 @@ class Runtime:
         if not self._boxed and boxes.has_boxes(self.doc):
             self._boxed = True  # from now on the engine runs an expansion
         flat = self._prepare_flat(self.flat()) if self._boxed and isinstance(cmd, STRUCTURAL) else None
+        comments = dict(self.doc.comments) if flat is not None else None  # (the editing thread's, copied)
 
         def job():
             sched.quiet = quiet
             try:
                 if flat is not None:
-                    boxes.sync(self.graph, flat)
+                    boxes.sync(self.graph, flat, comments)
                 else:
                     getattr(cmd, method)(self.graph)
             finally:

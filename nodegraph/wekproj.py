@@ -518,7 +518,8 @@ def build_patch(proj) -> tuple[dict, list[str]]:
                                     (f"hard limits {o['min']:g} to {o['max']:g}", o["limit"] == "HARD")) if on]
             if lost:
                 notes.append(f"output {i} ('{o['name']}'): Wekinator's {' and '.join(lost)} are not applied; "
-                             "the values go out as the model gives them")
+                             "the values go out as the model gives them (ml.regress's `limit` keeps them within "
+                             "the range its examples taught)")
     selections = []
     for i, path in enumerate(proj["paths"]):
         names = path["inputs"]

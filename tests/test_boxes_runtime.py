@@ -230,3 +230,22 @@ def test_taking_a_box_apart_keeps_its_comments_and_the_patchs_own_keep_their_ids
         pass
     assert not rt.doc.nodes and not rt.doc.comments
     rt.close()
+
+
+def test_a_comment_a_box_brought_out_can_be_edited_and_its_redo_finds_it():
+    """The engine follows the document's comments after a rearrangement (an edit of a comment
+    a box brought out was refused: the engine had no such comment), and a redo gives the
+    comments a box brings out the ids they had (a redo of the edit found no comment)."""
+    from nodegraph import AddNode, EditComment
+    rt = Runtime.manual()
+    inner = {"nodes": {"m": {"type": "math", "params": {}, "pos": [40, 40]}}, "links": [],
+             "comments": [{"text": "inside", "pos": [40, 0]}]}
+    rt.do(AddNode("subpatch", {"patch": inner}, (200, 200), node_id="box"))
+    rt.do(Deencapsulate("box"))
+    (cid,) = rt.doc.comments
+    rt.do(EditComment(cid, text="inside!"))
+    assert rt.graph.comments[cid].text == "inside!", "the engine has the comment too"
+    assert rt.undo() and rt.undo()
+    assert rt.redo() and rt.redo()
+    assert rt.doc.comments[cid].text == "inside!" and rt.graph.comments == rt.doc.comments
+    rt.close()

@@ -191,8 +191,8 @@ class Synth(AudioNode):
             self.control(self.unit.set_gate, self.gate)
 
     def process(self, fired):
-        if "note" in fired or "velocity" in fired:
-            self._play_note(self.inputs["note"], self.inputs["velocity"], "note" in fired)
+        if "note" in fired:  # (velocity is cold: it comes with its note)
+            self._play_note(self.inputs["note"], self.inputs["velocity"])
         for name in fired:
             value = self.inputs[name]
             if name in ("note", "velocity"):
@@ -206,15 +206,12 @@ class Synth(AudioNode):
                     raise NodeError(f"{name}: {value} is not a number it can play")
                 self._set(name, value)
 
-    def _play_note(self, note, velocity, struck):
+    def _play_note(self, note, velocity):
         """A keyboard's note (midi.in sends velocity first, then the note, as Pd's notein)."""
         if velocity is not None and not math.isfinite(velocity):
             raise NodeError(f"velocity: {velocity} is not a number")
         on = velocity is None or velocity > 0
-        if not struck:  # a velocity alone: the current note on or off
-            self._set_gate(on)
-            return
-        if note is None or not math.isfinite(note):
+        if not math.isfinite(note):
             raise NodeError(f"note: {note} is not a note number")
         if on:
             self._note = note

@@ -194,7 +194,8 @@ class Regress(Project, Learner):
     def _limited(self, values):
         limits = self._predictor.limits
         if self.params["limit"] and limits is not None:
-            return np.clip(values, *limits)  # a copy: a knn's answer may be its own examples' row
+            # a copy (a knn's answer may be its own examples' row); half np.clip's cost on a few numbers
+            return np.minimum(np.maximum(values, limits[0]), limits[1])
         return values
 
     def bundle_row(self, x):
