@@ -74,11 +74,8 @@ class ClipboardActions:
             return None
         doc = fragment.copy_doc(self.rt.doc, nodes, comments)
         # beside the originals, the tops in line: a copy on top of them would hide their ports
-        chosen = [r for k, r in self.canvas.boxes().items() if k[1] in nodes or k[1] in comments]
-        at = None
-        if chosen:
-            at = (max(x + w for x, _, w, _ in chosen) + 30, min(y for _, y, _, _ in chosen))
-        return self._paste_doc(doc, at, "duplicate")
+        box = self.content_box({("node", n) for n in nodes} | {("comment", c) for c in comments})
+        return self._paste_doc(doc, None if box is None else (box[2] + 30, box[1]), "duplicate")
 
     def _paste_doc(self, doc, at, label):
         try:

@@ -104,9 +104,10 @@ class ViewActions:
 
     # ---- show all ---------------------------------------------------------------------------
 
-    def content_box(self):
-        """(left, top, right, bottom) on the grid around every node and comment as drawn, or None."""
-        rects = list(self.canvas.boxes().values())
+    def content_box(self, keys=None):
+        """(left, top, right, bottom) on the grid around every node and comment as drawn (or
+        those of `keys`: ("node", id), ("comment", cid)), or None."""
+        rects = [r for k, r in self.canvas.boxes().items() if keys is None or k in keys]
         if not rects:
             return None
         return (min(r[0] for r in rects), min(r[1] for r in rects),
